@@ -1,0 +1,104 @@
+"""Broadcasts: one text to many, now or later, with progress counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from bot.api.middleware import audit
+from bot.api.people import Role
+from bot.api.registry import (
+    endpoint,
+    json_response,
+    local_to_utc,
+    los_of,
+    path_id,
+    read_body,
+    staff_of,
+)
+from handlers import broadcasts as rules
+from handlers.errors import InputError, NotFound
+from handlers.sites import default_site
+from storage.models import Broadcast, Site
+
+
+class AudienceIn(BaseModel):
+    roles: list[Role] | None = None
+    person_ids: list[int] | None = None
+    activity_id: int | None = None
+
+
+class BroadcastIn(BaseModel):
+    text: str = Field(min_length=1, max_length=1600)
+    audience: AudienceIn
+    send_at: datetime | None = None
+    site_id: int | None = None
+
+
+@endpoint(
+    "POST",
+    "/api/broadcasts",
+    summary="Send a text to an audience",
+    tag="broadcasts",
+    body=BroadcastIn,
+    status=202,
+)
+async def create(request: web.Request) -> web.Response:
+    body = await read_body(request, BroadcastIn)
+    los = los_of(request)
+    async with los.sessions.begin() as session:
+        site = (
+            await session.get(Site, body.site_id) if body.site_id else await default_site(session)
+        )
+        if site is None:
+            raise InputError({"site_id": "no such site"})
+        send_at = local_to_utc(body.send_at, site.timezone) if body.send_at else None
+        broadcast = await rules.create_broadcast(
+            session,
+            los.clock,
+            site_id=site.id,
+            text=body.text,
+            audience=body.audience.model_dump(exclude_none=True),
+            send_at=send_at,
+            staff_user_id=staff_of(request).id,
+        )
+        audit(
+            session,
+            los.clock,
+            staff_of(request),
+            "broadcast.create",
+            "broadcast",
+            broadcast.id,
+            recipients=broadcast.recipients,
+        )
+        result = await rules.progress(session, los.clock, broadcast)
+    los.dispatcher.wake()
+    return json_response(result, 202)
+
+
+@endpoint("GET", "/api/broadcasts/{id}", summary="Progress of a broadcast", tag="broadcasts")
+async def get(request: web.Request) -> web.Response:
+    los = los_of(request)
+    async with los.sessions() as session:
+        broadcast = await session.get(Broadcast, path_id(request))
+        if broadcast is None:
+            raise NotFound("broadcast")
+        return json_response(await rules.progress(session, los.clock, broadcast))
+
+
+@endpoint(
+    "POST", "/api/broadcasts/{id}/cancel", summary="Stop what has not gone out", tag="broadcasts"
+)
+async def cancel(request: web.Request) -> web.Response:
+    los = los_of(request)
+    async with los.sessions.begin() as session:
+        broadcast = await session.get(Broadcast, path_id(request))
+        if broadcast is None:
+            raise NotFound("broadcast")
+        await rules.cancel_broadcast(session, broadcast)
+        audit(session, los.clock, staff_of(request), "broadcast.cancel", "broadcast", broadcast.id)
+        await session.flush()
+        result = await rules.progress(session, los.clock, broadcast)
+    return json_response(result)

@@ -1,0 +1,96 @@
+"""Bearer-token check for /api, the one error format, and the audit trail of staff actions."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api.registry import STAFF_KEY, ApiError, Handler, los_of
+from handlers.clock import Clock
+from handlers.errors import Conflict, InputError, NotFound
+from storage.models import AuditEntry, StaffUser
+
+log = logging.getLogger(__name__)
+
+OPEN_PATHS = ("/api/openapi.json",)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256 random bits, so a plain SHA-256 is enough to make the stored value useless
+    to a thief, and lets a request be looked up by its hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return "los_" + secrets.token_urlsafe(32)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure answers in the contract's JSON form; nothing escapes as a 500 page."""
+    try:
+        return await handler(request)
+    except InputError as exc:
+        raise ApiError(422, "invalid", exc.message, exc.fields) from None
+    except Conflict as exc:
+        raise ApiError(409, "conflict", exc.message, exc.fields) from None
+    except NotFound as exc:
+        raise ApiError(404, "not_found", exc.message) from None
+    except ApiError:
+        raise
+    except web.HTTPException as exc:
+        if not request.path.startswith("/api/"):
+            raise
+        code = exc.reason.lower().replace(" ", "_")
+        raise ApiError(exc.status, code, exc.reason) from None
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        raise ApiError(500, "internal", "something went wrong; it has been logged") from None
+
+
+@web.middleware
+async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/api/") or request.path in OPEN_PATHS:
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
+    async with los_of(request).sessions() as session:
+        staff = await session.scalar(
+            select(StaffUser).where(
+                StaffUser.token_hash == hash_token(token.strip()), StaffUser.disabled_at.is_(None)
+            )
+        )
+    if staff is None:
+        raise ApiError(401, "unauthorized", "unknown or disabled token")
+    request[STAFF_KEY] = staff
+    return await handler(request)
+
+
+def audit(
+    session: AsyncSession,
+    clock: Clock,
+    staff: StaffUser | None,
+    action: str,
+    target_type: str | None = None,
+    target_id: int | None = None,
+    **detail: Any,
+) -> None:
+    """Record a staff action: ids and field names only, never texts or health data."""
+    session.add(
+        AuditEntry(
+            staff_user_id=staff.id if staff else None,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            detail=detail,
+            at=clock.now(),
+        )
+    )

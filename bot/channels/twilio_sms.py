@@ -1,0 +1,146 @@
+"""SMS through Twilio: signed webhooks in, the ``twilio`` library's REST client out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.channels.inbound import receive
+from bot.config import Settings
+from handlers.phones import normalise_phone
+from scheduler.sending import Limits, OutgoingText, SendError
+from storage.models import Message
+
+if TYPE_CHECKING:
+    from bot.service import Los
+
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# Twilio error codes that no retry can fix: bad number, unsubscribed, not a mobile, blocked.
+PERMANENT_CODES = {21211, 21214, 21217, 21408, 21610, 21612, 21614, 30003, 30004, 30005, 30006}
+FAILED_STATUSES = {"failed", "undelivered"}
+
+
+class TwilioChannel:
+    channel = "sms"
+    # Twilio queues per sender itself; this keeps us well inside a long code's throughput.
+    limits = Limits(per_second=10, per_address_interval=0.0)
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
+        self.settings = settings
+        self.sender = settings.twilio_from
+        self.validator = RequestValidator(settings.twilio_auth_token)
+        self.status_callback = f"{settings.base_url}/webhooks/twilio/status"
+        self._client: Client | None = None
+        self._http: AsyncTwilioHttpClient | None = None
+
+    def client(self) -> Client:
+        """Made on first use, inside the running event loop that its aiohttp session needs."""
+        if self._client is None:
+            self._http = AsyncTwilioHttpClient(timeout=30)
+            self._client = Client(
+                self.settings.twilio_account_sid,
+                self.settings.twilio_auth_token,
+                http_client=self._http,
+            )
+            self._client.api.base_url = self.settings.twilio_api_url
+        return self._client
+
+    async def close(self) -> None:
+        if self._http is not None and self._http.session is not None:
+            await self._http.session.close()
+
+    async def send(self, text: OutgoingText) -> str:
+        sender = (
+            {"messaging_service_sid": self.sender}
+            if self.sender.startswith("MG")
+            else {"from_": self.sender}
+        )
+        try:
+            message = await self.client().messages.create_async(
+                to=text.address, body=text.text, status_callback=self.status_callback, **sender
+            )
+        except TwilioRestException as exc:
+            transient = exc.status == 429 or exc.status >= 500
+            permanent = not transient or (exc.code in PERMANENT_CODES)
+            raise SendError(
+                f"twilio {exc.status} {exc.code}: {exc.msg}", permanent=permanent
+            ) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise SendError(f"twilio unreachable: {exc!r}", permanent=False) from exc
+        return str(message.sid)
+
+    async def find_sent(self, text: OutgoingText, since: datetime) -> str | None:
+        """Ask Twilio whether a text with this body went to this number after ``since``."""
+        found = await self.client().messages.list_async(
+            to=text.address, date_sent_after=since, limit=50
+        )
+        for message in found:
+            if message.body == text.text:
+                return str(message.sid)
+        return None
+
+    def routes(self, los: Los) -> list[web.RouteDef]:
+        async def incoming(request: web.Request) -> web.Response:
+            return await self.incoming(los, request)
+
+        async def status(request: web.Request) -> web.Response:
+            return await self.status(los, request)
+
+        return [
+            web.post("/webhooks/twilio/sms", incoming),
+            web.post("/webhooks/twilio/status", status),
+        ]
+
+    async def verified_form(self, request: web.Request) -> dict[str, str]:
+        """The posted form, if ``X-Twilio-Signature`` matches PUBLIC_URL + path; else 403."""
+        form = await request.post()
+        params = {k: str(v) for k, v in form.items()}
+        url = f"{self.settings.base_url}{request.path_qs}"
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not self.validator.validate(url, params, signature):
+            raise web.HTTPForbidden(text="bad signature")
+        return params
+
+    async def incoming(self, los: Los, request: web.Request) -> web.Response:
+        params = await self.verified_form(request)
+        sid, sender = params.get("MessageSid"), params.get("From")
+        if not sid or not sender or "Body" not in params:
+            raise web.HTTPBadRequest(text="MessageSid, From and Body are required")
+        try:
+            address = normalise_phone(sender)
+        except ValueError:
+            raise web.HTTPBadRequest(text="From is not a phone number") from None
+        await receive(los, channel="sms", address=address, text=params["Body"], provider_id=sid)
+        return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+    async def status(self, los: Los, request: web.Request) -> web.Response:
+        params = await self.verified_form(request)
+        sid, status = params.get("MessageSid"), params.get("MessageStatus")
+        if not sid or not status:
+            raise web.HTTPBadRequest(text="MessageSid and MessageStatus are required")
+        async with los.sessions.begin() as session:
+            message = await session.scalar(
+                select(Message).where(
+                    Message.direction == "out", Message.channel == "sms", Message.provider_id == sid
+                )
+            )
+            if message is not None and message.status in ("sent", "delivered", "sending"):
+                if status == "delivered":
+                    message.status = "delivered"
+                    message.delivered_at = los.clock.now()
+                elif status in FAILED_STATUSES:
+                    message.status = "failed"
+                    message.error = f"twilio {status} {params.get('ErrorCode', '')}".strip()
+        return web.Response(status=204)

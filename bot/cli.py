@@ -1,0 +1,112 @@
+"""``los``: serve, migrate, staff add, demo, chat."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from aiohttp import web
+
+from bot.config import Settings, SettingsError, load_settings
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def serve(settings: Settings) -> None:
+    from bot.app import make_app
+    from bot.service import Los
+
+    los = Los(settings)
+    channels = ", ".join(
+        f"{c.channel} ({type(c).__name__.removesuffix('Channel').lower()})" for c in los.channels
+    )
+    print(
+        f"Los on http://{settings.host}:{settings.port} — channels: {channels or 'none'}",
+        flush=True,
+    )
+    web.run_app(make_app(los), host=settings.host, port=settings.port, print=None)
+
+
+async def migrate(settings: Settings) -> None:
+    from storage.db import create_engine
+    from storage.migrate import upgrade
+
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    await engine.dispose()
+    print("database is at the newest schema")
+
+
+async def staff_add(settings: Settings, name: str, email: str, role: str) -> None:
+    from bot.service import Los
+    from bot.staff_users import add_staff
+    from handlers.errors import Conflict, InputError
+
+    los = Los(settings, channels=[])
+    await los.prepare()
+    try:
+        async with los.sessions.begin() as session:
+            user, token = await add_staff(session, los.clock, name=name, email=email, role=role)
+    except (InputError, Conflict) as exc:
+        print(f"could not add staff user: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    finally:
+        await los.engine.dispose()
+    print(f"staff user {user.id} ({user.email}, {user.role}) created; API token:")
+    print(token)
+
+
+async def demo(settings: Settings) -> None:
+    from bot.demo import fill_demo
+    from bot.service import Los
+
+    los = Los(settings, channels=[])
+    await los.prepare()
+    async with los.sessions.begin() as session:
+        filled = await fill_demo(session, los.clock)
+    await los.engine.dispose()
+    print(filled)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="los", description="Los: SMS and Telegram pilot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP server and the scheduler")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    staff = commands.add_parser("staff", help="staff users").add_subparsers(
+        dest="staff_command", required=True
+    )
+    add = staff.add_parser("add", help="create a staff user and print an API token")
+    add.add_argument("--name", required=True)
+    add.add_argument("--email", required=True)
+    add.add_argument("--role", choices=["admin", "coordinator"], default="coordinator")
+    commands.add_parser("demo", help="fill an empty database with a demo site")
+    chat = commands.add_parser("chat", help="text the running service as PHONE (console)")
+    chat.add_argument("phone")
+    chat.add_argument("--url", default=None, help="the service's URL [http://HOST:PORT]")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = settings_or_exit()
+    if args.command == "serve":
+        serve(settings)
+    elif args.command == "migrate":
+        asyncio.run(migrate(settings))
+    elif args.command == "staff":
+        asyncio.run(staff_add(settings, args.name, args.email, args.role))
+    elif args.command == "demo":
+        asyncio.run(demo(settings))
+    elif args.command == "chat":
+        from bot.chat import run_chat
+
+        asyncio.run(run_chat(args.url or f"http://{settings.host}:{settings.port}", args.phone))

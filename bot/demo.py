@@ -1,0 +1,122 @@
+"""``los demo``: one realistic site, so a newcomer sees Los alive at once.
+
+Names are invented; phone numbers are in the +47 400 00 xxx range, which the console channel
+uses (no real person is texted).
+"""
+
+from __future__ import annotations
+
+import random
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.staff_users import add_staff
+from handlers.clock import Clock
+from handlers.people import create_person
+from handlers.sites import ensure_default_site
+from storage.models import Person
+
+FIRST = [
+    "Ole",
+    "Kari",
+    "Per",
+    "Anne",
+    "Jon",
+    "Lise",
+    "Arne",
+    "Tone",
+    "Geir",
+    "Mona",
+    "Rune",
+    "Hilde",
+    "Terje",
+    "Nina",
+    "Odd",
+    "Siv",
+    "Bjørn",
+    "Eva",
+    "Knut",
+    "Randi",
+    "Ali",
+    "Fatima",
+    "Tomasz",
+    "Agnieszka",
+    "Svein",
+    "Grete",
+    "Roy",
+    "Wenche",
+    "Jan",
+    "Berit",
+]
+LAST = [
+    "Hansen",
+    "Johansen",
+    "Olsen",
+    "Larsen",
+    "Andersen",
+    "Pedersen",
+    "Nilsen",
+    "Kristiansen",
+    "Jensen",
+    "Karlsen",
+    "Berg",
+    "Haugen",
+    "Hagen",
+    "Eriksen",
+    "Bakke",
+]
+DEMO_DAY_CENTRE = {str(d): [["08:00", "16:30"]] for d in range(5)} | {"5": [["08:30", "12:30"]]}
+
+
+def demo_phone(n: int) -> str:
+    return f"+4740000{n:03d}"
+
+
+async def fill_demo(session: AsyncSession, clock: Clock) -> str:
+    """Fill an empty database; a database with people in it is left alone."""
+    if await session.scalar(select(func.count()).select_from(Person)):
+        return "the database already has people; demo data not added"
+    rng = random.Random(7)
+    site = await ensure_default_site(session, clock, timezone="Europe/Oslo")
+    site.name = "Dagsenteret (demo)"
+    site.opening_hours = DEMO_DAY_CENTRE
+    staff = [
+        ("Ingrid Solberg", "coordinator"),
+        ("Marius Dahl", "social worker"),
+        ("Camilla Ruud", "volunteer coordinator"),
+    ]
+    staff_people = []
+    for n, (name, _title) in enumerate(staff, start=1):
+        staff_people.append(
+            await create_person(
+                session, clock, site_id=site.id, name=name, roles=["staff"], phone=demo_phone(n)
+            )
+        )
+    for n in range(30):
+        name = f"{FIRST[n]} {rng.choice(LAST)}"
+        person = await create_person(
+            session,
+            clock,
+            site_id=site.id,
+            name=name,
+            roles=["participant"],
+            phone=demo_phone(100 + n),
+            language="en" if FIRST[n] in ("Tomasz", "Agnieszka") else "nb",
+        )
+        person.contact_staff_id = staff_people[n % 2].id
+    for n in range(15):
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        roles = ["volunteer", "participant"] if n == 0 else ["volunteer"]
+        await create_person(
+            session, clock, site_id=site.id, name=name, roles=roles, phone=demo_phone(200 + n)
+        )
+    _, token = await add_staff(
+        session, clock, name="Demo Koordinator", email="demo@los.invalid", role="admin"
+    )
+    return (
+        "demo site filled: 3 staff, 30 participants (+4740000100…129), 15 volunteers "
+        "(+4740000200…214).\n"
+        "Try: los chat +4740000100\n"
+        f"Staff API token (demo@los.invalid):\n{token}"
+    )

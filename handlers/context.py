@@ -1,0 +1,99 @@
+"""What a handler is given: the session, the clock, the rules, and the conversation at hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import inbox, outbox
+from handlers.clock import Clock
+from handlers.texts import t
+from storage.models import ContactPoint, InboxItem, Message, Person, Site
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Service-wide defaults that bot/ takes from the settings; a site may override them."""
+
+    timezone: str = "Europe/Oslo"
+    quiet_hours: tuple[time, time] | None = (time(21, 0), time(8, 0))
+
+
+def site_quiet_hours(site: Site, rules: Rules) -> tuple[time, time] | None:
+    from handlers.localtime import parse_hhmm_range
+
+    if site.quiet_hours is None:
+        return rules.quiet_hours
+    return parse_hhmm_range(site.quiet_hours)
+
+
+@dataclass
+class Conversation:
+    """One incoming text being handled: who wrote, from where, and how to answer them."""
+
+    session: AsyncSession
+    clock: Clock
+    rules: Rules
+    site: Site
+    contact: ContactPoint
+    person: Person | None
+    message: Message
+    replies: list[Message] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return self.person.language if self.person else "nb"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.site.timezone)
+
+    def text(self, key: str, **values: object) -> str:
+        return t(self.language, key, **values)
+
+    async def reply(self, key: str, *, dedupe: str | None = None, **values: object) -> None:
+        """Answer with catalogue text ``key``; sent at once, quiet hours or not."""
+        await self.reply_text(self.text(key, **values), dedupe=dedupe)
+
+    async def reply_text(
+        self,
+        text: str,
+        *,
+        dedupe: str | None = None,
+        buttons: list[list[str]] | None = None,
+        question_id: int | None = None,
+    ) -> None:
+        message = await outbox.queue(
+            self.session,
+            self.clock,
+            contact=self.contact,
+            text=text,
+            site_id=self.site.id,
+            person_id=self.person.id if self.person else None,
+            kind="reply",
+            key=dedupe,
+            urgent=True,
+            buttons=buttons,
+            question_id=question_id,
+        )
+        if message is not None:
+            self.replies.append(message)
+
+    async def to_inbox(
+        self, kind: str = "message", summary: str | None = None, *, urgent: bool = False
+    ) -> InboxItem:
+        return await inbox.add_item(
+            self.session,
+            self.clock,
+            site_id=self.site.id,
+            kind=kind,
+            summary=summary if summary is not None else self.message.text,
+            person_id=self.person.id if self.person else None,
+            message_id=self.message.id,
+            contact_point_id=self.contact.id,
+            urgent=urgent,
+            assigned_to=self.person.contact_staff_id if self.person else None,
+        )

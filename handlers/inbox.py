@@ -1,0 +1,41 @@
+"""The staff inbox: whatever the bot cannot or should not answer alone."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.clock import Clock
+from storage.models import InboxItem
+
+# Kinds staff see. Later features add their own ("declined", "crisis", ...).
+KINDS = ("message", "unknown_sender", "late_answer", "declined")
+
+
+async def add_item(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    site_id: int,
+    kind: str,
+    summary: str | None = None,
+    person_id: int | None = None,
+    message_id: int | None = None,
+    contact_point_id: int | None = None,
+    urgent: bool = False,
+    assigned_to: int | None = None,
+) -> InboxItem:
+    item = InboxItem(
+        site_id=site_id,
+        person_id=person_id,
+        message_id=message_id,
+        contact_point_id=contact_point_id,
+        kind=kind,
+        summary=summary,
+        urgent=urgent,
+        assigned_to=assigned_to,
+        status="open",
+        created_at=clock.now(),
+    )
+    session.add(item)
+    await session.flush()
+    return item

@@ -1,0 +1,121 @@
+"""Queueing outgoing texts: the only way anything leaves Los.
+
+A queued row is written in the caller's transaction, so a change and the text it causes commit
+together. Idempotency keys make a second attempt to queue the same text (a rerun job, a
+replayed webhook) a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.clock import Clock
+from storage.models import ContactPoint, Message, Person
+
+CHANNEL_PREFERENCE = {"telegram": 0, "sms": 1, "console": 2}
+
+
+def preferred_contact(person: Person) -> ContactPoint | None:
+    """Where to reach a person unprompted: where they last wrote from, else Telegram, else SMS.
+
+    Opted-out contact points are never chosen.
+    """
+    usable = [c for c in person.contacts if c.opted_out_at is None]
+    if not usable:
+        return None
+    written = [c for c in usable if c.last_inbound_at is not None]
+    if written:
+        return max(written, key=lambda c: c.last_inbound_at or c.created_at)
+    return min(usable, key=lambda c: (CHANNEL_PREFERENCE.get(c.channel, 9), -c.id))
+
+
+async def key_exists(session: AsyncSession, key: str) -> bool:
+    found = await session.scalar(select(Message.id).where(Message.idempotency_key == key))
+    return found is not None
+
+
+async def queue(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    contact: ContactPoint | None,
+    text: str,
+    site_id: int | None,
+    person_id: int | None = None,
+    kind: str = "reply",
+    send_after: datetime | None = None,
+    key: str | None = None,
+    urgent: bool = False,
+    buttons: list[Any] | None = None,
+    question_id: int | None = None,
+    broadcast_id: int | None = None,
+) -> Message | None:
+    """Queue one text. Returns None when ``key`` was queued before.
+
+    With no usable contact point the row is stored as ``skipped`` (``unreachable``), so staff
+    and statistics can see that a reminder could not go out.
+    """
+    if key is not None and await key_exists(session, key):
+        return None
+    now = clock.now()
+    message = Message(
+        direction="out",
+        site_id=site_id,
+        person_id=person_id if person_id is not None else (contact.person_id if contact else None),
+        contact_point_id=contact.id if contact else None,
+        channel=contact.channel if contact else "none",
+        address=contact.address if contact else None,
+        text=text,
+        status="queued" if contact else "skipped",
+        error=None if contact else "unreachable",
+        kind=kind,
+        idempotency_key=key,
+        send_after=send_after or now,
+        urgent=urgent,
+        buttons=buttons,
+        question_id=question_id,
+        broadcast_id=broadcast_id,
+        attempts=0,
+        created_at=now,
+    )
+    if key is None:
+        session.add(message)
+        await session.flush()
+        return message
+    try:
+        async with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None  # another process queued the same key a moment ago
+    return message
+
+
+async def queue_to_person(
+    session: AsyncSession, clock: Clock, person: Person, text: str, **options: Any
+) -> Message | None:
+    """Queue a text to wherever ``person`` is best reached (see :func:`preferred_contact`)."""
+    return await queue(
+        session,
+        clock,
+        contact=preferred_contact(person),
+        text=text,
+        site_id=person.site_id,
+        person_id=person.id,
+        **options,
+    )
+
+
+async def cancel_queued(session: AsyncSession, *, key_prefix: str) -> int:
+    """Cancel every still-queued text whose idempotency key starts with ``key_prefix``."""
+    result = await session.execute(
+        update(Message)
+        .where(Message.status == "queued", Message.idempotency_key.startswith(key_prefix))
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,150 @@
+"""Registering, changing and erasing people."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.clock import Clock
+from handlers.errors import Conflict, InputError
+from handlers.phones import normalise_phone
+from storage.models import (
+    ContactPoint,
+    InboxItem,
+    InviteCode,
+    Message,
+    OpenQuestion,
+    Person,
+    PersonRole,
+)
+from storage.models.people import LANGUAGES, ROLES
+
+# Each feature that stores personal data about a person adds its eraser here (see erase()).
+Eraser = Callable[[AsyncSession, Person], Awaitable[None]]
+ERASERS: list[Eraser] = []
+
+
+def check_roles(roles: Iterable[str]) -> list[str]:
+    roles = sorted(set(roles))
+    if not roles:
+        raise InputError({"roles": "give at least one role"})
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise InputError({"roles": f"unknown role {unknown[0]!r}; use {', '.join(ROLES)}"})
+    return roles
+
+
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise InputError({"language": f"use one of {', '.join(LANGUAGES)}"})
+    return language
+
+
+async def set_phone(session: AsyncSession, clock: Clock, person: Person, raw: str | None) -> None:
+    """Give ``person`` this SMS number (None removes it). 409 if someone else has it."""
+    current = [c for c in person.contacts if c.channel == "sms"]
+    if raw is None:
+        for contact in current:
+            await session.delete(contact)
+        return
+    try:
+        phone = normalise_phone(raw)
+    except ValueError as exc:
+        raise InputError({"phone": str(exc)}) from exc
+    if any(c.address == phone for c in current):
+        return
+    existing = await session.scalar(
+        select(ContactPoint).where(ContactPoint.channel == "sms", ContactPoint.address == phone)
+    )
+    if existing is not None and existing.person_id not in (None, person.id):
+        raise Conflict("phone number in use", {"phone": "already registered to someone else"})
+    for contact in current:
+        await session.delete(contact)
+    now = clock.now()
+    if existing is None:
+        existing = ContactPoint(channel="sms", address=phone, created_at=now)
+        session.add(existing)
+    # An earlier STOPP from this number is kept: registering is not consent to be texted again.
+    existing.person_id = person.id
+    existing.consent_at = now
+    existing.consent_source = "staff_registration"
+    await session.flush()
+    await session.refresh(person, ["contacts"])
+
+
+async def create_person(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    site_id: int,
+    name: str,
+    roles: Iterable[str],
+    phone: str | None = None,
+    language: str = "nb",
+) -> Person:
+    name = name.strip()
+    if not name:
+        raise InputError({"name": "must not be empty"})
+    person = Person(
+        site_id=site_id,
+        name=name,
+        language=check_language(language),
+        status="active",
+        created_at=clock.now(),
+        roles=[PersonRole(role=r) for r in check_roles(roles)],
+        contacts=[],
+    )
+    session.add(person)
+    await session.flush()
+    if phone:
+        await set_phone(session, clock, person, phone)
+    return person
+
+
+async def set_roles(session: AsyncSession, person: Person, roles: Iterable[str]) -> None:
+    wanted = check_roles(roles)
+    person.roles = [r for r in person.roles if r.role in wanted] + [
+        PersonRole(role=r) for r in wanted if r not in person.role_names
+    ]
+    await session.flush()
+
+
+async def erase(session: AsyncSession, clock: Clock, person: Person) -> None:
+    """Erase what identifies a person or what they said; counts for reports stay.
+
+    Name, addresses, invite codes, message texts and inbox texts go; queued texts are cancelled.
+    The phone number can be registered again at once.
+    """
+    for eraser in ERASERS:
+        await eraser(session, person)
+    await session.execute(
+        update(Message)
+        .where(Message.person_id == person.id, Message.status == "queued")
+        .values(status="cancelled")
+    )
+    await session.execute(
+        update(Message).where(Message.person_id == person.id).values(text=None, address=None)
+    )
+    await session.execute(
+        update(InboxItem)
+        .where(InboxItem.person_id == person.id)
+        .values(summary=None, status="resolved", resolved_at=clock.now())
+    )
+    await session.execute(
+        update(OpenQuestion)
+        .where(OpenQuestion.person_id == person.id, OpenQuestion.status == "open")
+        .values(status="closed", label=None)
+    )
+    await session.execute(
+        update(OpenQuestion).where(OpenQuestion.person_id == person.id).values(label=None)
+    )
+    await session.execute(delete(InviteCode).where(InviteCode.person_id == person.id))
+    await session.execute(delete(ContactPoint).where(ContactPoint.person_id == person.id))
+    person.name = None
+    person.erased_at = clock.now()
+    person.status = "active"
+    person.paused_until = None
+    await session.flush()
+    session.expire(person, ["contacts"])

@@ -1,0 +1,135 @@
+"""Open questions: a JA/NEI or 1-5 the person owes us, and which one an answer belongs to."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import outbox
+from handlers.clock import Clock
+from handlers.context import Conversation
+from handlers.keywords import Answer
+from handlers.texts import t
+from storage.models import OpenQuestion, Person
+
+AnswerHandler = Callable[[Conversation, OpenQuestion, Answer], Awaitable[None]]
+
+# How long after a question closed an answer to it is still recognised as "too late".
+LATE_WINDOW = timedelta(hours=24)
+
+
+def buttons_for(answer_type: str, language: str) -> list[list[str]]:
+    """Telegram buttons as (label, answer) pairs."""
+    if answer_type == "scale":
+        return [[str(n), str(n)] for n in range(1, 6)]
+    return [[t(language, "yes"), "yes"], [t(language, "no"), "no"]]
+
+
+async def ask(
+    session: AsyncSession,
+    clock: Clock,
+    person: Person,
+    *,
+    kind: str,
+    text: str,
+    ref_id: int | None = None,
+    label: str | None = None,
+    answer_type: str = "yesno",
+    expires_at: datetime | None = None,
+    send_after: datetime | None = None,
+    key: str | None = None,
+    message_kind: str = "question",
+    urgent: bool = False,
+) -> OpenQuestion | None:
+    """Queue ``text`` to ``person`` and open a question it asks. None if ``key`` was used before.
+
+    The question counts as asked from ``send_after``, so an answer is never matched to a
+    reminder that has not gone out yet.
+    """
+    if key is not None and await outbox.key_exists(session, key):
+        return None
+    question = OpenQuestion(
+        person_id=person.id,
+        kind=kind,
+        ref_id=ref_id,
+        answer_type=answer_type,
+        label=label,
+        asked_at=send_after or clock.now(),
+        expires_at=expires_at,
+        status="open",
+    )
+    session.add(question)
+    await session.flush()
+    message = await outbox.queue_to_person(
+        session,
+        clock,
+        person,
+        text,
+        kind=message_kind,
+        send_after=send_after,
+        key=key,
+        urgent=urgent,
+        buttons=buttons_for(answer_type, person.language),
+        question_id=question.id,
+    )
+    if message is None:  # lost a race on the key: nothing was asked
+        await session.delete(question)
+        return None
+    return question
+
+
+async def open_questions(
+    session: AsyncSession, person_id: int, now: datetime, answer_type: str | None = None
+) -> list[OpenQuestion]:
+    """The person's questions that have been asked and not answered or expired, oldest first."""
+    query = select(OpenQuestion).where(
+        OpenQuestion.person_id == person_id,
+        OpenQuestion.status == "open",
+        OpenQuestion.asked_at <= now,
+        or_(OpenQuestion.expires_at.is_(None), OpenQuestion.expires_at > now),
+    )
+    if answer_type is not None:
+        query = query.where(OpenQuestion.answer_type == answer_type)
+    result = await session.scalars(query.order_by(OpenQuestion.asked_at, OpenQuestion.id))
+    return list(result)
+
+
+async def recently_closed(
+    session: AsyncSession, person_id: int, now: datetime, answer_type: str
+) -> OpenQuestion | None:
+    """A question of this type that expired unanswered within the last day, if any."""
+    return await session.scalar(
+        select(OpenQuestion)
+        .where(
+            OpenQuestion.person_id == person_id,
+            OpenQuestion.answer_type == answer_type,
+            OpenQuestion.answered_at.is_(None),
+            OpenQuestion.expires_at <= now,
+            OpenQuestion.expires_at > now - LATE_WINDOW,
+        )
+        .order_by(OpenQuestion.expires_at.desc())
+        .limit(1)
+    )
+
+
+async def close_questions(
+    session: AsyncSession, *, kind: str, ref_id: int, person_id: int | None = None
+) -> None:
+    """Close the open questions about one thing (a cancelled appointment, a filled shift)."""
+    query = update(OpenQuestion).where(
+        OpenQuestion.kind == kind, OpenQuestion.ref_id == ref_id, OpenQuestion.status == "open"
+    )
+    if person_id is not None:
+        query = query.where(OpenQuestion.person_id == person_id)
+    await session.execute(
+        query.values(status="closed").execution_options(synchronize_session=False)
+    )
+
+
+def mark_answered(question: OpenQuestion, answer: Answer, now: datetime) -> None:
+    question.status = "answered"
+    question.answer = answer.value
+    question.answered_at = now

@@ -1,0 +1,28 @@
+"""Norsk bokmål. Kort, enkelt og vennlig. Aldri hvorfor noen har en avtale."""
+
+TEXTS: dict[str, str] = {
+    # --- foundation ---
+    "stopped": "Du får ikke flere meldinger fra oss. Skriv START hvis du vil ha dem igjen.",
+    "started": "Velkommen tilbake! Du får meldinger fra oss igjen. Skriv STOPP for å slutte.",
+    "help": (
+        "Du kan skrive: JA eller NEI for å svare, TIMER for dine avtaler, AKTIVITETER, "
+        "VAKTER, STOPP for ingen meldinger. Alt annet går til de ansatte."
+    ),
+    "received": "Takk, meldingen er mottatt. En av de ansatte leser den.",
+    "unknown_sender": (
+        "Hei! Dette nummeret er ikke registrert hos oss. En av de ansatte ser på meldingen din."
+    ),
+    "which_question": "Hva svarer du på? Skriv nummeret og svaret, for eksempel 1 JA:\n{options}",
+    "no_open_question": "Takk! Vi har ikke noe spørsmål til deg nå. En ansatt ser på meldingen.",
+    "answer_too_late": "Takk for svaret. Den tiden er allerede passert.",
+    "telegram_linked": "Hei {name}! Nå får du meldinger fra oss her. Skriv HJELP for hjelp.",
+    "telegram_bad_code": "Koden virker ikke. Spør de ansatte om en ny kode.",
+    "telegram_welcome": "Hei! Skriv koden du fikk av de ansatte: /start KODE",
+    "yes": "JA",
+    "no": "NEI",
+    "thanks_answer": "Takk for svaret!",
+    # --- appointments ---
+    # --- activities ---
+    # --- rota ---
+    # --- checkins ---
+}

@@ -1,0 +1,123 @@
+"""The periodic jobs, and the APScheduler that runs them.
+
+A job is a function over a session, the clock and the rules that finds due work in the database;
+there is never one APScheduler job per reminder. Every job is safe to run in several processes at
+once (idempotency keys), and an ``exclusive`` job takes a PostgreSQL advisory lock so that only
+one process runs it at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from handlers.context import Rules
+from scheduler import inbound
+from scheduler.dispatcher import Dispatcher
+from scheduler.metrics import JOB_RUNS
+
+log = logging.getLogger(__name__)
+
+JobFunction = Callable[[AsyncSession, Clock, Rules], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: int
+    run: JobFunction
+    exclusive: bool = False
+
+
+# Feature modules add their jobs here, one line each.
+JOBS: list[Job] = [
+    Job("inbound_sweep", 30, inbound.sweep),
+]
+
+
+class Scheduler:
+    """Runs ``JOBS`` on intervals, plus the dispatcher's stale-claim recovery."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        rules: Rules,
+        dispatcher: Dispatcher,
+        jobs: list[Job] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.rules = rules
+        self.dispatcher = dispatcher
+        self.jobs = list(JOBS if jobs is None else jobs)
+        self._locks = {job.name: asyncio.Lock() for job in self.jobs}
+        self._recovery_lock = asyncio.Lock()
+        self._aps: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        self._aps = AsyncIOScheduler(timezone="UTC")
+        for job in self.jobs:
+            self._aps.add_job(
+                self.run_job,
+                "interval",
+                seconds=job.every_seconds,
+                args=[job],
+                id=job.name,
+                max_instances=1,
+                coalesce=True,
+            )
+        self._aps.add_job(
+            self.recover, "interval", seconds=30, id="recover_stale", max_instances=1, coalesce=True
+        )
+        self._aps.start()
+
+    def shutdown(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+
+    async def run_job(self, job: Job) -> int:
+        """Run one job in its own transaction; an error is logged and counted, never raised."""
+        async with self._locks[job.name]:
+            try:
+                async with self.sessions.begin() as session:
+                    if job.exclusive and session.bind.dialect.name == "postgresql":
+                        key = zlib.crc32(job.name.encode())
+                        got = await session.scalar(
+                            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}
+                        )
+                        if not got:
+                            return 0
+                    done = await job.run(session, self.clock, self.rules)
+                JOB_RUNS.labels(job.name, "ok").inc()
+            except Exception:
+                log.exception("job %s failed", job.name)
+                JOB_RUNS.labels(job.name, "error").inc()
+                return 0
+        if done:
+            self.dispatcher.wake()
+        return done
+
+    async def recover(self) -> int:
+        async with self._recovery_lock:
+            try:
+                return await self.dispatcher.recover_stale()
+            except Exception:
+                log.exception("stale-claim recovery failed")
+                return 0
+
+    async def run_due(self) -> None:
+        """Run every job once now, then send what is due: what the controllable clock calls."""
+        await self.recover()
+        for job in self.jobs:
+            await self.run_job(job)
+        await self.dispatcher.drain()

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, sessions, queries and migrations. Imports nothing of ours."""

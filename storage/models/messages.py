@@ -1,0 +1,83 @@
+"""Every text in and out. Outgoing rows are the one outbox the dispatcher sends from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, UtcDateTime
+
+# Outgoing statuses. queued -> sending -> sent -> delivered | failed; or skipped / cancelled.
+OUT_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "skipped", "cancelled")
+FINAL_OUT_STATUSES = ("sent", "delivered", "failed", "skipped", "cancelled")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    contact_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="SET NULL"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(10))
+    # Kept on the row so a message can be sent or read even if the contact point changes;
+    # None once the person is erased.
+    address: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))
+    # Why the message exists, without personal data: "reply", "reminder", "broadcast", ...
+    # For a Telegram button press: "button:<question id>:<answer>".
+    kind: Mapped[str] = mapped_column(String(40), default="reply")
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    # Outbox scheduling.
+    send_after: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # ignores quiet hours
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    error: Mapped[str | None] = mapped_column(String(200))
+    # Answer buttons for Telegram: [["JA", "yes"], ["NEI", "no"]] as (label, answer) pairs.
+    buttons: Mapped[list[Any] | None] = mapped_column(JSON)
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("open_questions.id", ondelete="SET NULL")
+    )
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Inbound: when the router finished with it. None means still to be handled (crash recovery).
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("direction", "channel", "provider_id"),
+        Index("ix_messages_outbox_due", "status", "send_after"),
+    )
+
+
+class Broadcast(Base):
+    """One text sent to many; its messages carry ``broadcast_id`` for progress counts."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    kind: Mapped[str] = mapped_column(String(20), default="broadcast")
+    send_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="queued")  # queued | cancelled
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

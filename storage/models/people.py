@@ -1,0 +1,97 @@
+"""People (participants, volunteers, staff), their roles and the addresses they are reached at."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models.base import Base, UtcDateTime
+
+ROLES = ("participant", "volunteer", "staff")
+LANGUAGES = ("nb", "en")
+CHANNELS = ("sms", "telegram", "console")
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    # None once erased: the row stays so that counts in reports stay right.
+    name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5), default="nb")
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active | paused
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The staff member a worrying answer or silence is routed to (a person with the staff role).
+    contact_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    roles: Mapped[list[PersonRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
+    )
+    contacts: Mapped[list[ContactPoint]] = relationship(
+        back_populates="person", lazy="selectin", passive_deletes=True
+    )
+
+    @property
+    def role_names(self) -> list[str]:
+        return sorted(r.role for r in self.roles)
+
+    @property
+    def first_name(self) -> str:
+        return (self.name or "").split(" ")[0]
+
+
+class PersonRole(Base):
+    __tablename__ = "person_roles"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    __table_args__ = (Index("ix_person_roles_role", "role"),)
+
+
+class ContactPoint(Base):
+    """A phone number, Telegram chat or console address.
+
+    ``person_id`` is None for a sender nobody has registered yet; registering that number later
+    attaches the same row, so an earlier STOPP is kept.
+    """
+
+    __tablename__ = "contact_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(String(64))  # E.164 phone or Telegram chat id
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    consent_source: Mapped[str | None] = mapped_column(String(40))
+    opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    person: Mapped[Person | None] = relationship(back_populates="contacts", lazy="selectin")
+
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+
+class InviteCode(Base):
+    """A one-time code for ``/start <code>`` that links a Telegram chat to a person."""
+
+    __tablename__ = "invite_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,89 @@
+"""A fake Twilio REST API on loopback: records sent messages and fails on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.server import FakeServer
+
+
+@dataclass
+class Failure:
+    status: int
+    code: int
+    message: str = "fake failure"
+
+
+@dataclass
+class FakeTwilio(FakeServer):
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    delay: float = 0.0
+    requests: int = 0
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        self.app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self.create)
+        self.app.router.add_get("/2010-04-01/Accounts/{sid}/Messages.json", self.list)
+
+    def fail_next(self, status: int, code: int, times: int = 1) -> None:
+        self.failures.extend(Failure(status, code) for _ in range(times))
+
+    def to(self, number: str) -> list[str]:
+        return [m["Body"] for m in self.sent if m["To"] == number]
+
+    async def create(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.failures:
+            failure = self.failures.pop(0)
+            return web.json_response(
+                {"code": failure.code, "message": failure.message, "status": failure.status},
+                status=failure.status,
+            )
+        sid = "SM" + uuid.uuid4().hex
+        now = datetime.now(UTC)
+        record = {**form, "sid": sid, "date_created": now}
+        self.sent.append(record)
+        return web.json_response(self.resource(record), status=201)
+
+    def resource(self, record: dict[str, Any]) -> dict[str, Any]:
+        created = format_datetime(record["date_created"], usegmt=True)
+        return {
+            "sid": record["sid"],
+            "to": record["To"],
+            "from": record.get("From"),
+            "messaging_service_sid": record.get("MessagingServiceSid"),
+            "body": record["Body"],
+            "status": "queued",
+            "date_created": created,
+            "date_sent": created,
+            "date_updated": created,
+            "num_segments": "1",
+        }
+
+    async def list(self, request: web.Request) -> web.Response:
+        to = request.query.get("To")
+        found = [self.resource(r) for r in self.sent if to is None or r["To"] == to]
+        return web.json_response(
+            {
+                "messages": found,
+                "end": len(found),
+                "first_page_uri": request.path_qs,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": 50,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": request.path_qs,
+            }
+        )
