@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,10 +20,6 @@ from storage.models import (
     PersonRole,
 )
 from storage.models.people import LANGUAGES, ROLES
-
-# Each feature that stores personal data about a person adds its eraser here (see erase()).
-Eraser = Callable[[AsyncSession, Person], Awaitable[None]]
-ERASERS: list[Eraser] = []
 
 
 def check_roles(roles: Iterable[str]) -> list[str]:
@@ -117,6 +113,8 @@ async def erase(session: AsyncSession, clock: Clock, person: Person) -> None:
     Name, addresses, invite codes, message texts and inbox texts go; queued texts are cancelled.
     The phone number can be registered again at once.
     """
+    from handlers.features import ERASERS  # features import this module
+
     for eraser in ERASERS:
         await eraser(session, person)
     await session.execute(

@@ -7,7 +7,6 @@ queue; sending is the dispatcher's job.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import linking, questions
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
+from handlers.features import ANSWER_HANDLERS, COMMANDS, INTERCEPTORS
 from handlers.keywords import (
     HELP_WORDS,
     START_WORDS,
@@ -29,25 +29,6 @@ from handlers.keywords import (
 from handlers.localtime import local_day
 from handlers.sites import default_site
 from storage.models import ContactPoint, Message, OpenQuestion, Person, Site
-
-CommandHandler = Callable[[Conversation, list[str]], Awaitable[None]]
-# Runs before questions and commands; returns True when it has dealt with the text.
-Interceptor = Callable[[Conversation], Awaitable[bool]]
-
-
-async def answer_to_staff(conv: Conversation, question: OpenQuestion, answer: Answer) -> None:
-    """A yes/no whose answer a human acts on (e.g. "Vil du ha en ny time? Svar JA")."""
-    if answer.value == "yes":
-        await conv.to_inbox("answer", f"JA: {question.label or ''}".strip())
-    await conv.reply("thanks_answer")
-
-
-# Feature modules add their entries here, one line each.
-ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
-    "to_staff": answer_to_staff,
-}
-COMMANDS: dict[str, CommandHandler] = {}
-INTERCEPTORS: list[Interceptor] = []
 
 
 async def store_inbound(

@@ -56,8 +56,9 @@ def test_settings(database_url: str, twilio_url: str, telegram_url: str, **extra
 
 
 class Harness:
-    def __init__(self, los: Los, client: TestClient, twilio: FakeTwilio,
-                 telegram: FakeTelegram) -> None:
+    def __init__(
+        self, los: Los, client: TestClient, twilio: FakeTwilio, telegram: FakeTelegram
+    ) -> None:
         self.los = los
         self.client = client
         self.twilio = twilio
@@ -72,8 +73,15 @@ class Harness:
         return self.los.clock
 
     # --- staff API ---------------------------------------------------------------------------
-    async def api(self, method: str, path: str, json: Any = None, *, token: str | None = None,
-                  expect: int | None = None) -> Any:
+    async def api(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        *,
+        token: str | None = None,
+        expect: int | None = None,
+    ) -> Any:
         headers = {"Authorization": f"Bearer {token or self.token}"}
         resp = await self.client.request(method, path, json=json, headers=headers)
         body = await resp.json() if resp.content_type == "application/json" else await resp.text()
@@ -82,8 +90,13 @@ class Harness:
         self.last_status = resp.status
         return body
 
-    async def person(self, name: str = "Ola Nordmann", roles: list[str] | None = None,
-                     phone: str | None = "+4791234567", **extra: Any) -> dict[str, Any]:
+    async def person(
+        self,
+        name: str = "Ola Nordmann",
+        roles: list[str] | None = None,
+        phone: str | None = "+4791234567",
+        **extra: Any,
+    ) -> dict[str, Any]:
         body = {"name": name, "roles": roles or ["participant"], "phone": phone, **extra}
         result: dict[str, Any] = await self.api("POST", "/api/people", body, expect=201)
         return result
@@ -92,24 +105,32 @@ class Harness:
     def sign(self, path: str, params: dict[str, str]) -> str:
         return str(RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL + path, params))
 
-    async def twilio_post(self, path: str, params: dict[str, str], *,
-                          signature: str | None = None) -> Any:
+    async def twilio_post(
+        self, path: str, params: dict[str, str], *, signature: str | None = None
+    ) -> Any:
         sig = self.sign(path, params) if signature is None else signature
         return await self.client.post(path, data=params, headers={"X-Twilio-Signature": sig})
 
     async def sms(self, phone: str, text: str, *, sid: str | None = None) -> int:
         """The person at ``phone`` texts Los; returns the webhook's status."""
         self._sid += 1
-        params = {"From": phone, "To": TWILIO_FROM, "Body": text,
-                  "MessageSid": sid or f"SMin{self._sid:08d}", "AccountSid": TWILIO_SID}
+        params = {
+            "From": phone,
+            "To": TWILIO_FROM,
+            "Body": text,
+            "MessageSid": sid or f"SMin{self._sid:08d}",
+            "AccountSid": TWILIO_SID,
+        }
         resp = await self.twilio_post("/webhooks/twilio/sms", params)
         await self.send_due()
         return int(resp.status)
 
-    async def telegram_update(self, update: dict[str, Any], *,
-                              secret: str = TELEGRAM_SECRET) -> Any:
-        resp = await self.client.post("/webhooks/telegram", json=update,
-                                      headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+    async def telegram_update(
+        self, update: dict[str, Any], *, secret: str = TELEGRAM_SECRET
+    ) -> Any:
+        resp = await self.client.post(
+            "/webhooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+        )
         await self.send_due()
         return resp
 
@@ -118,17 +139,29 @@ class Harness:
         return self._update_id
 
     async def tg(self, chat_id: int, text: str) -> int:
-        update = {"update_id": self.next_update_id(), "message": {
-            "message_id": self._update_id, "date": 0, "text": text,
-            "chat": {"id": chat_id, "type": "private"}, "from": {"id": chat_id, "is_bot": False,
-                                                                 "first_name": "X"}}}
+        update = {
+            "update_id": self.next_update_id(),
+            "message": {
+                "message_id": self._update_id,
+                "date": 0,
+                "text": text,
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": chat_id, "is_bot": False, "first_name": "X"},
+            },
+        }
         return int((await self.telegram_update(update)).status)
 
     async def tg_press(self, chat_id: int, data: str) -> int:
-        update = {"update_id": self.next_update_id(), "callback_query": {
-            "id": f"cb{self._update_id}", "data": data, "chat_instance": "1",
-            "from": {"id": chat_id, "is_bot": False, "first_name": "X"},
-            "message": {"message_id": 1, "date": 0, "chat": {"id": chat_id, "type": "private"}}}}
+        update = {
+            "update_id": self.next_update_id(),
+            "callback_query": {
+                "id": f"cb{self._update_id}",
+                "data": data,
+                "chat_instance": "1",
+                "from": {"id": chat_id, "is_bot": False, "first_name": "X"},
+                "message": {"message_id": 1, "date": 0, "chat": {"id": chat_id, "type": "private"}},
+            },
+        }
         return int((await self.telegram_update(update)).status)
 
     async def link_telegram(self, person_id: int, chat_id: int) -> None:
@@ -147,8 +180,12 @@ class Harness:
 
     async def advance(self, **delta: float) -> None:
         """Move the clock (``minutes=30``, ``hours=2``, ``days=1``) through the dev endpoint."""
-        seconds = (delta.get("seconds", 0) + 60 * delta.get("minutes", 0)
-                   + 3600 * delta.get("hours", 0) + 86400 * delta.get("days", 0))
+        seconds = (
+            delta.get("seconds", 0)
+            + 60 * delta.get("minutes", 0)
+            + 3600 * delta.get("hours", 0)
+            + 86400 * delta.get("days", 0)
+        )
         await self.api("POST", "/api/dev/clock", {"advance_seconds": seconds}, expect=200)
 
     async def set_time(self, when: datetime) -> None:
@@ -161,16 +198,18 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_harness(settings: Settings, clock: FakeClock, twilio: FakeTwilio,
-                          telegram: FakeTelegram) -> AsyncIterator[Harness]:
+async def running_harness(
+    settings: Settings, clock: FakeClock, twilio: FakeTwilio, telegram: FakeTelegram
+) -> AsyncIterator[Harness]:
     los = Los(settings, clock=clock)
     app = make_app(los, background=False)
     client = TestClient(TestServer(app))
     await client.start_server()
     harness = Harness(los, client, twilio, telegram)
     async with los.sessions.begin() as session:
-        _, harness.token = await add_staff(session, clock, name="Test Koordinator",
-                                           email="koordinator@los.test", role="admin")
+        _, harness.token = await add_staff(
+            session, clock, name="Test Koordinator", email="koordinator@los.test", role="admin"
+        )
     try:
         yield harness
     finally:

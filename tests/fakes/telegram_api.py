@@ -23,8 +23,11 @@ class FakeTelegram(FakeServer):
         self.app.router.add_post("/bot{token}/{method}", self.call)
 
     def fail_next(self, error_code: int, description: str, retry_after: int | None = None) -> None:
-        failure: dict[str, Any] = {"ok": False, "error_code": error_code,
-                                   "description": description}
+        failure: dict[str, Any] = {
+            "ok": False,
+            "error_code": error_code,
+            "description": description,
+        }
         if retry_after is not None:
             failure["parameters"] = {"retry_after": retry_after}
         self.failures.append(failure)
@@ -44,8 +47,9 @@ class FakeTelegram(FakeServer):
         method = request.match_info["method"]
         params = await self.params(request)
         if method == "getMe":
-            return self.ok({"id": 4242, "is_bot": True, "first_name": "Los",
-                            "username": "los_test_bot"})
+            return self.ok(
+                {"id": 4242, "is_bot": True, "first_name": "Los", "username": "los_test_bot"}
+            )
         if method == "answerCallbackQuery":
             self.answered_callbacks.append(str(params.get("callback_query_id")))
             return self.ok(True)
@@ -56,14 +60,17 @@ class FakeTelegram(FakeServer):
             self.sent.append(params)
             message_id = self.next_message_id
             self.next_message_id += 1
-            return self.ok({
-                "message_id": message_id,
-                "date": 1_700_000_000,
-                "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "text": params["text"],
-            })
-        return web.json_response({"ok": False, "error_code": 404,
-                                  "description": "Not Found"}, status=404)
+            return self.ok(
+                {
+                    "message_id": message_id,
+                    "date": 1_700_000_000,
+                    "chat": {"id": int(params["chat_id"]), "type": "private"},
+                    "text": params["text"],
+                }
+            )
+        return web.json_response(
+            {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+        )
 
     @staticmethod
     def ok(result: Any) -> web.Response:

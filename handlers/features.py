@@ -1,0 +1,41 @@
+"""Where features plug in: answers to their questions, their commands, interceptors, erasers
+and statistics. Each feature adds one line per entry here; nothing else needs to know it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import questions, stats
+from handlers.context import Conversation
+from handlers.keywords import Answer
+from storage.models import OpenQuestion, Person
+
+CommandHandler = Callable[[Conversation, list[str]], Awaitable[None]]
+# Runs before questions and commands; returns True when it has dealt with the text.
+Interceptor = Callable[[Conversation], Awaitable[bool]]
+Eraser = Callable[[AsyncSession, Person], Awaitable[None]]
+# A section of /api/stats: (session, site_id or None, from, to) -> figures.
+StatsSection = Callable[[AsyncSession, int | None, datetime, datetime], Awaitable[dict[str, Any]]]
+
+
+async def answer_to_staff(conv: Conversation, question: OpenQuestion, answer: Answer) -> None:
+    """A yes/no whose answer a human acts on (e.g. "Vil du ha en ny time? Svar JA")."""
+    if answer.value == "yes":
+        await conv.to_inbox("answer", f"JA: {question.label or ''}".strip())
+    await conv.reply("thanks_answer")
+
+
+ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
+    "to_staff": answer_to_staff,
+}
+COMMANDS: dict[str, CommandHandler] = {}
+INTERCEPTORS: list[Interceptor] = []
+ERASERS: list[Eraser] = []
+STATS: dict[str, StatsSection] = {
+    "messages": stats.message_figures,
+}
