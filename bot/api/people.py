@@ -200,11 +200,12 @@ async def invite(request: web.Request) -> web.Response:
         person = await load_person(session, path_id(request))
         code = await new_invite(session, los.clock, person)
         audit(session, los.clock, staff_of(request), "person.invite", "person", person.id)
-        result = {"code": code.code, "expires_at": code.expires_at.isoformat()}
+        result: dict[str, str | None] = {
+            "code": code.code,
+            "expires_at": code.expires_at.isoformat(),
+        }
     username = await los.telegram_username()
-    result["telegram_link"] = (
-        f"https://t.me/{username}?start={result['code']}" if username else None
-    )
+    result["telegram_link"] = f"https://t.me/{username}?start={code.code}" if username else None
     return json_response(result, 201)
 
 

@@ -1,0 +1,44 @@
+"""The ``los`` command: migrate, staff add, demo (real processes on a fresh SQLite file)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def los(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_migrate_then_staff_add_prints_a_token_last(tmp_path: Path) -> None:
+    db = tmp_path / "nested" / "los.db"
+    assert los("migrate", db=db).returncode == 0
+    assert db.exists()
+    result = los("staff", "add", "--name", "Kari", "--email", "kari@example.org", db=db)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert token.startswith("los_") and len(token) > 40
+    again = los("staff", "add", "--name", "Kari", "--email", "KARI@example.org", db=db)
+    assert again.returncode == 1
+    assert "e-mail" in again.stderr
+
+
+def test_demo_fills_an_empty_database_once(tmp_path: Path) -> None:
+    db = tmp_path / "los.db"
+    first = los("demo", db=db)
+    assert first.returncode == 0, first.stderr
+    assert "30 participants" in first.stdout
+    second = los("demo", db=db)
+    assert "already has people" in second.stdout
