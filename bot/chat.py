@@ -54,5 +54,6 @@ async def run_chat(url: str, phone: str) -> None:
                 await http.post(
                     f"{url}/console/messages", json={"phone": phone, "text": line.strip()}
                 )
+        await asyncio.sleep(2)  # replies to the last line, when input came from a pipe
         stop.set()
         await poller

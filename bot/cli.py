@@ -8,8 +8,18 @@ import logging
 import sys
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
 
 from bot.config import Settings, SettingsError, load_settings
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """Access log without query strings: they may hold phone numbers."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %s %.3fs", request.method, request.path, response.status, time)
 
 
 def settings_or_exit() -> Settings:
@@ -32,7 +42,13 @@ def serve(settings: Settings) -> None:
         f"Los on http://{settings.host}:{settings.port} — channels: {channels or 'none'}",
         flush=True,
     )
-    web.run_app(make_app(los), host=settings.host, port=settings.port, print=None)
+    web.run_app(
+        make_app(los),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log_class=PathOnlyAccessLogger,
+    )
 
 
 async def migrate(settings: Settings) -> None:
