@@ -218,3 +218,14 @@ async def test_health_ready_and_metrics(h: Harness) -> None:
     metrics = await (await h.client.get("/metrics")).text()
     assert "los_messages_out_total" in metrics
     assert 'los_messages_in_total{channel="sms"}' in metrics
+
+
+async def test_staff_pages_are_served_with_a_strict_policy(h: Harness) -> None:
+    page = await h.client.get("/")
+    assert page.status == 200
+    html = await page.text()
+    assert '<script src="/static/staff.js">' in html
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    script = await h.client.get("/static/staff.js")
+    assert "Authorization" in await script.text()
+    assert script.content_type == "application/javascript"
