@@ -63,6 +63,7 @@ class Conversation:
         text: str,
         *,
         dedupe: str | None = None,
+        kind: str = "reply",
         buttons: list[list[str]] | None = None,
         question_id: int | None = None,
     ) -> None:
@@ -73,7 +74,7 @@ class Conversation:
             text=text,
             site_id=self.site.id,
             person_id=self.person.id if self.person else None,
-            kind="reply",
+            kind=kind,
             key=dedupe,
             urgent=True,
             buttons=buttons,

@@ -56,8 +56,6 @@ async def set_phone(session: AsyncSession, clock: Clock, person: Person, raw: st
     )
     if existing is not None and existing.person_id not in (None, person.id):
         raise Conflict("phone number in use", {"phone": "already registered to someone else"})
-    for contact in current:
-        await session.delete(contact)
     now = clock.now()
     if existing is None:
         existing = ContactPoint(channel="sms", address=phone, created_at=now)
@@ -66,6 +64,19 @@ async def set_phone(session: AsyncSession, clock: Clock, person: Person, raw: st
     existing.person_id = person.id
     existing.consent_at = now
     existing.consent_source = "staff_registration"
+    await session.flush()
+    if current:
+        # Texts queued for the old number (next week's reminder) follow the person.
+        await session.execute(
+            update(Message)
+            .where(
+                Message.status == "queued",
+                Message.contact_point_id.in_([c.id for c in current]),
+            )
+            .values(contact_point_id=existing.id, address=phone)
+        )
+    for contact in current:
+        await session.delete(contact)
     await session.flush()
     await session.refresh(person, ["contacts"])
 

@@ -143,8 +143,8 @@ async def route(conv: Conversation) -> None:
 async def opt_out(conv: Conversation) -> None:
     """STOPP: nothing more to this address from now on, whatever is queued; one confirmation."""
     conv.contact.opted_out_at = conv.clock.now()
-    await conv.reply_text(conv.text("stopped"))
-    conv.replies[-1].kind = "opt_out"  # the one text an opted-out address still gets
+    # kind "opt_out" is the one text an opted-out address still gets
+    await conv.reply_text(conv.text("stopped"), kind="opt_out")
 
 
 async def opt_in(conv: Conversation) -> None:

@@ -229,3 +229,21 @@ async def test_staff_pages_are_served_with_a_strict_policy(h: Harness) -> None:
     script = await h.client.get("/static/staff.js")
     assert "Authorization" in await script.text()
     assert script.content_type == "application/javascript"
+
+
+async def test_a_new_phone_number_takes_over_what_is_queued(h: Harness) -> None:
+    person = await h.person(phone=PHONE)
+    await h.api(
+        "POST",
+        "/api/broadcasts",
+        {
+            "text": "Husk bingo!",
+            "audience": {"roles": ["participant"]},
+            "send_at": "2026-03-02T14:00:00",
+        },
+        expect=202,
+    )
+    await h.api("PATCH", f"/api/people/{person['id']}", {"phone": "+4790000001"}, expect=200)
+    await h.set_time(oslo(2026, 3, 2, 14, 0))
+    assert h.sms_to("+4790000001") == ["Husk bingo!"]
+    assert h.sms_to(PHONE) == []
