@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("alembic", "apscheduler", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     settings = settings_or_exit()
     if args.command == "serve":
         serve(settings)
