@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     los_fake_clock: bool = False
+    los_retention_days: int = Field(365, ge=30, le=3650)
 
     @field_validator("database_url")
     @classmethod
@@ -93,7 +94,11 @@ class Settings(BaseSettings):
         return parse_hhmm_range(self.quiet_hours)
 
     def rules(self) -> Rules:
-        return Rules(timezone=self.timezone, quiet_hours=self.quiet)
+        return Rules(
+            timezone=self.timezone,
+            quiet_hours=self.quiet,
+            retention_days=self.los_retention_days,
+        )
 
 
 class SettingsError(Exception):

@@ -20,6 +20,8 @@ class Rules:
 
     timezone: str = "Europe/Oslo"
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(8, 0))
+    # Texts older than this are blanked (handlers/retention.py).
+    retention_days: int = 365
 
 
 def site_quiet_hours(site: Site, rules: Rules) -> tuple[time, time] | None:

@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers import retention
 from handlers.clock import Clock
 from handlers.context import Rules
 from scheduler import inbound
@@ -40,6 +41,7 @@ class Job:
 # Feature modules add their jobs here, one line each.
 JOBS: list[Job] = [
     Job("inbound_sweep", 30, inbound.sweep),
+    Job("retention", 3600, retention.blank_old_texts, exclusive=True),
 ]
 
 
