@@ -2,6 +2,11 @@
 "use strict";
 const $ = (sel) => document.querySelector(sel);
 let token = sessionStorage.getItem("los-token") || "";
+const KINDS = {
+  message: "Melding", unknown_sender: "Ukjent nummer", answer: "Svar", late_answer: "Sent svar",
+  declined: "Takket nei", reschedule: "Ny tid", suggestion: "Forslag", crisis: "KRISE",
+  low_score: "Lav score", not_reached: "Ikke nådd",
+};
 
 async function api(method, path, body) {
   const resp = await fetch(path, {
@@ -42,7 +47,7 @@ async function loadInbox() {
   for (const item of items) {
     const li = document.createElement("li");
     if (item.urgent) li.className = "urgent";
-    li.append(text("div", (item.person_name || item.from || "Ukjent") + " · " + item.kind + " · "
+    li.append(text("div", (item.person_name || item.from || "Ukjent") + " · " + (KINDS[item.kind] || item.kind) + " · "
       + new Date(item.created_at).toLocaleString("nb-NO"), "meta"));
     li.append(text("div", item.text || item.summary));
     const form = document.createElement("form");
