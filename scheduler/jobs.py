@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers import checkins
 from handlers.clock import Clock
 from handlers.context import Rules
 from scheduler import inbound
@@ -40,6 +41,9 @@ class Job:
 # Feature modules add their jobs here, one line each.
 JOBS: list[Job] = [
     Job("inbound_sweep", 30, inbound.sweep),
+    Job("resume_paused", 60, checkins.resume_paused),
+    Job("checkins_due", 60, checkins.ask_due, exclusive=True),
+    Job("checkin_nudges", 300, checkins.nudge_silent, exclusive=True),
 ]
 
 
