@@ -26,7 +26,7 @@ from handlers import inbox, outbox, questions
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules, site_quiet_hours
 from handlers.errors import InputError
-from handlers.keywords import Answer
+from handlers.keywords import Answer, parse_scale
 from handlers.localtime import in_quiet_hours, quiet_hours_end, to_utc
 from handlers.texts import t
 from storage.models import (
@@ -423,27 +423,53 @@ def free_text_of(message_text: str | None, answer: Answer) -> str | None:
     return text or None
 
 
-async def answer_checkin(conv: Conversation, question: OpenQuestion, answer: Answer) -> None:
-    """A 1-5: record it with any words, thank them; a low score goes to their contact staff."""
+async def record_answer(
+    conv: Conversation, question: OpenQuestion, answer: Answer
+) -> tuple[CheckinRound, CheckinPlan] | None:
+    """Store the score and any words on the question's round; None if it is not a check-in."""
     round_ = await conv.session.get(CheckinRound, question.ref_id) if question.ref_id else None
     plan = await conv.session.get(CheckinPlan, round_.plan_id) if round_ else None
     if round_ is None or plan is None or not answer.value.isdigit():
-        await conv.reply("thanks_answer")
-        return
-    score = int(answer.value)
-    round_.score = score
+        return None
+    round_.score = int(answer.value)
     round_.answered_at = conv.clock.now()
     round_.free_text = (
         None if conv.message.kind.startswith("button:") else free_text_of(conv.message.text, answer)
     )
     register_answer(plan)
-    if is_worrying(plan, score):
+    return round_, plan
+
+
+async def answer_checkin(conv: Conversation, question: OpenQuestion, answer: Answer) -> None:
+    """A 1-5: record it with any words, thank them; a low score goes to their contact staff."""
+    recorded = await record_answer(conv, question, answer)
+    if recorded is None:
+        await conv.reply("thanks_answer")
+        return
+    round_, plan = recorded
+    assert round_.score is not None
+    if is_worrying(plan, round_.score):
         round_.escalation = "low_score"
         said = f" «{round_.free_text}»" if round_.free_text else ""
-        await conv.to_inbox(LOW_SCORE_KIND, f"Innsjekk: {score} av 5.{said}")
+        await conv.to_inbox(LOW_SCORE_KIND, f"Innsjekk: {round_.score} av 5.{said}")
         await conv.reply("checkin_low_reply")
         return
     await conv.reply("checkin_thanks")
+
+
+async def answer_within_crisis(conv: Conversation) -> None:
+    """A crisis text that also answers an open check-in ("1 vil ikke leve"): keep the score, so
+    the round is not later counted as silence. The crisis reply and urgent item say the rest."""
+    answer = parse_scale(conv.message.text or "")
+    if answer is None or conv.person is None:
+        return
+    now = conv.clock.now()
+    open_scale = await questions.open_questions(conv.session, conv.person.id, now, "scale")
+    checkins = [q for q in open_scale if q.kind == "checkin"]
+    if not checkins:
+        return
+    questions.mark_answered(checkins[-1], answer, now)
+    await record_answer(conv, checkins[-1], answer)
 
 
 # --- erasure, figures and the weekly contact report ---------------------------------------------
@@ -587,7 +613,7 @@ async def not_reached(
             )
         )
         heard = [d for d in (last_answer, last_message) if d is not None]
-        missed = await session.scalar(
+        asked = await session.scalar(
             select(func.count())
             .select_from(CheckinRound)
             .where(
@@ -601,7 +627,7 @@ async def not_reached(
                 "person_id": person.id,
                 "name": person.name,
                 "contact_staff_id": person.contact_staff_id,
-                "checkins_asked": int(missed or 0),
+                "checkins_asked": int(asked or 0),
                 "last_heard_at": max(heard) if heard else None,
             }
         )

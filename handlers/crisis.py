@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from handlers import checkins
 from handlers.context import Conversation
 
 # Each phrase is matched as a run of whole words. Add a phrase to the right language only.
@@ -105,4 +106,5 @@ async def intercept_crisis(conv: Conversation) -> bool:
     now = conv.clock.now()
     slot = f"{now:%Y%m%d%H}{now.minute // 15}"
     await conv.reply("crisis_reply", dedupe=f"crisis:{conv.contact.id}:{slot}")
+    await checkins.answer_within_crisis(conv)
     return True

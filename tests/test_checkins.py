@@ -205,6 +205,10 @@ async def test_crisis_words_win_over_an_open_checkin(h: Harness) -> None:
     await h.sms(PHONE, "1 vil ikke leve")
     assert "116 123" in h.sms_to(PHONE)[-1]
     assert len(await inbox(h, "crisis")) == 1
+    async with h.session() as session:
+        [round_] = list(await session.scalars(select(CheckinRound)))
+    assert round_.score == 1  # the score is kept, so it never counts as silence
+    assert await inbox(h, "checkin_low") == []  # one urgent item is enough
 
 
 async def test_no_false_alarm_for_activity_titles(h: Harness) -> None:
@@ -386,3 +390,5 @@ async def test_plan_input_is_checked(h: Harness) -> None:
     created = await plan(h, ola["id"], at="10:00")
     listed = await h.api("GET", f"/api/checkins?person_id={ola['id']}", expect=200)
     assert [p["id"] for p in listed] == [created["id"]]
+    doc = await (await h.client.get("/api/openapi.json")).json()
+    assert "/api/checkins" in doc["paths"] and "/api/reports/contact" in doc["paths"]

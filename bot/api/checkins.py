@@ -199,6 +199,8 @@ async def patch(request: web.Request) -> web.Response:
         plan, tz = await load_plan(session, path_id(request))
         if plan.status == "ended" and body.status != "active":
             raise InputError({"status": "this plan has ended; set status active to restart it"})
+        if plan.ended_reason == "erased":
+            raise InputError({"status": "the person has been erased"})
         for name in (
             "every",
             "at",
