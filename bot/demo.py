@@ -7,15 +7,17 @@ uses (no real person is texted).
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.staff_users import add_staff
+from handlers.checkins import create_plan
 from handlers.clock import Clock
 from handlers.people import create_person
 from handlers.sites import ensure_default_site
-from storage.models import Person
+from storage.models import Person, PersonRole
 
 FIRST = [
     "Ole",
@@ -111,6 +113,7 @@ async def fill_demo(session: AsyncSession, clock: Clock) -> str:
         await create_person(
             session, clock, site_id=site.id, name=name, roles=roles, phone=demo_phone(200 + n)
         )
+    await add_demo_checkins(session, clock)
     _, token = await add_staff(
         session, clock, name="Demo Koordinator", email="demo@los.invalid", role="admin"
     )
@@ -120,3 +123,31 @@ async def fill_demo(session: AsyncSession, clock: Clock) -> str:
         "Try: los chat +4740000100\n"
         f"Staff API token (demo@los.invalid):\n{token}"
     )
+
+
+async def add_demo_checkins(session: AsyncSession, clock: Clock) -> None:
+    """Check-in plans for a few participants: daily, a tapering plan after a discharge, weekly
+    with the staff's own question; one participant paused (admitted for ten days)."""
+    is_participant = select(PersonRole.person_id).where(PersonRole.role == "participant")
+    participants = list(
+        await session.scalars(
+            select(Person).where(Person.id.in_(is_participant)).order_by(Person.id).limit(4)
+        )
+    )
+    if len(participants) < 4:
+        return
+    daily, discharged, weekly, admitted = participants
+    await create_plan(session, clock, daily, at="10:00", every="daily")
+    await create_plan(session, clock, discharged, at="11:00", schedule="transition")
+    await create_plan(
+        session,
+        clock,
+        weekly,
+        at="12:00",
+        every="weekly",
+        weekday=0,
+        question="Hvordan gikk uka? Svar 1 (dårlig) til 5 (bra).",
+    )
+    await create_plan(session, clock, admitted, at="10:00", every="weekly", weekday=3)
+    admitted.status = "paused"
+    admitted.paused_until = clock.now() + timedelta(days=10)

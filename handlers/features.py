@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import questions, stats
+from handlers import checkins, crisis, questions, stats
 from handlers.context import Conversation
 from handlers.keywords import Answer
 from storage.models import OpenQuestion, Person
@@ -32,10 +32,16 @@ async def answer_to_staff(conv: Conversation, question: OpenQuestion, answer: An
 
 ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
     "to_staff": answer_to_staff,
+    "checkin": checkins.answer_checkin,
 }
 COMMANDS: dict[str, CommandHandler] = {}
-INTERCEPTORS: list[Interceptor] = []
-ERASERS: list[Eraser] = []
+INTERCEPTORS: list[Interceptor] = [
+    crisis.intercept_crisis,
+]
+ERASERS: list[Eraser] = [
+    checkins.erase_checkins,
+]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,
+    "checkins": checkins.checkin_figures,
 }

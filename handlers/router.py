@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import linking, questions
+from handlers import linking, office_hours, questions
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.features import ANSWER_HANDLERS, COMMANDS, INTERCEPTORS
@@ -158,14 +158,28 @@ async def unknown_sender(conv: Conversation) -> None:
     """An unregistered number: to the inbox, and one polite answer a day at most."""
     await conv.to_inbox("unknown_sender")
     day = local_day(conv.clock.now(), conv.tz).isoformat()
-    await conv.reply("unknown_sender", dedupe=f"unknown:{conv.contact.id}:{day}")
+    dedupe = f"unknown:{conv.contact.id}:{day}"
+    back = office_hours.back_at(conv.site, conv.clock.now(), conv.language)
+    if back is not None:  # closed: when staff are back, and where to call meanwhile
+        await conv.reply("office_closed_unknown", dedupe=dedupe, when=back)
+        return
+    await conv.reply("unknown_sender", dedupe=dedupe)
 
 
 async def to_staff(conv: Conversation) -> None:
-    """Anything the bot does not understand: the inbox, and one short acknowledgement an hour."""
+    """Anything the bot does not understand: the inbox, and one short acknowledgement an hour.
+
+    Outside the site's opening hours the acknowledgement says when staff are back and where to
+    call in an emergency, and never promises an answer before then.
+    """
     await conv.to_inbox("message")
     hour = conv.clock.now().strftime("%Y%m%d%H")
-    await conv.reply("received", dedupe=f"ack:{conv.contact.id}:{hour}")
+    dedupe = f"ack:{conv.contact.id}:{hour}"
+    back = office_hours.back_at(conv.site, conv.clock.now(), conv.language)
+    if back is not None:
+        await conv.reply("office_closed", dedupe=dedupe, when=back)
+        return
+    await conv.reply("received", dedupe=dedupe)
 
 
 async def answer_question(conv: Conversation, text: str) -> bool:

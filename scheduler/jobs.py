@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import retention
+from handlers import checkins, retention
 from handlers.clock import Clock
 from handlers.context import Rules
 from scheduler import inbound
@@ -42,6 +42,9 @@ class Job:
 JOBS: list[Job] = [
     Job("inbound_sweep", 30, inbound.sweep),
     Job("retention", 3600, retention.blank_old_texts, exclusive=True),
+    Job("resume_paused", 60, checkins.resume_paused),
+    Job("checkins_due", 60, checkins.ask_due, exclusive=True),
+    Job("checkin_nudges", 300, checkins.nudge_silent, exclusive=True),
 ]
 
 

@@ -114,7 +114,12 @@ async def create(request: web.Request) -> web.Response:
     return json_response(result, 201)
 
 
-@endpoint("GET", "/api/people", summary="List people (?role=)", tag="people")
+@endpoint(
+    "GET",
+    "/api/people",
+    summary="List people (?role=, ?status=active|paused: who is paused and until when)",
+    tag="people",
+)
 async def list_people(request: web.Request) -> web.Response:
     query = select(Person).where(Person.erased_at.is_(None)).order_by(Person.id)
     role = request.query.get("role")
@@ -122,6 +127,11 @@ async def list_people(request: web.Request) -> web.Response:
         query = query.where(
             Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == role))
         )
+    status = request.query.get("status")
+    if status:
+        if status not in ("active", "paused"):
+            raise InputError({"status": "use active or paused"})
+        query = query.where(Person.status == status)
     async with los_of(request).sessions() as session:
         people = list(await session.scalars(query))
         return json_response([person_json(p) for p in people])

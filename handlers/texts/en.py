@@ -23,4 +23,24 @@ TEXTS: dict[str, str] = {
     # --- activities ---
     # --- rota ---
     # --- checkins ---
+    "checkin_question": "How are you today? Answer 1 (bad) to 5 (good).",
+    "checkin_label": "How are you",
+    "checkin_thanks": "Thank you for answering!",
+    "checkin_low_reply": (
+        "Thank you for answering. Someone from the staff will contact you. "
+        "If it is urgent, call Mental Helse 116 123 or legevakt 116 117."
+    ),
+    "checkin_nudge": "Hi again, we would like to hear from you.",
+    "crisis_reply": (
+        "Thank you for writing. If a life is in danger, call 113. Legevakt (doctor): 116 117. "
+        "Mental Helse helpline: 116 123, open 24/7. We are telling the staff."
+    ),
+    "office_closed": (
+        "Thank you, we got your message. The staff are back {when}. "
+        "If it is urgent: call 113, legevakt 116 117 or Mental Helse 116 123."
+    ),
+    "office_closed_unknown": (
+        "Hi! This number is not registered with us. The staff are back {when}. "
+        "If it is urgent: call 113 or legevakt 116 117."
+    ),
 }

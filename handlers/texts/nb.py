@@ -25,4 +25,24 @@ TEXTS: dict[str, str] = {
     # --- activities ---
     # --- rota ---
     # --- checkins ---
+    "checkin_question": "Hvordan har du det i dag? Svar 1 (dårlig) til 5 (bra).",
+    "checkin_label": "Hvordan har du det",
+    "checkin_thanks": "Takk for svaret!",
+    "checkin_low_reply": (
+        "Takk for at du svarte. En av de ansatte tar kontakt med deg. "
+        "Haster det, ring Mental Helse 116 123 eller legevakt 116 117."
+    ),
+    "checkin_nudge": "Hei igjen, vi vil gjerne høre fra deg.",
+    "crisis_reply": (
+        "Takk for at du skrev. Er livet i fare, ring 113. Legevakt: 116 117. "
+        "Mental Helse hjelpetelefon: 116 123, døgnåpen. Vi sier fra til de ansatte."
+    ),
+    "office_closed": (
+        "Takk, meldingen er mottatt. De ansatte er tilbake {when}. "
+        "Haster det: ring 113, legevakt 116 117 eller Mental Helse 116 123."
+    ),
+    "office_closed_unknown": (
+        "Hei! Dette nummeret er ikke registrert hos oss. De ansatte er tilbake {when}. "
+        "Haster det: ring 113 eller legevakt 116 117."
+    ),
 }

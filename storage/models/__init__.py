@@ -1,6 +1,7 @@
 """All tables. Each feature keeps its models in its own module; import it here."""
 
 from storage.models.base import Base, UtcDateTime
+from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
 from storage.models.messages import Broadcast, Message
 from storage.models.people import ContactPoint, InviteCode, Person, PersonRole
@@ -11,6 +12,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Broadcast",
+    "CheckinPlan",
+    "CheckinRound",
     "ContactPoint",
     "InboxItem",
     "InviteCode",
