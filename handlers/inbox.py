@@ -7,9 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.clock import Clock
 from storage.models import InboxItem
 
-# Kinds staff see. Later features add their own ("declined", "crisis", ...).
-KINDS = ("message", "unknown_sender", "late_answer", "declined")
-
 
 async def add_item(
     session: AsyncSession,

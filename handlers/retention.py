@@ -1,4 +1,4 @@
-"""Least data: message texts are blanked when they are older than the retention period.
+"""Least data: message and check-in texts are blanked when older than the retention period.
 
 Rows stay (status, time, kind), so statistics keep their counts; the words people wrote do not
 outlive their use. Inbox items that are still open keep their text until staff resolve them.
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
 from handlers.context import Rules
-from storage.models import InboxItem, Message
+from storage.models import CheckinRound, InboxItem, Message
 
 
 async def blank_old_texts(session: AsyncSession, clock: Clock, rules: Rules) -> int:
@@ -41,6 +41,12 @@ async def blank_old_texts(session: AsyncSession, clock: Clock, rules: Rules) -> 
             InboxItem.summary.is_not(None),
         )
         .values(summary=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(CheckinRound)
+        .where(CheckinRound.asked_at < cutoff, CheckinRound.free_text.is_not(None))
+        .values(free_text=None)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(messages, "rowcount", 0) or 0)

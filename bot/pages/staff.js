@@ -5,7 +5,7 @@ let token = sessionStorage.getItem("los-token") || "";
 const KINDS = {
   message: "Melding", unknown_sender: "Ukjent nummer", answer: "Svar", late_answer: "Sent svar",
   declined: "Takket nei", reschedule: "Ny tid", suggestion: "Forslag", crisis: "KRISE",
-  low_score: "Lav score", not_reached: "Ikke nådd",
+  checkin_low: "Lav score", not_reached: "Ikke nådd",
 };
 
 async function api(method, path, body) {
