@@ -21,6 +21,40 @@ TEXTS: dict[str, str] = {
     "thanks_answer": "Thank you for answering!",
     # --- appointments ---
     # --- activities ---
+    "maybe": "MAYBE",
+    "act_invite": "{title} {when}{where}. {description}Would you like to come? Reply YES, NO or MAYBE.",
+    "act_invite_open": "{title} {when}{where}. {description}No sign-up, just come!",
+    "act_signed_up": "You are signed up for {title} {when}{where}. Can't come? Text LEAVE {code}.",
+    "act_waitlisted": (
+        "{title} is full. You are number {place} on the waiting list. We will tell you if a place opens."
+    ),
+    "act_already": "You are already signed up for {title} {when}.",
+    "act_already_waitlisted": "You are already number {place} on the waiting list for {title}.",
+    "act_closed": "Sorry, sign-up for {title} has closed. Feel free to ask the staff.",
+    "act_not_open": "{title} is cancelled or over. Text ACTIVITIES to see what is on.",
+    "act_no_signup": "No need to sign up for {title}. Just come {when}!",
+    "act_declined": "Thank you for answering! Maybe next time.",
+    "act_interested": "Thanks! We noted you might join {title}. Text JOIN {code} to get a place.",
+    "act_left": "You are no longer signed up for {title}. Thank you for telling us!",
+    "act_not_signed_up": "You are not signed up for {title}.",
+    "act_promoted": "A place opened: you are signed up for {title} {when}{where}! Can't come? Text LEAVE {code}.",
+    "act_reminder": "Reminder: {title} {when}{where}. Can't come? Text LEAVE {code}.",
+    "act_changed": "Change: {title} is now {when}{where}.",
+    "act_cancelled": "Sorry, {title} {when} is cancelled.",
+    "act_unknown_code": "We did not find the code {code}. Open now: {codes}. Text e.g. JOIN {example}.",
+    "act_which_code": "Text JOIN and the code. Open now: {codes}. For example JOIN {example}.",
+    "act_none_open": "No activities are open for sign-up now. Feel free to ask the staff.",
+    "act_list": "Activities:\n{lines}\nText JOIN and the code to sign up.",
+    "act_list_none": "No activities are planned right now. Feel free to ask the staff.",
+    "act_mark_signed_up": "signed up",
+    "act_mark_waitlisted": "waiting list",
+    "act_mark_open": "just come",
+    "act_mark_closed": "closed",
+    "act_leave_which": "Text LEAVE and the code. You are signed up for: {codes}.",
+    "act_leave_none": "You are not signed up for anything. Text ACTIVITIES to see what is on.",
+    "suggestion_thanks": "Thank you for the idea! The staff will read it.",
+    "suggestion_thanks_anon": "Thank you for the idea! It was sent without your name.",
+    "suggestion_empty": "Write the idea after the word, e.g. IDEA more fish. Without your name: IDEA ANON more fish",
     # --- rota ---
     # --- checkins ---
 }
