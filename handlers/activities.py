@@ -84,8 +84,10 @@ async def new_code(
 ) -> str:
     """``base`` (or ``base + first_suffix``) if free among upcoming activities, else base2..."""
     used = await codes_in_use(session, now)
-    candidates = [base + first_suffix] if first_suffix else []
-    candidates += [base] if not first_suffix else []
+    if first_suffix:  # a series: QUIZ4, then QUIZ4B (never QUIZ2, which reads as another day)
+        candidates = [base + first_suffix] + [f"{base}{first_suffix}{c}" for c in "BCDEFGH"]
+    else:
+        candidates = [base]
     candidates += [f"{base}{n}" for n in range(2, 1000)]
     for code in candidates:
         if len(code) <= 8 and code not in used:

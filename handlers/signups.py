@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import activities as acts
@@ -32,7 +32,19 @@ class Outcome:
 
 
 async def lock_activity(session: AsyncSession, activity_id: int) -> Activity | None:
-    """Load the activity and hold its row until the transaction ends (PostgreSQL)."""
+    """Load the activity and hold its row until the transaction ends.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE``. SQLite ignores that, so a no-op UPDATE takes the
+    database's single write lock first (a reader would otherwise count before the other
+    writer's place is committed).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(Activity)
+            .where(Activity.id == activity_id)
+            .values(id=Activity.id)
+            .execution_options(synchronize_session=False)
+        )
     return await session.scalar(
         select(Activity)
         .where(Activity.id == activity_id)

@@ -452,3 +452,17 @@ async def test_staff_api_validation_and_codes(h: Harness) -> None:
     one = await h.api("GET", f"/api/activities/{mine['id']}", expect=200)
     assert one["counts"]["signed_up"] == 0
     await h.api("GET", "/api/activities/99999", expect=404)
+
+
+async def test_demo_has_activities_a_waiting_line_and_a_weekly_series(h: Harness) -> None:
+    from bot.demo import fill_demo
+
+    async with h.session() as session:
+        await fill_demo(session, h.clock)
+    listing = await h.api("GET", "/api/activities", expect=200)
+    titles = {a["title"] for a in listing}
+    assert {"Quiz og bingo", "Tur til Gressholmen", "Første Steg"} <= titles
+    trip = next(a for a in listing if a["title"] == "Tur til Gressholmen")
+    rows = await h.api("GET", f"/api/activities/{trip['id']}/signups", expect=200)
+    assert sorted(r["status"] for r in rows).count("waitlisted") == 2
+    assert sum(a["title"] == "Første Steg" for a in listing) == 8
