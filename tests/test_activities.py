@@ -466,3 +466,17 @@ async def test_demo_has_activities_a_waiting_line_and_a_weekly_series(h: Harness
     rows = await h.api("GET", f"/api/activities/{trip['id']}/signups", expect=200)
     assert sorted(r["status"] for r in rows).count("waitlisted") == 2
     assert sum(a["title"] == "Første Steg" for a in listing) == 8
+
+
+async def test_openapi_lists_the_activity_and_broadcast_calls(h: Harness) -> None:
+    doc = await h.api("GET", "/api/openapi.json", expect=200)
+    for path in (
+        "/api/activities",
+        "/api/activities/{id}/announce",
+        "/api/activities/{id}/signups/{person_id}",
+        "/api/activities/{id}/attendance",
+        "/api/activity-series/{id}",
+        "/api/broadcasts/preview",
+        "/api/broadcasts/{id}/cancel",
+    ):
+        assert path in doc["paths"], path

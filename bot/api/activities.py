@@ -286,7 +286,10 @@ async def patch(request: web.Request) -> web.Response:
             await rules.cancel_activity(session, los.clock, activity)
         if changes:
             told = await rules.apply_changes(session, los.clock, activity, changes)
-        if body.status == "held" or ("head_count" in changes and activity.status == "planned"):
+        started = activity.starts_at <= los.clock.now()
+        if body.status == "held" or (
+            "head_count" in changes and activity.status == "planned" and started
+        ):
             activity.status = "held"
         elif body.status == "planned" and activity.status != "planned":
             raise Conflict("cannot reopen", {"status": "create a new activity instead"})
