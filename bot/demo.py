@@ -7,7 +7,8 @@ uses (no real person is texted).
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,6 +115,7 @@ async def fill_demo(session: AsyncSession, clock: Clock) -> str:
             session, clock, site_id=site.id, name=name, roles=roles, phone=demo_phone(200 + n)
         )
     await add_demo_checkins(session, clock)
+    await demo_activities(session, clock, site.id)
     _, token = await add_staff(
         session, clock, name="Demo Koordinator", email="demo@los.invalid", role="admin"
     )
@@ -151,3 +153,86 @@ async def add_demo_checkins(session: AsyncSession, clock: Clock) -> None:
     await create_plan(session, clock, admitted, at="10:00", every="weekly", weekday=3)
     admitted.status = "paused"
     admitted.paused_until = clock.now() + timedelta(days=10)
+
+
+async def demo_activities(session: AsyncSession, clock: Clock, site_id: int) -> None:
+    """A quiz, a capped trip to Gressholmen with a waiting line, a theme evening, and the weekly
+    "Første Steg" open house with no sign-up."""
+    from handlers import activities, signups
+    from handlers.localtime import to_utc
+
+    tz = ZoneInfo("Europe/Oslo")
+    today = clock.now().astimezone(tz).date()
+
+    def at(days: int, hour: int) -> datetime:
+        return to_utc(today + timedelta(days=days), time(hour, 0), tz)
+
+    quiz = await activities.create_activity(
+        session,
+        clock,
+        site_id,
+        activities.ActivityFields(
+            title="Quiz og bingo",
+            description="Vi spiller i lag på 2-4. Kaffe og vafler. Alle kan være med.",
+            starts_at=at(2, 18),
+            ends_at=at(2, 20),
+            location="Kafeen",
+            audience="participants",
+        ),
+    )
+    trip = await activities.create_activity(
+        session,
+        clock,
+        site_id,
+        activities.ActivityFields(
+            title="Tur til Gressholmen",
+            description="Båt fra Vippetangen kl. 10, grilling og bading. Vi har med mat.",
+            starts_at=at(5, 10),
+            ends_at=at(5, 16),
+            location="Vippetangen",
+            capacity=8,
+            signup_deadline=at(3, 12),
+            audience="all",
+        ),
+    )
+    await activities.create_activity(
+        session,
+        clock,
+        site_id,
+        activities.ActivityFields(
+            title="Temakveld: hverdagsøkonomi",
+            description="En rolig prat om regninger og budsjett. Ingen må si noe.",
+            starts_at=at(9, 17),
+            ends_at=at(9, 19),
+            location="Peisestua",
+            audience="all",
+        ),
+    )
+    friday = (4 - today.weekday()) % 7 or 7
+    await activities.create_series(
+        session,
+        clock,
+        site_id,
+        activities.ActivityFields(
+            title="Første Steg",
+            description="Åpent hus med enkel lunsj. Her lager vi nye avtaler.",
+            starts_at=at(friday, 12),
+            ends_at=at(friday, 14),
+            location="Storsalen",
+            signup_required=False,
+            audience="all",
+        ),
+    )
+    people = list(
+        await session.scalars(
+            select(Person)
+            .where(
+                Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == "participant"))
+            )
+            .order_by(Person.id)
+        )
+    )
+    for person in people[:6]:
+        await signups.sign_up(session, clock, quiz.id, person)
+    for person in people[6:16]:  # 8 places: the last two wait in line
+        await signups.sign_up(session, clock, trip.id, person)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.clock import Clock
 from handlers.errors import InputError
 from handlers.outbox import preferred_contact
+from handlers.segments import count_segments
 from storage.models import Broadcast, Message, Person, PersonRole
 from storage.models.people import ROLES
 
@@ -135,3 +136,31 @@ async def cancel_broadcast(session: AsyncSession, broadcast: Broadcast) -> None:
         .where(Message.broadcast_id == broadcast.id, Message.status == "queued")
         .values(status="cancelled")
     )
+
+
+async def preview(
+    session: AsyncSession, site_id: int, text: str, audience: dict[str, Any]
+) -> dict[str, Any]:
+    """What a broadcast would cost before it is sent: who it reaches, who it cannot (opted out,
+    or no address at all), and how many SMS parts the text takes (GSM-7 or UCS-2)."""
+    people = await audience_people(session, site_id, audience)
+    channels: dict[str, int] = {}
+    opted_out = unreachable = 0
+    for person in people:
+        contact = preferred_contact(person)
+        if contact is not None:
+            channels[contact.channel] = channels.get(contact.channel, 0) + 1
+        elif person.contacts:
+            opted_out += 1
+        else:
+            unreachable += 1
+    segments = count_segments(text)
+    return {
+        "recipients": len(people),
+        "reachable": sum(channels.values()),
+        "opted_out": opted_out,
+        "unreachable": unreachable,
+        "by_channel": channels,
+        "sms": segments.as_dict(),
+        "sms_messages": segments.segments * channels.get("sms", 0),
+    }

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import checkins, crisis, questions, stats
+from handlers import activities, broadcasts, checkins, crisis, questions, signups, stats
 from handlers.context import Conversation
 from handlers.keywords import Answer
 from storage.models import OpenQuestion, Person
@@ -33,15 +33,29 @@ async def answer_to_staff(conv: Conversation, question: OpenQuestion, answer: An
 ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
     "to_staff": answer_to_staff,
     "checkin": checkins.answer_checkin,
+    "activity": signups.answer_invitation,
 }
-COMMANDS: dict[str, CommandHandler] = {}
+COMMANDS: dict[str, CommandHandler] = {
+    "meld": signups.join_command,
+    "join": signups.join_command,
+    "avmeld": signups.leave_command,
+    "leave": signups.leave_command,
+    "aktiviteter": signups.list_command,
+    "aktivitet": signups.list_command,
+    "activities": signups.list_command,
+    "forslag": signups.suggestion_command,
+    "idea": signups.suggestion_command,
+}
 INTERCEPTORS: list[Interceptor] = [
     crisis.intercept_crisis,
 ]
 ERASERS: list[Eraser] = [
     checkins.erase_checkins,
+    activities.erase_signups,
 ]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,
     "checkins": checkins.checkin_figures,
+    "activities": activities.activity_figures,
 }
+broadcasts.AUDIENCE_RESOLVERS["activity_id"] = activities.signed_up_people

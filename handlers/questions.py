@@ -43,11 +43,14 @@ async def ask(
     key: str | None = None,
     message_kind: str = "question",
     urgent: bool = False,
+    broadcast_id: int | None = None,
+    buttons: list[list[str]] | None = None,
 ) -> OpenQuestion | None:
     """Queue ``text`` to ``person`` and open a question it asks. None if ``key`` was used before.
 
     The question counts as asked from ``send_after``, so an answer is never matched to a
-    reminder that has not gone out yet.
+    reminder that has not gone out yet. ``broadcast_id`` counts the text in a broadcast's
+    progress; ``buttons`` replaces the default Telegram buttons (e.g. to add KANSKJE).
     """
     if key is not None and await outbox.key_exists(session, key):
         return None
@@ -72,8 +75,9 @@ async def ask(
         send_after=send_after,
         key=key,
         urgent=urgent,
-        buttons=buttons_for(answer_type, person.language),
+        buttons=buttons or buttons_for(answer_type, person.language),
         question_id=question.id,
+        broadcast_id=broadcast_id,
     )
     if message is None:  # lost a race on the key: nothing was asked
         await session.delete(question)

@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import checkins, retention
+from handlers import activities, checkins, retention
 from handlers.clock import Clock
 from handlers.context import Rules
 from scheduler import inbound
@@ -45,6 +45,8 @@ JOBS: list[Job] = [
     Job("resume_paused", 60, checkins.resume_paused),
     Job("checkins_due", 60, checkins.ask_due, exclusive=True),
     Job("checkin_nudges", 300, checkins.nudge_silent, exclusive=True),
+    Job("activity_series", 3600, activities.extend_all_series, exclusive=True),
+    Job("activities_held", 600, activities.mark_held),
 ]
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.people import Role
@@ -28,6 +29,22 @@ class AudienceIn(BaseModel):
     roles: list[Role] | None = None
     person_ids: list[int] | None = None
     activity_id: int | None = None
+    site_id: int | None = None
+
+
+class PreviewIn(BaseModel):
+    text: str = Field(min_length=1, max_length=1600)
+    audience: AudienceIn
+    site_id: int | None = None
+
+
+async def site_for(session: AsyncSession, body: BroadcastIn | PreviewIn) -> Site:
+    """The audience's site, else the body's, else the default one."""
+    site_id = body.audience.site_id or body.site_id
+    site = await session.get(Site, site_id) if site_id else await default_site(session)
+    if site is None:
+        raise InputError({"audience.site_id": "no such site"})
+    return site
 
 
 class BroadcastIn(BaseModel):
@@ -49,18 +66,14 @@ async def create(request: web.Request) -> web.Response:
     body = await read_body(request, BroadcastIn)
     los = los_of(request)
     async with los.sessions.begin() as session:
-        site = (
-            await session.get(Site, body.site_id) if body.site_id else await default_site(session)
-        )
-        if site is None:
-            raise InputError({"site_id": "no such site"})
+        site = await site_for(session, body)
         send_at = local_to_utc(body.send_at, site.timezone) if body.send_at else None
         broadcast = await rules.create_broadcast(
             session,
             los.clock,
             site_id=site.id,
             text=body.text,
-            audience=body.audience.model_dump(exclude_none=True),
+            audience=body.audience.model_dump(exclude_none=True, exclude={"site_id"}),
             send_at=send_at,
             staff_user_id=staff_of(request).id,
         )
@@ -76,6 +89,27 @@ async def create(request: web.Request) -> web.Response:
         result = await rules.progress(session, los.clock, broadcast)
     los.dispatcher.wake()
     return json_response(result, 202)
+
+
+@endpoint(
+    "POST",
+    "/api/broadcasts/preview",
+    summary="Recipients, opted out, unreachable and SMS segments of a text, before sending",
+    tag="broadcasts",
+    body=PreviewIn,
+)
+async def preview(request: web.Request) -> web.Response:
+    body = await read_body(request, PreviewIn)
+    los = los_of(request)
+    async with los.sessions() as session:
+        site = await site_for(session, body)
+        result = await rules.preview(
+            session,
+            site.id,
+            body.text,
+            body.audience.model_dump(exclude_none=True, exclude={"site_id"}),
+        )
+    return json_response(result)
 
 
 @endpoint("GET", "/api/broadcasts/{id}", summary="Progress of a broadcast", tag="broadcasts")

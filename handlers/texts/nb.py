@@ -23,6 +23,46 @@ TEXTS: dict[str, str] = {
     "thanks_answer": "Takk for svaret!",
     # --- appointments ---
     # --- activities ---
+    "maybe": "KANSKJE",
+    "act_invite": "{title} {when}{where}. {description}Vil du være med? Svar JA, NEI eller KANSKJE.",
+    "act_invite_open": "{title} {when}{where}. {description}Ingen påmelding, bare kom!",
+    "act_signed_up": "Du er påmeldt {title} {when}{where}. Kan du ikke komme? Skriv AVMELD {code}.",
+    "act_waitlisted": (
+        "{title} er full. Du står som nr. {place} på ventelisten. Vi sier fra hvis du får plass."
+    ),
+    "act_already": "Du er allerede påmeldt {title} {when}.",
+    "act_already_waitlisted": "Du står allerede som nr. {place} på ventelisten til {title}.",
+    "act_closed": "Påmeldingen til {title} er dessverre stengt. Spør gjerne de ansatte.",
+    "act_not_open": "{title} er avlyst eller ferdig. Skriv AKTIVITETER for å se hva som skjer.",
+    "act_no_signup": "Du trenger ikke melde deg på {title}. Bare kom {when}!",
+    "act_declined": "Takk for svaret! Kanskje neste gang.",
+    "act_interested": (
+        "Takk! Vi har notert at du kanskje blir med på {title}. Skriv MELD {code} for å få plass."
+    ),
+    "act_left": "Du er meldt av {title}. Takk for at du sa fra!",
+    "act_not_signed_up": "Du er ikke påmeldt {title}.",
+    "act_promoted": (
+        "Du har fått plass på {title} {when}{where}! Kan du ikke komme? Skriv AVMELD {code}."
+    ),
+    "act_reminder": "Påminnelse: {title} {when}{where}. Kan du ikke komme? Skriv AVMELD {code}.",
+    "act_changed": "Endring: {title} er nå {when}{where}.",
+    "act_cancelled": "{title} {when} er dessverre avlyst.",
+    "act_unknown_code": "Vi fant ikke koden {code}. Åpne nå: {codes}. Skriv for eksempel MELD {example}.",
+    "act_which_code": "Skriv MELD og koden. Åpne nå: {codes}. For eksempel MELD {example}.",
+    "act_none_open": "Ingen aktiviteter er åpne for påmelding nå. Spør gjerne de ansatte.",
+    "act_list": "Aktiviteter:\n{lines}\nSkriv MELD og koden for å melde deg på.",
+    "act_list_none": "Ingen aktiviteter er planlagt nå. Spør gjerne de ansatte.",
+    "act_mark_signed_up": "påmeldt",
+    "act_mark_waitlisted": "venteliste",
+    "act_mark_open": "bare kom",
+    "act_mark_closed": "stengt",
+    "act_leave_which": "Skriv AVMELD og koden. Du er påmeldt: {codes}.",
+    "act_leave_none": "Du er ikke påmeldt noe nå. Skriv AKTIVITETER for å se hva som skjer.",
+    "suggestion_thanks": "Takk for forslaget! De ansatte leser det.",
+    "suggestion_thanks_anon": "Takk for forslaget! Det er sendt uten navnet ditt.",
+    "suggestion_empty": (
+        "Skriv forslaget etter ordet, f.eks. FORSLAG mer fisk. Uten navn: FORSLAG ANONYM mer fisk"
+    ),
     # --- rota ---
     # --- checkins ---
     "checkin_question": "Hvordan har du det i dag? Svar 1 (dårlig) til 5 (bra).",

@@ -1,5 +1,6 @@
 """All tables. Each feature keeps its models in its own module; import it here."""
 
+from storage.models.activities import Activity, ActivitySeries, Signup
 from storage.models.base import Base, UtcDateTime
 from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
@@ -9,6 +10,8 @@ from storage.models.sites import Site
 from storage.models.staff import AuditEntry, StaffUser
 
 __all__ = [
+    "Activity",
+    "ActivitySeries",
     "AuditEntry",
     "Base",
     "Broadcast",
@@ -21,6 +24,7 @@ __all__ = [
     "OpenQuestion",
     "Person",
     "PersonRole",
+    "Signup",
     "Site",
     "StaffUser",
     "UtcDateTime",

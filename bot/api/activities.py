@@ -1,0 +1,519 @@
+"""Activities: create (once or weekly), change, cancel, invite, sign-ups and attendance."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api.middleware import audit
+from bot.api.registry import (
+    endpoint,
+    json_response,
+    local_to_utc,
+    los_of,
+    path_id,
+    read_body,
+    staff_of,
+)
+from handlers import activities as rules
+from handlers import signups
+from handlers.errors import Conflict, InputError, NotFound
+from handlers.sites import default_site
+from storage.models import Activity, ActivitySeries, Person, Signup, Site
+
+Audience = Literal["participants", "volunteers", "all"]
+
+
+class RepeatIn(BaseModel):
+    every: Literal["week"] = "week"
+    until: date | None = None
+
+
+class ActivityIn(BaseModel):
+    title: str = Field(min_length=1, max_length=120)
+    description: str | None = Field(None, max_length=1000)
+    starts_at: datetime
+    ends_at: datetime | None = None
+    location: str | None = Field(None, max_length=200)
+    capacity: int | None = Field(None, ge=1)
+    signup_deadline: datetime | None = None
+    audience: Audience = "all"
+    signup_required: bool = True
+    code: str | None = Field(None, max_length=8)
+    reminders_minutes_before: list[int] | None = None
+    repeat: RepeatIn | None = None
+    site_id: int | None = None
+
+
+class ActivityPatch(BaseModel):
+    title: str | None = Field(None, min_length=1, max_length=120)
+    description: str | None = Field(None, max_length=1000)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    location: str | None = Field(None, max_length=200)
+    capacity: int | None = Field(None, ge=1)
+    signup_deadline: datetime | None = None
+    audience: Audience | None = None
+    code: str | None = Field(None, max_length=8)
+    reminders_minutes_before: list[int] | None = None
+    status: Literal["planned", "cancelled", "held"] | None = None
+    head_count: int | None = Field(None, ge=0)
+
+
+class AnnounceIn(BaseModel):
+    send_at: datetime | None = None
+
+
+class SignupIn(BaseModel):
+    person_id: int
+
+
+class SignupPatch(BaseModel):
+    status: Literal["signed_up", "cancelled", "attended", "no_show"]
+
+
+class AttendanceIn(BaseModel):
+    attended: list[int] = Field(default_factory=list)
+    no_show: list[int] = Field(default_factory=list)
+    head_count: int | None = Field(None, ge=0)
+
+
+def activity_json(activity: Activity, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "id": activity.id,
+        "site_id": activity.site_id,
+        "series_id": activity.series_id,
+        "title": activity.title,
+        "description": activity.description,
+        "starts_at": activity.starts_at.isoformat(),
+        "ends_at": activity.ends_at.isoformat() if activity.ends_at else None,
+        "location": activity.location,
+        "capacity": activity.capacity,
+        "signup_deadline": (
+            activity.signup_deadline.isoformat() if activity.signup_deadline else None
+        ),
+        "audience": activity.audience,
+        "signup_required": activity.signup_required,
+        "code": activity.code,
+        "status": activity.status,
+        "head_count": activity.head_count,
+        "reminders_minutes_before": activity.reminders_minutes_before,
+    }
+    if counts is not None:
+        result["counts"] = counts
+    return result
+
+
+def series_json(series: ActivitySeries, occurrences: list[Activity]) -> dict[str, Any]:
+    return {
+        "id": series.id,
+        "title": series.title,
+        "weekday": series.weekday,
+        "start_time": series.start_time,
+        "until": series.until.isoformat() if series.until else None,
+        "status": series.status,
+        "occurrences": [activity_json(a) for a in occurrences],
+    }
+
+
+def signup_json(signup: Signup, person: Person | None, place: int | None) -> dict[str, Any]:
+    return {
+        "person_id": signup.person_id,
+        "name": person.name if person else None,
+        "status": signup.status,
+        "place_in_line": place,
+        "source": signup.source,
+        "created_at": signup.created_at.isoformat(),
+        "signed_up_at": signup.signed_up_at.isoformat() if signup.signed_up_at else None,
+    }
+
+
+async def load_activity(session: AsyncSession, activity_id: int) -> Activity:
+    activity = await session.get(Activity, activity_id)
+    if activity is None:
+        raise NotFound("activity")
+    return activity
+
+
+async def site_of(session: AsyncSession, site_id: int | None) -> Site:
+    site = await session.get(Site, site_id) if site_id else await default_site(session)
+    if site is None:
+        raise InputError({"site_id": "no such site"})
+    return site
+
+
+async def occurrences(session: AsyncSession, series_id: int) -> list[Activity]:
+    return list(
+        await session.scalars(
+            select(Activity).where(Activity.series_id == series_id).order_by(Activity.starts_at)
+        )
+    )
+
+
+@endpoint(
+    "POST",
+    "/api/activities",
+    summary="Create an activity, or a weekly series with repeat: {every: week, until?}",
+    tag="activities",
+    body=ActivityIn,
+    status=201,
+)
+async def create(request: web.Request) -> web.Response:
+    body = await read_body(request, ActivityIn)
+    los = los_of(request)
+    async with los.sessions.begin() as session:
+        site = await site_of(session, body.site_id)
+
+        def utc(value: datetime | None) -> datetime | None:
+            return local_to_utc(value, site.timezone) if value else None
+
+        starts_at = utc(body.starts_at)
+        assert starts_at is not None
+        fields = rules.ActivityFields(
+            title=body.title,
+            starts_at=starts_at,
+            description=body.description,
+            ends_at=utc(body.ends_at),
+            location=body.location,
+            capacity=body.capacity,
+            signup_deadline=utc(body.signup_deadline),
+            audience=body.audience,
+            signup_required=body.signup_required,
+            code=body.code,
+            reminders_minutes_before=body.reminders_minutes_before,
+        )
+        if body.repeat is not None:
+            series = await rules.create_series(
+                session, los.clock, site.id, fields, until=body.repeat.until
+            )
+            made = await occurrences(session, series.id)
+            if not made:
+                raise InputError({"repeat.until": "no occurrence falls in the period"})
+            result = activity_json(made[0]) | {"series": series_json(series, made)}
+            audit(session, los.clock, staff_of(request), "series.create", "series", series.id)
+        else:
+            activity = await rules.create_activity(session, los.clock, site.id, fields)
+            result = activity_json(activity)
+            audit(session, los.clock, staff_of(request), "activity.create", "activity", activity.id)
+    return json_response(result, 201)
+
+
+@endpoint(
+    "GET",
+    "/api/activities",
+    summary="Activities (?from=&to= dates, ?status=, ?series_id=)",
+    tag="activities",
+)
+async def list_activities(request: web.Request) -> web.Response:
+    los = los_of(request)
+    query = select(Activity).order_by(Activity.starts_at, Activity.id)
+    async with los.sessions() as session:
+        site = await default_site(session)
+        timezone = site.timezone if site else los.rules.timezone
+        for name, op in (("from", "ge"), ("to", "lt")):
+            raw = request.query.get(name)
+            if not raw:
+                continue
+            try:
+                moment = local_to_utc(datetime.fromisoformat(raw), timezone)
+            except ValueError:
+                raise InputError({name: "use an ISO date or time"}) from None
+            query = query.where(
+                Activity.starts_at >= moment if op == "ge" else Activity.starts_at < moment
+            )
+        if request.query.get("status"):
+            query = query.where(Activity.status == request.query["status"])
+        if request.query.get("series_id"):
+            try:
+                query = query.where(Activity.series_id == int(request.query["series_id"]))
+            except ValueError:
+                raise InputError({"series_id": "must be a number"}) from None
+        found = list(await session.scalars(query.limit(500)))
+        return json_response([activity_json(a) for a in found])
+
+
+@endpoint("GET", "/api/activities/{id}", summary="One activity with counts", tag="activities")
+async def get(request: web.Request) -> web.Response:
+    async with los_of(request).sessions() as session:
+        activity = await load_activity(session, path_id(request))
+        return json_response(activity_json(activity, await rules.counts(session, activity.id)))
+
+
+@endpoint(
+    "PATCH",
+    "/api/activities/{id}",
+    summary="Change one activity (one occurrence of a series); those signed up are told",
+    tag="activities",
+    body=ActivityPatch,
+)
+async def patch(request: web.Request) -> web.Response:
+    body = await read_body(request, ActivityPatch)
+    los = los_of(request)
+    changed = body.model_fields_set
+    async with los.sessions.begin() as session:
+        activity = await load_activity(session, path_id(request))
+        site = await site_of(session, activity.site_id)
+        changes: dict[str, Any] = {}
+        for name in (
+            "title",
+            "description",
+            "location",
+            "capacity",
+            "audience",
+            "code",
+            "reminders_minutes_before",
+            "head_count",
+        ):
+            if name in changed:
+                changes[name] = getattr(body, name)
+        for name in ("starts_at", "ends_at", "signup_deadline"):
+            if name in changed:
+                value = getattr(body, name)
+                changes[name] = local_to_utc(value, site.timezone) if value else None
+        for required in ("title", "starts_at", "audience"):
+            if required in changes and changes[required] is None:
+                raise InputError({required: "must not be empty"})
+        if "reminders_minutes_before" in changes and changes["reminders_minutes_before"] is None:
+            changes["reminders_minutes_before"] = []
+        told = False
+        if body.status == "cancelled":
+            changes.pop("head_count", None)
+            await rules.cancel_activity(session, los.clock, activity)
+        if changes:
+            told = await rules.apply_changes(session, los.clock, activity, changes)
+        started = activity.starts_at <= los.clock.now()
+        if body.status == "held" or (
+            "head_count" in changes and activity.status == "planned" and started
+        ):
+            activity.status = "held"
+        elif body.status == "planned" and activity.status != "planned":
+            raise Conflict("cannot reopen", {"status": "create a new activity instead"})
+        audit(
+            session,
+            los.clock,
+            staff_of(request),
+            "activity.update",
+            "activity",
+            activity.id,
+            fields=sorted(changed),
+        )
+        await session.flush()
+        result = activity_json(activity, await rules.counts(session, activity.id))
+        result["notified"] = told
+    los.dispatcher.wake()
+    return json_response(result)
+
+
+@endpoint(
+    "DELETE",
+    "/api/activities/{id}",
+    summary="Cancel one activity; those signed up or waiting are told",
+    tag="activities",
+)
+async def cancel(request: web.Request) -> web.Response:
+    los = los_of(request)
+    async with los.sessions.begin() as session:
+        activity = await load_activity(session, path_id(request))
+        told = await rules.cancel_activity(session, los.clock, activity)
+        audit(session, los.clock, staff_of(request), "activity.cancel", "activity", activity.id)
+        result = activity_json(activity) | {"notified": told}
+    los.dispatcher.wake()
+    return json_response(result)
+
+
+@endpoint(
+    "POST",
+    "/api/activities/{id}/announce",
+    summary="Invite the audience (JA/NEI/KANSKJE each); optional send_at",
+    tag="activities",
+    body=AnnounceIn,
+    status=202,
+)
+async def announce(request: web.Request) -> web.Response:
+    body = await read_body(request, AnnounceIn) if request.can_read_body else AnnounceIn()
+    los = los_of(request)
+    async with los.sessions.begin() as session:
+        activity = await load_activity(session, path_id(request))
+        site = await site_of(session, activity.site_id)
+        send_at = local_to_utc(body.send_at, site.timezone) if body.send_at else None
+        broadcast = await rules.announce(
+            session, los.clock, activity, send_at=send_at, staff_user_id=staff_of(request).id
+        )
+        audit(
+            session,
+            los.clock,
+            staff_of(request),
+            "activity.announce",
+            "activity",
+            activity.id,
+            broadcast_id=broadcast.id,
+        )
+        result = {"broadcast_id": broadcast.id, "recipients": broadcast.recipients}
+    los.dispatcher.wake()
+    return json_response(result, 202)
+
+
+@endpoint(
+    "GET",
+    "/api/activities/{id}/signups",
+    summary="Who is coming, waiting or came",
+    tag="activities",
+)
+async def list_signups(request: web.Request) -> web.Response:
+    async with los_of(request).sessions() as session:
+        activity = await load_activity(session, path_id(request))
+        rows = await session.scalars(
+            select(Signup)
+            .where(Signup.activity_id == activity.id)
+            .order_by(Signup.status, Signup.position, Signup.id)
+        )
+        result = []
+        for signup in rows:
+            person = await session.get(Person, signup.person_id)
+            place = (
+                await signups.place_in_line(session, signup)
+                if signup.status == "waitlisted"
+                else None
+            )
+            result.append(signup_json(signup, person, place))
+        return json_response(result)
+
+
+@endpoint(
+    "POST",
+    "/api/activities/{id}/signups",
+    summary="Sign a person up (a place, or the waiting line when full)",
+    tag="activities",
+    body=SignupIn,
+    status=201,
+)
+async def add_signup(request: web.Request) -> web.Response:
+    body = await read_body(request, SignupIn)
+    los = los_of(request)
+    async with los.sessions.begin() as session:
+        activity = await load_activity(session, path_id(request))
+        person = await session.get(Person, body.person_id)
+        if person is None or person.erased_at is not None:
+            raise InputError({"person_id": "no such person"})
+        outcome = await signups.sign_up(
+            session, los.clock, activity.id, person, source="staff", check_deadline=False
+        )
+        if outcome.result in ("not_open", "no_signup"):
+            raise Conflict("not open for sign-up", {"activity": outcome.result})
+        audit(
+            session,
+            los.clock,
+            staff_of(request),
+            "signup.create",
+            "activity",
+            activity.id,
+            person_id=person.id,
+        )
+        signup = await signups.find_signup(session, activity.id, person.id)
+        assert signup is not None
+        result = signup_json(signup, person, outcome.place)
+    los.dispatcher.wake()
+    return json_response(result, 201)
+
+
+@endpoint(
+    "PATCH",
+    "/api/activities/{id}/signups/{person_id}",
+    summary="Record attended / no_show, or correct a sign-up",
+    tag="activities",
+    body=SignupPatch,
+)
+async def patch_signup(request: web.Request) -> web.Response:
+    body = await read_body(request, SignupPatch)
+    los = los_of(request)
+    async with los.sessions.begin() as session:
+        activity = await load_activity(session, path_id(request))
+        person_id = path_id(request, "person_id")
+        signup = await signups.set_attendance(session, los.clock, activity, person_id, body.status)
+        audit(
+            session,
+            los.clock,
+            staff_of(request),
+            "signup.update",
+            "activity",
+            activity.id,
+            person_id=person_id,
+            status=body.status,
+        )
+        person = await session.get(Person, person_id)
+        result = signup_json(signup, person, None)
+    los.dispatcher.wake()
+    return json_response(result)
+
+
+@endpoint(
+    "POST",
+    "/api/activities/{id}/attendance",
+    summary="Record attendance in bulk: {attended: [ids], no_show: [ids], head_count?}",
+    tag="activities",
+    body=AttendanceIn,
+)
+async def attendance(request: web.Request) -> web.Response:
+    body = await read_body(request, AttendanceIn)
+    los = los_of(request)
+    both = set(body.attended) & set(body.no_show)
+    if both:
+        raise InputError({"no_show": f"person {min(both)} is also in attended"})
+    async with los.sessions.begin() as session:
+        activity = await load_activity(session, path_id(request))
+        if activity.starts_at > los.clock.now():
+            raise Conflict("not started", {"activity": "record attendance once it has started"})
+        for status, ids in (("attended", body.attended), ("no_show", body.no_show)):
+            for person_id in ids:
+                await signups.set_attendance(session, los.clock, activity, person_id, status)
+        if body.head_count is not None:
+            activity.head_count = body.head_count
+        if activity.status == "planned":
+            activity.status = "held"
+        audit(
+            session,
+            los.clock,
+            staff_of(request),
+            "activity.attendance",
+            "activity",
+            activity.id,
+            attended=len(body.attended),
+            no_show=len(body.no_show),
+        )
+        await session.flush()
+        result = activity_json(activity, await rules.counts(session, activity.id))
+    return json_response(result)
+
+
+@endpoint("GET", "/api/activity-series/{id}", summary="A weekly series", tag="activities")
+async def get_series(request: web.Request) -> web.Response:
+    async with los_of(request).sessions() as session:
+        series = await session.get(ActivitySeries, path_id(request))
+        if series is None:
+            raise NotFound("series")
+        return json_response(series_json(series, await occurrences(session, series.id)))
+
+
+@endpoint(
+    "DELETE",
+    "/api/activity-series/{id}",
+    summary="End a series: upcoming occurrences are cancelled (people told)",
+    tag="activities",
+)
+async def end_series(request: web.Request) -> web.Response:
+    los = los_of(request)
+    async with los.sessions.begin() as session:
+        series = await session.get(ActivitySeries, path_id(request))
+        if series is None:
+            raise NotFound("series")
+        cancelled = await rules.end_series(session, los.clock, series)
+        audit(session, los.clock, staff_of(request), "series.end", "series", series.id)
+        result = series_json(series, await occurrences(session, series.id))
+        result["cancelled"] = cancelled
+    los.dispatcher.wake()
+    return json_response(result)
