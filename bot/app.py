@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot import web as health
-from bot.api import broadcasts, dev, inbox, middleware, openapi, people, stats
+from bot.api import appointments, broadcasts, dev, inbox, middleware, openapi, people, stats
 from bot.api.registry import ENDPOINTS, LOS_KEY
 from bot.service import Los
 
 # Every API module is imported above so that its endpoints are registered.
-API_MODULES = (people, inbox, broadcasts, stats, dev)
+API_MODULES = (people, inbox, broadcasts, stats, dev, appointments)
 
 
 def make_app(los: Los, *, background: bool = True) -> web.Application:

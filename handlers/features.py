@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import questions, stats
+from handlers import appointment_replies, questions, stats
 from handlers.context import Conversation
 from handlers.keywords import Answer
 from storage.models import OpenQuestion, Person
@@ -32,10 +32,20 @@ async def answer_to_staff(conv: Conversation, question: OpenQuestion, answer: An
 
 ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
     "to_staff": answer_to_staff,
+    "appointment": appointment_replies.answer_appointment,
+    "appointment_missed": appointment_replies.answer_missed,
 }
-COMMANDS: dict[str, CommandHandler] = {}
+COMMANDS: dict[str, CommandHandler] = {
+    "timer": appointment_replies.list_appointments,
+    "avtaler": appointment_replies.list_appointments,
+    "appointments": appointment_replies.list_appointments,
+    "flytt": appointment_replies.ask_new_time,
+    "move": appointment_replies.ask_new_time,
+    "ny": appointment_replies.new_command,
+}
 INTERCEPTORS: list[Interceptor] = []
-ERASERS: list[Eraser] = []
+ERASERS: list[Eraser] = [appointment_replies.erase_appointments]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,
+    "appointments": appointment_replies.appointment_figures,
 }
