@@ -116,6 +116,7 @@ async def create(request: web.Request) -> web.Response:
             person_id=person.id,
         )
         result = appointment_json(appointment, timezone)
+    los.dispatcher.wake()
     return json_response(result, 201)
 
 
@@ -260,6 +261,7 @@ async def patch(request: web.Request) -> web.Response:
             status=body.status,
         )
         result = appointment_json(appointment, timezone)
+    los.dispatcher.wake()  # a notice may be due now
     return json_response(result)
 
 
@@ -284,4 +286,5 @@ async def cancel(request: web.Request) -> web.Response:
             appointment.id,
         )
         result = appointment_json(appointment, timezone)
+    los.dispatcher.wake()  # a notice may be due now
     return json_response(result)
