@@ -70,7 +70,9 @@ async def answer_appointment(conv: Conversation, question: OpenQuestion, answer:
             await tell_companion(scene, "appointment_escort_declined", "companion:declined")
         await conv.reply("appointment_no")
         return
-    await conv.to_inbox("message", f"{answer.value.upper()}: {question.label or appointment.id}")
+    # KANSKJE is not an answer yet: staff are told, and a JA or NEI later still counts.
+    question.status, question.answer, question.answered_at = "open", None, None
+    await conv.to_inbox("message", f"KANSKJE: {question.label or appointment.id}")
     await conv.reply("appointment_maybe")
 
 

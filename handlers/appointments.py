@@ -6,14 +6,14 @@ Every reminder is an outbox row queued when the appointment is made (or changed)
 changes, every still-queued one is cancelled by that prefix and a fresh set is queued under the
 next version, so a stale reminder never goes out.
 
-A participant reminder asks JA/NEI through an open question (kind ``appointment``) that stays
-open until the next reminder goes out or the appointment starts; after a JA the remaining
-reminders go out without a question.
+A participant's reminders ask JA/NEI through one open question (kind ``appointment``), asked
+by the first reminder and open until the appointment starts; after a JA the remaining reminders
+go out without a question.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,7 @@ from handlers.localtime import (
     quiet_hours_start_before,
 )
 from handlers.texts import t
-from storage.models import Appointment, Person, PersonRole, Site
+from storage.models import Appointment, OpenQuestion, Person, PersonRole, Site
 
 DEFAULT_TITLE = "Avtale"
 ACTIVE = ("scheduled", "confirmed")
@@ -246,13 +246,14 @@ async def queue_reminders(scene: Scene, *, catch_up: bool = False) -> int:
     lang = person.language
     values = {"title": title_for(appointment, lang), "place": place_for(appointment)}
     queued = 0
-    for index, (minutes, at) in enumerate(times):
+    question: OpenQuestion | None = None
+    for minutes, at in times:
         when = when_for(appointment, scene.tz, lang, at)
         key = reminder_key(appointment, str(minutes))
-        if appointment.status == "scheduled":
-            # Open until the next reminder asks again, so one appointment has one open question.
-            expires = times[index + 1][1] if index + 1 < len(times) else appointment.starts_at
-            asked = await questions.ask(
+        if appointment.status == "scheduled" and question is None:
+            # One question per appointment, asked by the first reminder and open until the
+            # start; later reminders ask it again (with its buttons) rather than a new one.
+            question = await questions.ask(
                 scene.session,
                 scene.clock,
                 person,
@@ -260,23 +261,31 @@ async def queue_reminders(scene: Scene, *, catch_up: bool = False) -> int:
                 ref_id=appointment.id,
                 label=label_for(appointment, scene.tz, lang),
                 text=t(lang, "appointment_reminder", when=when, **values),
-                expires_at=expires,
+                expires_at=appointment.starts_at,
                 send_after=at,
                 key=key,
                 message_kind=REMINDER_KIND,
             )
-            queued += asked is not None
-        else:
-            message = await outbox.queue_to_person(
-                scene.session,
-                scene.clock,
-                person,
-                t(lang, "appointment_reminder_confirmed", when=when, **values),
-                kind=REMINDER_KIND,
-                send_after=at,
-                key=key,
-            )
-            queued += message is not None
+            queued += question is not None
+            continue
+        asking = question is not None
+        message = await outbox.queue_to_person(
+            scene.session,
+            scene.clock,
+            person,
+            t(
+                lang,
+                "appointment_reminder" if asking else "appointment_reminder_confirmed",
+                when=when,
+                **values,
+            ),
+            kind=REMINDER_KIND,
+            send_after=at,
+            key=key,
+            buttons=questions.buttons_for("yesno", lang) if asking else None,
+            question_id=question.id if question is not None else None,
+        )
+        queued += message is not None
     if scene.companion is not None:
         for minutes, at in times:
             await tell_companion(
@@ -418,7 +427,18 @@ async def change(
     if moved and appointment.status in ("confirmed", "declined"):
         appointment.status = "scheduled"  # a new time needs a new answer
     await requeue(scene)
-    if not moved or appointment.status not in ACTIVE:
+    if appointment.status not in ACTIVE or appointment.starts_at <= clock.now():
+        return
+    if old_companion_id is not None and appointment.companion_id != old_companion_id:
+        released = await session.get(Person, old_companion_id)
+        if released is not None and released.erased_at is None:
+            await session.refresh(released, ["contacts"])
+            await tell_companion(
+                replace(scene, companion=released),
+                "appointment_escort_released",
+                f"companion:released:{old_companion_id}",
+            )
+    if not moved:
         return
     await tell_person(scene, "appointment_moved", "moved")
     if scene.companion is not None and appointment.companion_id == old_companion_id:
@@ -455,6 +475,8 @@ async def set_status(
     elif status == "declined":
         appointment.declined_at = now
     await requeue(scene)
+    if status == "declined" and appointment.starts_at > now:
+        await tell_companion(scene, "appointment_escort_declined", "companion:declined")
 
 
 async def cancel(scene: Scene, previous_status: str) -> None:

@@ -124,6 +124,16 @@ async def test_a_reminder_in_quiet_hours_moves_earlier(h: Harness) -> None:
     assert len(h.sms_to(OLA)) == 1
 
 
+async def test_a_reminder_moved_before_now_goes_at_once_never_earlier(h: Harness) -> None:
+    ola = await h.person(phone=OLA)
+    await h.set_time(oslo(2026, 3, 2, 20, 59, 30))
+    await book(h, ola["id"], oslo(2026, 3, 3, 7, 30), reminders_minutes_before=[120])
+    await h.send_due()  # 05:30 is quiet and 20:59 has just passed: now, not in the night
+    assert h.sms_to(OLA) == [REMINDER.format(when="i morgen kl. 07:30")]
+    await h.set_time(oslo(2026, 3, 3, 7, 29))
+    assert len(h.sms_to(OLA)) == 1
+
+
 # --- answers -----------------------------------------------------------------------------------
 
 
@@ -140,6 +150,33 @@ async def test_ja_confirms_and_the_last_reminder_asks_nothing(h: Harness) -> Non
     )
     assert len(h.sms_to(OLA)) == 3
     assert await inbox(h) == []
+
+
+async def test_the_second_reminder_asks_the_same_question_again(h: Harness) -> None:
+    ola = await h.person(phone=None)
+    await h.link_telegram(ola["id"], 4243)
+    appointment = await book(h, ola["id"], oslo(2026, 3, 4, 10, 0))
+    await h.set_time(oslo(2026, 3, 3, 10, 0))
+    first_buttons = h.telegram.sent[-1]["reply_markup"]["inline_keyboard"][0]
+    await h.set_time(oslo(2026, 3, 4, 8, 0))  # no answer to the first: the second asks again
+    assert h.tg_to(4243)[-1] == REMINDER.format(when="i dag kl. 10:00")
+    second_buttons = h.telegram.sent[-1]["reply_markup"]["inline_keyboard"][0]
+    assert second_buttons == first_buttons  # one question, never two about one appointment
+    await h.tg(4243, "ja")
+    assert h.tg_to(4243)[-1] == "Takk! Da er avtalen i dag kl. 10:00 bekreftet."
+    assert await status_of(h, appointment["id"]) == "confirmed"
+
+
+async def test_kanskje_goes_to_staff(h: Harness) -> None:
+    ola = await h.person(phone=OLA)
+    appointment = await book(h, ola["id"], oslo(2026, 3, 4, 10, 0))
+    await h.set_time(oslo(2026, 3, 3, 10, 0))
+    await h.sms(OLA, "kanskje")
+    assert h.sms_to(OLA)[-1] == "Takk! En av de ansatte tar kontakt med deg."
+    assert await inbox(h) == [("message", "KANSKJE: Avtale onsdag 4. mars 10:00")]
+    assert await status_of(h, appointment["id"]) == "scheduled"
+    await h.sms(OLA, "ja")  # still the open question
+    assert await status_of(h, appointment["id"]) == "confirmed"
 
 
 async def test_nei_declines_tells_staff_and_stops_the_reminders(h: Harness) -> None:
@@ -275,6 +312,24 @@ async def test_a_moved_appointment_needs_a_new_answer(h: Harness) -> None:
     assert moved["status"] == "scheduled"
     await h.set_time(oslo(2026, 3, 4, 13, 0))
     assert h.sms_to(OLA)[-1] == REMINDER.format(when="i dag kl. 15:00")
+
+
+async def test_a_new_escort_takes_over_and_the_old_one_is_let_go(h: Harness) -> None:
+    ola, kari = await ola_and_kari(h)
+    per = await h.person("Per Olsen", roles=["staff"], phone="+4791234570")
+    appointment = await book(h, ola, oslo(2026, 3, 4, 10, 0), companion_id=kari)
+    path = f"/api/appointments/{appointment['id']}"
+    await h.api("PATCH", path, {"companion_id": per["id"]}, expect=200)
+    await h.send_due()
+    assert h.sms_to(KARI) == [
+        "Du trenger ikke å følge Ola onsdag 4. mars kl. 10:00 likevel. Takk for at du stilte opp!"
+    ]
+    assert h.sms_to(OLA) == []  # nothing changed for Ola
+    await h.set_time(oslo(2026, 3, 3, 10, 0))
+    assert h.sms_to("+4791234570") == [
+        "Påminnelse: Du skal følge Ola i morgen kl. 10:00, Storgata 1."
+    ]
+    assert len(h.sms_to(KARI)) == 1 and len(h.sms_to(OLA)) == 1
 
 
 async def test_cancelling_sends_one_notice_and_nothing_stale(h: Harness) -> None:

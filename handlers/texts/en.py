@@ -33,6 +33,7 @@ TEXTS: dict[str, str] = {
     "appointment_escort_moved": "The appointment you are going to with {name} has moved to {when}{place}.",
     "appointment_cancelled": "Your appointment {when} is cancelled.",
     "appointment_escort_cancelled": "The appointment with {name} {when} is cancelled. You do not need to come.",
+    "appointment_escort_released": "You no longer need to go with {name} {when}. Thank you for offering!",
     "appointment_reschedule": "Thank you! Someone from the staff will find a new time and contact you.",
     "appointment_missed_yesterday": "We missed you yesterday. Would you like a new time? Reply YES",
     "appointment_missed_day": "We missed you {day}. Would you like a new time? Reply YES",

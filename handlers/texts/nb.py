@@ -35,6 +35,7 @@ TEXTS: dict[str, str] = {
     "appointment_escort_moved": "Avtalen du skal følge {name} på er flyttet til {when}{place}.",
     "appointment_cancelled": "Avtalen din {when} er avlyst.",
     "appointment_escort_cancelled": "Avtalen med {name} {when} er avlyst. Du trenger ikke å møte opp.",
+    "appointment_escort_released": "Du trenger ikke å følge {name} {when} likevel. Takk for at du stilte opp!",
     "appointment_reschedule": "Takk! En av de ansatte finner en ny tid og tar kontakt med deg.",
     "appointment_missed_yesterday": "Vi savnet deg i går. Vil du ha en ny time? Svar JA",
     "appointment_missed_day": "Vi savnet deg {day}. Vil du ha en ny time? Svar JA",
