@@ -24,6 +24,7 @@ from handlers import appointments as rules
 from handlers.errors import InputError, NotFound
 from handlers.sites import default_site
 from storage.models import Appointment, Site
+from storage.models.appointments import APPOINTMENT_STATUSES
 
 Status = Literal["scheduled", "confirmed", "declined", "cancelled", "attended", "missed"]
 
@@ -170,6 +171,8 @@ async def list_appointments(request: web.Request) -> web.Response:
             raise InputError({"to": "must not be before from"})
         status = request.query.get("status")
         if status:
+            if status not in APPOINTMENT_STATUSES:
+                raise InputError({"status": f"use one of {', '.join(APPOINTMENT_STATUSES)}"})
             query = query.where(Appointment.status == status)
         rows = list(await session.scalars(query.limit(1000)))
         zones: dict[int, str] = {}
