@@ -9,6 +9,7 @@ from aiohttp import web
 from bot import web as health
 from bot.api import (
     activities,
+    appointments,
     broadcasts,
     checkins,
     dev,
@@ -23,7 +24,17 @@ from bot.api.registry import ENDPOINTS, LOS_KEY
 from bot.service import Los
 
 # Every API module is imported above so that its endpoints are registered.
-API_MODULES = (people, inbox, broadcasts, stats, checkins, reports, activities, dev)
+API_MODULES = (
+    people,
+    inbox,
+    broadcasts,
+    stats,
+    appointments,
+    activities,
+    checkins,
+    reports,
+    dev,
+)
 
 
 def make_app(los: Los, *, background: bool = True) -> web.Application:

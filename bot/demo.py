@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.staff_users import add_staff
+from handlers import appointments
 from handlers.checkins import create_plan
 from handlers.clock import Clock
+from handlers.context import Rules
 from handlers.people import create_person
 from handlers.sites import ensure_default_site
 from storage.models import Person, PersonRole
@@ -114,6 +116,7 @@ async def fill_demo(session: AsyncSession, clock: Clock) -> str:
         await create_person(
             session, clock, site_id=site.id, name=name, roles=roles, phone=demo_phone(200 + n)
         )
+    await add_demo_appointments(session, clock, site.id)
     await add_demo_checkins(session, clock)
     await demo_activities(session, clock, site.id)
     _, token = await add_staff(
@@ -236,3 +239,46 @@ async def demo_activities(session: AsyncSession, clock: Clock, site_id: int) -> 
         await signups.sign_up(session, clock, quiz.id, person)
     for person in people[6:16]:  # 8 places: the last two wait in line
         await signups.sign_up(session, clock, trip.id, person)
+
+
+async def add_demo_appointments(session: AsyncSession, clock: Clock, site_id: int) -> None:
+    """A week of appointments with partners, some with a volunteer going along (følge)."""
+    tz = ZoneInfo("Europe/Oslo")
+    participants = list(
+        await session.scalars(
+            select(Person)
+            .join(PersonRole, PersonRole.person_id == Person.id)
+            .where(Person.site_id == site_id, PersonRole.role == "participant")
+            .order_by(Person.id)
+        )
+    )
+    volunteers = list(
+        await session.scalars(
+            select(Person)
+            .join(PersonRole, PersonRole.person_id == Person.id)
+            .where(Person.site_id == site_id, PersonRole.role == "volunteer")
+            .order_by(Person.id)
+        )
+    )
+    plans = [
+        # (days ahead, local time, title, location, with a volunteer)
+        (1, time(10, 0), None, "NAV Grünerløkka, Thorvald Meyers gate 40", True),
+        (1, time(13, 30), "Time hos fastlegen", "Legesenteret, Storgata 10", False),
+        (2, time(9, 0), None, "Boligkontoret, Tøyen torg 1", True),
+        (3, time(11, 0), "Møte med Gatejuristen", "Kirkens Bymisjon, Tøyengata 12", False),
+        (4, time(14, 0), None, "Tannlegevakten, Schweigaards gate 6", False),
+        (6, time(12, 0), "Første Steg", "Dagsenteret", True),
+    ]
+    today = clock.now().astimezone(tz).date()
+    for n, (days, at, title, location, escorted) in enumerate(plans):
+        starts_at = datetime.combine(today + timedelta(days=days), at, tzinfo=tz)
+        await appointments.create(
+            session,
+            clock,
+            Rules(),
+            person=participants[n % len(participants)],
+            starts_at=starts_at.astimezone(ZoneInfo("UTC")),
+            title=title,
+            location=location,
+            companion=volunteers[n % len(volunteers)] if escorted and volunteers else None,
+        )

@@ -10,7 +10,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import activities, broadcasts, checkins, crisis, questions, signups, stats
+from handlers import (
+    activities,
+    appointment_replies,
+    broadcasts,
+    checkins,
+    crisis,
+    questions,
+    signups,
+    stats,
+)
 from handlers.context import Conversation
 from handlers.keywords import Answer
 from storage.models import OpenQuestion, Person
@@ -32,10 +41,18 @@ async def answer_to_staff(conv: Conversation, question: OpenQuestion, answer: An
 
 ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
     "to_staff": answer_to_staff,
+    "appointment": appointment_replies.answer_appointment,
+    "appointment_missed": appointment_replies.answer_missed,
     "checkin": checkins.answer_checkin,
     "activity": signups.answer_invitation,
 }
 COMMANDS: dict[str, CommandHandler] = {
+    "timer": appointment_replies.list_appointments,
+    "avtaler": appointment_replies.list_appointments,
+    "appointments": appointment_replies.list_appointments,
+    "flytt": appointment_replies.ask_new_time,
+    "move": appointment_replies.ask_new_time,
+    "ny": appointment_replies.new_command,
     "meld": signups.join_command,
     "join": signups.join_command,
     "avmeld": signups.leave_command,
@@ -50,11 +67,13 @@ INTERCEPTORS: list[Interceptor] = [
     crisis.intercept_crisis,
 ]
 ERASERS: list[Eraser] = [
+    appointment_replies.erase_appointments,
     checkins.erase_checkins,
     activities.erase_signups,
 ]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,
+    "appointments": appointment_replies.appointment_figures,
     "checkins": checkins.checkin_figures,
     "activities": activities.activity_figures,
 }

@@ -1,6 +1,7 @@
 """All tables. Each feature keeps its models in its own module; import it here."""
 
 from storage.models.activities import Activity, ActivitySeries, Signup
+from storage.models.appointments import Appointment
 from storage.models.base import Base, UtcDateTime
 from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
@@ -12,6 +13,7 @@ from storage.models.staff import AuditEntry, StaffUser
 __all__ = [
     "Activity",
     "ActivitySeries",
+    "Appointment",
     "AuditEntry",
     "Base",
     "Broadcast",
