@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import outbox, questions
@@ -383,14 +383,6 @@ async def end_series(session: AsyncSession, clock: Clock, series: ActivitySeries
 # --- reminders and notices ------------------------------------------------------------------
 
 
-async def with_contacts(session: AsyncSession, person: Person) -> Person:
-    """Make sure ``person.contacts`` is loaded (a Person reached through its ContactPoint may
-    not have it), so the outbox can choose where to reach them without lazy IO."""
-    if "contacts" in inspect(person).unloaded:
-        await session.refresh(person, ["contacts"])
-    return person
-
-
 def reminder_prefix(activity_id: int, person_id: int | None = None) -> str:
     return f"reminder:activity:{activity_id}:" + (f"{person_id}:" if person_id else "")
 
@@ -424,7 +416,7 @@ async def queue_reminders(
         message = await outbox.queue_to_person(
             session,
             clock,
-            await with_contacts(session, person),
+            person,
             text,
             kind="reminder",
             send_after=send_after,
@@ -449,7 +441,7 @@ async def tell(
     await outbox.queue_to_person(
         session,
         clock,
-        await with_contacts(session, person),
+        person,
         t(person.language, key, **values),
         kind="activity",
         urgent=urgent,

@@ -222,15 +222,11 @@ async def scene_for(
     site = await session.get(Site, appointment.site_id)
     person = await session.get(Person, appointment.person_id)
     assert site is not None and person is not None
-    # Loaded through a contact point, a person's own contacts may not be loaded yet.
-    await session.refresh(person, ["contacts"])
     companion = None
     if appointment.companion_id is not None:
         companion = await session.get(Person, appointment.companion_id)
         if companion is not None and companion.erased_at is not None:
             companion = None
-        if companion is not None:
-            await session.refresh(companion, ["contacts"])
     return Scene(session, clock, rules, site, appointment, person, companion)
 
 
@@ -432,7 +428,6 @@ async def change(
     if old_companion_id is not None and appointment.companion_id != old_companion_id:
         released = await session.get(Person, old_companion_id)
         if released is not None and released.erased_at is None:
-            await session.refresh(released, ["contacts"])
             await tell_companion(
                 replace(scene, companion=released),
                 "appointment_escort_released",

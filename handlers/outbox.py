@@ -99,6 +99,7 @@ async def queue_to_person(
     session: AsyncSession, clock: Clock, person: Person, text: str, **options: Any
 ) -> Message | None:
     """Queue a text to wherever ``person`` is best reached (see :func:`preferred_contact`)."""
+    await person.awaitable_attrs.contacts  # loads them if this Person came without them
     return await queue(
         session,
         clock,

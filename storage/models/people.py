@@ -34,9 +34,7 @@ class Person(Base):
     roles: Mapped[list[PersonRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
     )
-    contacts: Mapped[list[ContactPoint]] = relationship(
-        back_populates="person", lazy="selectin", passive_deletes=True
-    )
+    contacts: Mapped[list[ContactPoint]] = relationship(lazy="selectin", passive_deletes=True)
 
     @property
     def role_names(self) -> list[str]:
@@ -78,8 +76,6 @@ class ContactPoint(Base):
     opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-    person: Mapped[Person | None] = relationship(back_populates="contacts", lazy="selectin")
 
     __table_args__ = (UniqueConstraint("channel", "address"),)
 
