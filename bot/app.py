@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot import web as health
-from bot.api import broadcasts, dev, inbox, middleware, openapi, people, stats
+from bot.api import broadcasts, dev, inbox, middleware, openapi, people, rota, stats
 from bot.api.registry import ENDPOINTS, LOS_KEY
 from bot.service import Los
 
 # Every API module is imported above so that its endpoints are registered.
-API_MODULES = (people, inbox, broadcasts, stats, dev)
+API_MODULES = (people, inbox, broadcasts, stats, dev, rota)
 
 
 def make_app(los: Los, *, background: bool = True) -> web.Application:
@@ -22,6 +22,7 @@ def make_app(los: Los, *, background: bool = True) -> web.Application:
     )
     app[LOS_KEY] = los
     app.add_routes(health.routes())
+    app.add_routes(rota.routes())  # the private calendar feed, outside /api
     app.add_routes([web.get("/api/openapi.json", openapi.openapi)])
     for channel in los.channels:
         app.add_routes(channel.routes(los))

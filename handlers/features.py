@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import questions, stats
+from handlers import questions, rota, stats
 from handlers.context import Conversation
 from handlers.keywords import Answer
 from storage.models import OpenQuestion, Person
@@ -32,10 +32,22 @@ async def answer_to_staff(conv: Conversation, question: OpenQuestion, answer: An
 
 ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
     "to_staff": answer_to_staff,
+    "shift": rota.answer_offer,
+    "shift_call": rota.answer_call,
 }
-COMMANDS: dict[str, CommandHandler] = {}
-INTERCEPTORS: list[Interceptor] = []
-ERASERS: list[Eraser] = []
+COMMANDS: dict[str, CommandHandler] = {
+    "vakter": rota.list_shifts,
+    "shifts": rota.list_shifts,
+    "avbud": rota.cancel_shift,
+    "cancel": rota.cancel_shift,
+}
+INTERCEPTORS: list[Interceptor] = [
+    rota.late_answer,
+]
+ERASERS: list[Eraser] = [
+    rota.erase_volunteer,
+]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,
+    "volunteers": rota.volunteer_figures,
 }

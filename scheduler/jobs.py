@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers import rota
 from handlers.clock import Clock
 from handlers.context import Rules
 from scheduler import inbound
@@ -40,6 +41,8 @@ class Job:
 # Feature modules add their jobs here, one line each.
 JOBS: list[Job] = [
     Job("inbound_sweep", 30, inbound.sweep),
+    Job("rota_offers", 60, rota.offer_sweep),
+    Job("rota_finish_shifts", 300, rota.finish_shifts),
 ]
 
 

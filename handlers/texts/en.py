@@ -22,5 +22,23 @@ TEXTS: dict[str, str] = {
     # --- appointments ---
     # --- activities ---
     # --- rota ---
+    "shift_label": "{title} {day} {start}–{end}",
+    "shift_offer": "Can you take {title} on {day} {start}–{end}? Reply YES or NO.",
+    "shift_nudge": "We have not heard from you: can you take {title} on {day} {start}–{end}? Reply YES or NO.",
+    "shift_yes_or_no": "Reply YES or NO: can you take {title} on {day} {start}–{end}?",
+    "shift_confirmed": "Thank you! You have {title} on {day} {start}–{end}. Text CANCEL if you cannot after all.",
+    "shift_declined": "Thank you for answering! We will ask someone else.",
+    "shift_taken": "Thank you! The shift has already been taken. We will gladly ask you another time.",
+    "shift_call": "We need one more for {title} on {day} {start}–{end}. Can you? The first to reply YES gets it.",
+    "shift_reminder": "Reminder: you have {title} {when}–{end}. Text CANCEL if you cannot come.",
+    "shift_list": "Your shifts:\n{lines}",
+    "shift_list_empty": "You have no shifts coming up.",
+    "shift_cancel_which": "Which shift can you not take? Text CANCEL and the number:\n{lines}",
+    "shift_cancel_none": "You have no shifts to cancel.",
+    "shift_cancelled": "Thank you for telling us! We will find someone else for {title} on {day}.",
+    "shift_assigned": "You are on {title} on {day} {start}–{end}. Text CANCEL if you cannot.",
+    "shift_unassigned": "You are no longer on {title} on {day} {start}–{end}. Thank you!",
+    "shift_unfilled_inbox": "Nobody has taken the shift {label}. Open call sent to {count} volunteers.",
+    "shift_cancelled_inbox": "Cancellation for the shift {label}. Asking for a replacement.",
     # --- checkins ---
 }

@@ -24,5 +24,23 @@ TEXTS: dict[str, str] = {
     # --- appointments ---
     # --- activities ---
     # --- rota ---
+    "shift_label": "{title} {day} {start}–{end}",
+    "shift_offer": "Kan du ta {title} {day} {start}–{end}? Svar JA eller NEI.",
+    "shift_nudge": "Vi har ikke fått svar: Kan du ta {title} {day} {start}–{end}? Svar JA eller NEI.",
+    "shift_yes_or_no": "Svar JA eller NEI: Kan du ta {title} {day} {start}–{end}?",
+    "shift_confirmed": "Tusen takk! Du har {title} {day} {start}–{end}. Skriv AVBUD hvis du ikke kan likevel.",
+    "shift_declined": "Takk for svaret! Vi spør en annen.",
+    "shift_taken": "Takk! Vakten er allerede tatt. Vi spør deg gjerne en annen gang.",
+    "shift_call": "Vi mangler en på {title} {day} {start}–{end}. Kan du? Den første som svarer JA, får vakten.",
+    "shift_reminder": "Påminnelse: Du har {title} {when}–{end}. Skriv AVBUD hvis du ikke kan komme.",
+    "shift_list": "Dine vakter:\n{lines}",
+    "shift_list_empty": "Du har ingen vakter framover.",
+    "shift_cancel_which": "Hvilken vakt kan du ikke ta? Skriv AVBUD og nummeret:\n{lines}",
+    "shift_cancel_none": "Du har ingen vakter å melde avbud på.",
+    "shift_cancelled": "Takk for beskjed! Vi finner en annen til {title} {day}.",
+    "shift_assigned": "Du er satt opp på {title} {day} {start}–{end}. Skriv AVBUD hvis du ikke kan.",
+    "shift_unassigned": "Du er ikke lenger satt opp på {title} {day} {start}–{end}. Takk!",
+    "shift_unfilled_inbox": "Ingen har tatt vakten {label}. Åpen forespørsel sendt til {count} frivillige.",
+    "shift_cancelled_inbox": "Avbud på vakten {label}. Vi spør en erstatter.",
     # --- checkins ---
 }

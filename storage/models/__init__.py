@@ -4,13 +4,22 @@ from storage.models.base import Base, UtcDateTime
 from storage.models.conversation import InboxItem, OpenQuestion
 from storage.models.messages import Broadcast, Message
 from storage.models.people import ContactPoint, InviteCode, Person, PersonRole
+from storage.models.rota import (
+    Assignment,
+    CalendarToken,
+    Shift,
+    ShiftTemplate,
+    VolunteerTerms,
+)
 from storage.models.sites import Site
 from storage.models.staff import AuditEntry, StaffUser
 
 __all__ = [
+    "Assignment",
     "AuditEntry",
     "Base",
     "Broadcast",
+    "CalendarToken",
     "ContactPoint",
     "InboxItem",
     "InviteCode",
@@ -18,7 +27,10 @@ __all__ = [
     "OpenQuestion",
     "Person",
     "PersonRole",
+    "Shift",
+    "ShiftTemplate",
     "Site",
     "StaffUser",
     "UtcDateTime",
+    "VolunteerTerms",
 ]
