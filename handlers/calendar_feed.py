@@ -77,7 +77,7 @@ async def feed(session: AsyncSession, clock: Clock, token: str) -> bytes | None:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Vakter" if person.language == "nb" else "Shifts")
-    for assignment, shift in rows.tuples():
+    for assignment, shift in rows.all():
         event = Event()
         event.add("uid", f"los-shift-{assignment.id}@los")
         event.add("dtstamp", now)

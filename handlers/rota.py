@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import inbox, outbox, questions
@@ -250,13 +250,18 @@ async def create_shift(
 
 
 async def lock_shift(session: AsyncSession, shift_id: int) -> Shift | None:
-    """The shift row, locked until the transaction ends, and read fresh."""
-    return await session.scalar(
-        select(Shift)
-        .where(Shift.id == shift_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    """The shift row, locked until the transaction ends, and read fresh.
+
+    Nothing pending is flushed first: an answered question must not lock its row before the
+    shift is ours, or a winner closing the other calls and a loser waiting here would deadlock.
+    """
+    with session.no_autoflush:
+        return await session.scalar(
+            select(Shift)
+            .where(Shift.id == shift_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
 
 
 async def count_status(session: AsyncSession, shift_id: int, statuses: tuple[str, ...]) -> int:
@@ -319,9 +324,9 @@ async def set_terms(
 
 def slot_of(shift: Shift, tz: ZoneInfo) -> Hashable:
     """The weekly slot a shift belongs to: its template, or its title, weekday and start."""
-    if shift.template_id is not None:
-        return ("template", shift.template_id)
     start = shift.starts_at.astimezone(tz)
+    if shift.template_id is not None:
+        return ("template", shift.template_id, start.weekday())
     return (shift.title, start.weekday(), start.strftime("%H:%M"))
 
 
@@ -539,18 +544,15 @@ async def plan_period(
             .order_by(Shift.starts_at, Shift.id)
         )
     )
-    taken = dict(
-        (
-            await session.execute(
-                select(Assignment.shift_id, func.count())
-                .where(
-                    Assignment.shift_id.in_([s.id for s in shifts]),
-                    Assignment.status.in_(ACTIVE_STATUSES),
-                )
-                .group_by(Assignment.shift_id)
-            )
-        ).tuples()
+    counts = await session.execute(
+        select(Assignment.shift_id, func.count())
+        .where(
+            Assignment.shift_id.in_([s.id for s in shifts]),
+            Assignment.status.in_(ACTIVE_STATUSES),
+        )
+        .group_by(Assignment.shift_id)
     )
+    taken: dict[int, int] = {shift_id: int(n) for shift_id, n in counts.all()}
     by_id = {s.id: s for s in shifts}
     wanted = [
         plan_shift(s, s.needed - taken.get(s.id, 0), tz)
@@ -725,6 +727,14 @@ async def settle_if_full(session: AsyncSession, shift: Shift, now: datetime) -> 
 
 
 # --- confirming and reminders -----------------------------------------------------------------
+async def with_contacts(session: AsyncSession, person: Person) -> Person:
+    """Make sure ``person.contacts`` is loaded (a person reached through a contact point may
+    not have it), so choosing where to text them does no lazy load."""
+    if "contacts" in inspect(person).unloaded:
+        await session.refresh(person, ["contacts"])
+    return person
+
+
 def reminder_key(assignment_id: int, minutes: int | None = None) -> str:
     prefix = f"reminder:shift:{assignment_id}:"
     return prefix if minutes is None else f"{prefix}{minutes}"
@@ -745,6 +755,7 @@ async def queue_reminders(
     quiet = site_quiet_hours(site, rules)
     now = clock.now()
     queued = 0
+    await with_contacts(session, person)
     for minutes in REMINDER_MINUTES:
         at = shift.starts_at - timedelta(minutes=minutes)
         if quiet is not None and in_quiet_hours(at, tz, quiet):
@@ -807,7 +818,8 @@ async def reopen(conv: Conversation, question: OpenQuestion, shift: Shift) -> No
 async def answer_offer(conv: Conversation, question: OpenQuestion, answer: Answer) -> None:
     """JA/NEI to one offer (``question.ref_id`` is the assignment)."""
     session, now = conv.session, conv.clock.now()
-    assignment = await session.get(Assignment, question.ref_id or 0)
+    with session.no_autoflush:  # see lock_shift
+        assignment = await session.get(Assignment, question.ref_id or 0)
     if assignment is None or conv.person is None:
         await conv.reply("thanks_answer")
         return
@@ -873,6 +885,7 @@ async def answer_call(conv: Conversation, question: OpenQuestion, answer: Answer
         mine = Assignment(
             shift_id=shift.id,
             person_id=conv.person.id,
+            status="confirmed",
             round=int(rounds or 0) + 1,
             offered_at=question.asked_at,
             created_at=now,
@@ -886,11 +899,12 @@ async def answer_call(conv: Conversation, question: OpenQuestion, answer: Answer
 
 async def late_answer(conv: Conversation) -> bool:
     """Interceptor: a JA to a shift offer that has passed on, or to an open call that is filled,
-    gets "it is taken" rather than the general "too late". Only when no question is open."""
+    gets "it is taken" (a NEI a plain thanks) rather than the general "too late". Only when no
+    question is open."""
     if conv.person is None:
         return False
     answer = parse_yes_no(conv.message.text or "")
-    if answer is None or answer.value != "yes":
+    if answer is None or answer.value not in ("yes", "no"):
         return False
     now = conv.clock.now()
     if await questions.open_questions(conv.session, conv.person.id, now, "yesno"):
@@ -898,7 +912,7 @@ async def late_answer(conv: Conversation) -> bool:
     late = await questions.recently_closed(conv.session, conv.person.id, now, "yesno")
     if late is None or late.kind not in ("shift", "shift_call"):
         return False
-    await conv.reply("shift_taken")
+    await conv.reply("shift_taken" if answer.value == "yes" else "thanks_answer")
     return True
 
 
@@ -996,7 +1010,12 @@ async def assign_by_hand(
     now = clock.now()
     if mine is None:
         mine = Assignment(
-            shift_id=shift.id, person_id=person.id, round=0, offered_at=now, created_at=now
+            shift_id=shift.id,
+            person_id=person.id,
+            status="confirmed",
+            round=0,
+            offered_at=now,
+            created_at=now,
         )
         session.add(mine)
     else:
@@ -1009,7 +1028,7 @@ async def assign_by_hand(
     await outbox.queue_to_person(
         session,
         clock,
-        person,
+        await with_contacts(session, person),
         t(person.language, "shift_assigned", **words),
         kind="shift",
         key=f"assigned:assignment:{mine.id}:{now.isoformat()}",
@@ -1059,7 +1078,7 @@ async def set_assignment_status(
             await outbox.queue_to_person(
                 session,
                 clock,
-                person,
+                await with_contacts(session, person),
                 t(person.language, "shift_unassigned", **words),
                 kind="shift",
                 key=f"unassigned:assignment:{assignment.id}:{now.isoformat()}",
@@ -1134,7 +1153,7 @@ async def nudge(session: AsyncSession, clock: Clock, shift: Shift, assignment: A
     await outbox.queue_to_person(
         session,
         clock,
-        person,
+        await with_contacts(session, person),
         t(person.language, "shift_nudge", **shift_words(shift, site_tz(site), person.language)),
         kind="reminder",
         key=f"nudge:assignment:{assignment.id}",
@@ -1185,7 +1204,8 @@ async def volunteer_figures(
                 if shift.status == "done":
                     hours += (shift.ends_at - shift.starts_at).total_seconds() / 3600
                     volunteers.add(person_id)
-    years = (end - start).total_seconds() / (365 * 86400)
+    # Whole days, so a month with a daylight-saving change still counts as its days.
+    years = max(1, round((end - start).total_seconds() / 86400)) / 365
     return {
         "shifts": len(shifts),
         "places": sum(s.needed for s in shifts.values()),
@@ -1199,7 +1219,7 @@ async def volunteer_figures(
         "volunteers": len(volunteers),
         "volunteer_hours": round(hours, 2),
         "fte_hours_per_year": FTE_HOURS_PER_YEAR,
-        "full_time_equivalents": round(hours / (FTE_HOURS_PER_YEAR * years), 3) if years else 0,
+        "full_time_equivalents": round(hours / (FTE_HOURS_PER_YEAR * years), 3),
     }
 
 
