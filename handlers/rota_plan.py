@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -85,14 +85,19 @@ def fits_terms(volunteer: Volunteer, shift: PlanShift, tz: ZoneInfo) -> bool:
         return False
     if shift.qualification is not None and shift.qualification not in volunteer.qualifications:
         return False
-    days = {start.date(), end.date()} if end.time() != time(0) else {start.date()}
-    if days & volunteer.away:
+    if volunteer.away and days_touched(start, end) & volunteer.away:
         return False
     if volunteer.window is not None:
         low, high = volunteer.window
         if end.date() != start.date() or start.time() < low or end.time() > high:
             return False
     return True
+
+
+def days_touched(start: datetime, end: datetime) -> set[date]:
+    """The local dates a shift touches; one that ends at midnight does not touch the next."""
+    last = (end - timedelta(microseconds=1)).date() if end > start else start.date()
+    return {start.date() + timedelta(days=n) for n in range((last - start.date()).days + 1)}
 
 
 def overlaps(busy: Iterable[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:

@@ -255,7 +255,10 @@ async def test_nobody_left_means_inbox_and_an_open_call_where_the_first_ja_wins(
 ) -> None:
     shift = await run_until_open_call(h)
     assert "shift_unfilled" in await inbox_kinds(h)
-    call = "Vi mangler en på kafévakt torsdag 5. mars 16:00–20:00. Kan du? Den første som svarer JA, får vakten."
+    call = (
+        "Vi mangler en på kafévakt torsdag 5. mars 16:00–20:00. "
+        "Kan du? Den første som svarer JA, får vakten."
+    )
     for phone in (KARI, PER, LISE):
         assert h.sms_to(phone)[-1] == call
     await h.sms(LISE, "JA")

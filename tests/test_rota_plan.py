@@ -116,7 +116,11 @@ def check_every_rule(
         local = shift.starts_at.astimezone(OSLO)
         local_end = shift.ends_at.astimezone(OSLO)
         assert local.weekday() in person.weekdays, "weekday"
-        assert local.date() not in person.away and local_end.date() not in person.away, "away"
+        last_day = (local_end - timedelta(microseconds=1)).date()
+        touched = {
+            local.date() + timedelta(days=n) for n in range((last_day - local.date()).days + 1)
+        }
+        assert not touched & person.away, "away"
         if person.window is not None:
             assert local.date() == local_end.date(), "window: crosses midnight"
             assert person.window[0] <= local.time(), "window: starts too early"
@@ -135,7 +139,7 @@ def check_every_rule(
         assert per_shift[shift.id] + result.unfilled.get(shift.id, 0) == max(0, shift.places)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_the_plan_never_breaks_a_rule(scenario) -> None:
     planned, people, existing = scenario
@@ -143,7 +147,7 @@ def test_the_plan_never_breaks_a_rule(scenario) -> None:
     check_every_rule(planned, people, existing, result)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_an_unfilled_place_really_had_nobody(scenario) -> None:
     """Greedy, but never lazy: for a place left open, every volunteer breaks some rule even
