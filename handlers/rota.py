@@ -912,7 +912,16 @@ async def late_answer(conv: Conversation) -> bool:
     late = await questions.recently_closed(conv.session, conv.person.id, now, "yesno")
     if late is None or late.kind not in ("shift", "shift_call"):
         return False
-    await conv.reply("shift_taken" if answer.value == "yes" else "thanks_answer")
+    if answer.value == "no":
+        await conv.reply("thanks_answer")
+        return True
+    shift_id = late.ref_id or 0
+    if late.kind == "shift":
+        assignment = await conv.session.get(Assignment, shift_id)
+        shift_id = assignment.shift_id if assignment else 0
+    shift = await conv.session.get(Shift, shift_id)
+    called_off = shift is not None and shift.status == "cancelled"
+    await conv.reply("shift_gone" if called_off else "shift_taken")
     return True
 
 
@@ -1088,6 +1097,39 @@ async def set_assignment_status(
             await pass_on(session, clock, rules, shift, window=window_of(assignment))
         return assignment
     raise InputError({"status": "use confirmed, cancelled or no_show"})
+
+
+async def cancel_whole_shift(session: AsyncSession, clock: Clock, shift_id: int) -> Shift:
+    """Staff call a shift off: offers and calls are withdrawn, reminders cancelled, and those
+    who had said yes are told."""
+    shift = await lock_shift(session, shift_id)
+    if shift is None:
+        raise InputError({"shift_id": "no such shift"})
+    if shift.status != "open":
+        raise Conflict("the shift is not open", {"shift_id": f"status is {shift.status}"})
+    now = clock.now()
+    shift.status = "cancelled"
+    site = await session.get(Site, shift.site_id)
+    assert site is not None
+    await questions.close_questions(session, kind="shift_call", ref_id=shift.id)
+    for assignment in await assignments_of(session, shift.id):
+        if assignment.status not in ACTIVE_STATUSES:
+            continue
+        was_confirmed = assignment.status == "confirmed"
+        await release(session, assignment, "cancelled")
+        await close_offer_question(session, assignment.id, "closed", now)
+        person = await session.get(Person, assignment.person_id)
+        if was_confirmed and person is not None and shift.starts_at > now:
+            words = shift_words(shift, site_tz(site), person.language)
+            await outbox.queue_to_person(
+                session,
+                clock,
+                await with_contacts(session, person),
+                t(person.language, "shift_called_off", **words),
+                kind="shift",
+                key=f"called_off:assignment:{assignment.id}",
+            )
+    return shift
 
 
 async def start_call(session: AsyncSession, clock: Clock, rules: Rules, shift_id: int) -> int:

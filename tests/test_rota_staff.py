@@ -134,3 +134,23 @@ async def test_staff_list_shifts_and_start_an_open_call(h: Harness) -> None:
     await h.api("POST", f"/api/shifts/{shift}/call")
     assert h.last_status == 409  # full
     assert (await h.api("GET", "/api/shifts/999999")) and h.last_status == 404
+
+
+async def test_staff_call_a_shift_off(h: Harness) -> None:
+    kari = await volunteer(h, "Kari", KARI)
+    per = await volunteer(h, "Per", PER)
+    shift = await cafe(h, needed=2)
+    await h.api("POST", f"/api/shifts/{shift}/assign", {"person_id": kari}, expect=200)
+    await plan(h)
+    assert h.sms_to(PER) == [OFFER]
+    gone = await h.api("DELETE", f"/api/shifts/{shift}", expect=200)
+    await h.send_due()
+    assert gone["status"] == "cancelled"
+    assert await statuses(h, shift) == {kari: "cancelled", per: "cancelled"}
+    assert h.sms_to(KARI)[-1] == (
+        "Vakten kafévakt torsdag 5. mars 16:00–20:00 er avlyst. Takk for at du sa ja!"
+    )
+    await h.sms(PER, "ja")  # the offer was withdrawn
+    assert h.sms_to(PER)[-1] == "Takk for svaret! Den vakten er avlyst."
+    await h.set_time(oslo(2026, 3, 5, 16, 0))
+    assert len(h.sms_to(KARI)) == 2  # no reminders for a shift called off

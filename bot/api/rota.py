@@ -288,6 +288,23 @@ async def get_shift(request: web.Request) -> web.Response:
 
 
 @endpoint(
+    "DELETE",
+    "/api/shifts/{id}",
+    summary="Call a shift off: offers withdrawn, volunteers who said yes are told",
+    tag="rota",
+)
+async def cancel_shift(request: web.Request) -> web.Response:
+    los = los_of(request)
+    async with los.sessions.begin() as session:
+        shift = await load_shift(session, path_id(request))
+        await rota.cancel_whole_shift(session, los.clock, shift.id)
+        audit(session, los.clock, staff_of(request), "shift.cancel", "shift", shift.id)
+        result = shift_json(shift, await rota.assignments_of(session, shift.id))
+    los.dispatcher.wake()
+    return json_response(result)
+
+
+@endpoint(
     "POST",
     "/api/shifts/{id}/assign",
     summary="Put a volunteer on a shift by hand (confirmed at once)",

@@ -38,6 +38,8 @@ TEXTS: dict[str, str] = {
     "shift_cancelled": "Thank you for telling us! We will find someone else for {title} on {day}.",
     "shift_assigned": "You are on {title} on {day} {start}–{end}. Text CANCEL if you cannot.",
     "shift_unassigned": "You are no longer on {title} on {day} {start}–{end}. Thank you!",
+    "shift_called_off": "The shift {title} on {day} {start}–{end} is called off. Thank you for saying yes!",
+    "shift_gone": "Thank you for answering! That shift has been called off.",
     "shift_unfilled_inbox": "Nobody has taken the shift {label}. Open call sent to {count} volunteers.",
     "shift_cancelled_inbox": "Cancellation for the shift {label}. Asking for a replacement.",
     # --- checkins ---

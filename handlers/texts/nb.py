@@ -40,6 +40,8 @@ TEXTS: dict[str, str] = {
     "shift_cancelled": "Takk for beskjed! Vi finner en annen til {title} {day}.",
     "shift_assigned": "Du er satt opp på {title} {day} {start}–{end}. Skriv AVBUD hvis du ikke kan.",
     "shift_unassigned": "Du er ikke lenger satt opp på {title} {day} {start}–{end}. Takk!",
+    "shift_called_off": "Vakten {title} {day} {start}–{end} er avlyst. Takk for at du sa ja!",
+    "shift_gone": "Takk for svaret! Den vakten er avlyst.",
     "shift_unfilled_inbox": "Ingen har tatt vakten {label}. Åpen forespørsel sendt til {count} frivillige.",
     "shift_cancelled_inbox": "Avbud på vakten {label}. Vi spør en erstatter.",
     # --- checkins ---
