@@ -18,6 +18,7 @@ from bot.api import (
     openapi,
     people,
     reports,
+    rota,
     stats,
 )
 from bot.api.registry import ENDPOINTS, LOS_KEY
@@ -31,6 +32,7 @@ API_MODULES = (
     stats,
     appointments,
     activities,
+    rota,
     checkins,
     reports,
     dev,
@@ -44,6 +46,7 @@ def make_app(los: Los, *, background: bool = True) -> web.Application:
     )
     app[LOS_KEY] = los
     app.add_routes(health.routes())
+    app.add_routes(rota.routes())  # the private calendar feed, outside /api
     app.add_routes([web.get("/api/openapi.json", openapi.openapi)])
     for channel in los.channels:
         app.add_routes(channel.routes(los))

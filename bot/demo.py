@@ -20,7 +20,7 @@ from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.people import create_person
 from handlers.sites import ensure_default_site
-from storage.models import Person, PersonRole
+from storage.models import Person, PersonRole, Site
 
 FIRST = [
     "Ole",
@@ -119,12 +119,14 @@ async def fill_demo(session: AsyncSession, clock: Clock) -> str:
     await add_demo_appointments(session, clock, site.id)
     await add_demo_checkins(session, clock)
     await demo_activities(session, clock, site.id)
+    rota_summary = await demo_rota(session, clock, site)
     _, token = await add_staff(
         session, clock, name="Demo Koordinator", email="demo@los.invalid", role="admin"
     )
     return (
         "demo site filled: 3 staff, 30 participants (+4740000100…129), 15 volunteers "
         "(+4740000200…214).\n"
+        f"{rota_summary}\n"
         "Try: los chat +4740000100\n"
         f"Staff API token (demo@los.invalid):\n{token}"
     )
@@ -282,3 +284,89 @@ async def add_demo_appointments(session: AsyncSession, clock: Clock, site_id: in
             location=location,
             companion=volunteers[n % len(volunteers)] if escorted and volunteers else None,
         )
+
+
+async def demo_rota(session: AsyncSession, clock: Clock, site: Site) -> str:
+    """Shift templates, volunteers' terms, four weeks of held shifts (so the hours show in the
+    statistics), and offers for the coming week."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from handlers import rota
+    from handlers.context import Rules
+    from handlers.rota_plan import plan
+    from storage.models import Assignment, PersonRole
+
+    rng = random.Random(11)
+    templates = [
+        ("kjøkkenvakt", [0, 1, 2, 3, 4], "07:30", "13:00", 2, "kjøkken", None),
+        ("kafévakt", [3], "16:00", "20:00", 2, "kafé", None),
+        ("motivasjonsteam", [1, 3], "10:00", "14:00", 1, None, "kurs modul 1"),
+        ("quizkveld", [2], "18:00", "21:00", 1, None, None),
+    ]
+    for title, weekdays, start, end, needed, role, qualification in templates:
+        await rota.create_template(
+            session,
+            clock,
+            site,
+            title=title,
+            weekdays=weekdays,
+            start=start,
+            end=end,
+            needed=needed,
+            role=role,
+            qualification=qualification,
+        )
+    volunteers = list(
+        await session.scalars(
+            select(Person)
+            .join(PersonRole, PersonRole.person_id == Person.id)
+            .where(PersonRole.role == "volunteer")
+            .order_by(Person.id)
+        )
+    )
+    for person in volunteers:
+        days = rng.choice([[0, 1, 2, 3, 4], [0, 2], [1, 3], [3], [2, 3, 4], [0, 1, 2, 3, 4, 5]])
+        await rota.set_terms(
+            session,
+            clock,
+            person,
+            weekdays=days,
+            max_shifts_per_month=rng.choice([None, 4, 8, 12]),
+            qualifications=rng.sample(["kurs modul 1", "førstehjelp"], rng.randint(0, 2)),
+        )
+    tz = ZoneInfo(site.timezone)
+    today = clock.now().astimezone(tz).date()
+    past = await rota.generate_for_site(session, clock, site, today - timedelta(days=28), today)
+    held = [s for s in past if s.ends_at <= clock.now()]
+    pool = await rota.pool_for(session, site, clock.now(), held[0].starts_at, clock.now())
+    history = plan(
+        [rota.plan_shift(s, s.needed, tz) for s in held], pool.volunteers, pool.existing, tz=tz
+    )
+    for offer in history.offers:
+        session.add(
+            Assignment(
+                shift_id=offer.shift_id,
+                person_id=offer.person_id,
+                status="confirmed",
+                source="plan",
+                round=1,
+                created_at=clock.now(),
+            )
+        )
+    for shift in held:
+        shift.status = "done"
+    await session.flush()
+    coming = await rota.plan_period(
+        session,
+        clock,
+        Rules(timezone=site.timezone),
+        site,
+        today,
+        today + timedelta(days=6),
+        respond_within=timedelta(hours=24),
+    )
+    return (
+        f"rota: {len(templates)} shift templates, {len(held)} shifts held in the last 4 weeks, "
+        f"{len(coming.offers)} offers sent for the coming week."
+    )

@@ -17,6 +17,7 @@ from handlers import (
     checkins,
     crisis,
     questions,
+    rota,
     signups,
     stats,
 )
@@ -45,6 +46,8 @@ ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
     "appointment_missed": appointment_replies.answer_missed,
     "checkin": checkins.answer_checkin,
     "activity": signups.answer_invitation,
+    "shift": rota.answer_offer,
+    "shift_call": rota.answer_call,
 }
 COMMANDS: dict[str, CommandHandler] = {
     "timer": appointment_replies.list_appointments,
@@ -62,19 +65,26 @@ COMMANDS: dict[str, CommandHandler] = {
     "activities": signups.list_command,
     "forslag": signups.suggestion_command,
     "idea": signups.suggestion_command,
+    "vakter": rota.list_shifts,
+    "shifts": rota.list_shifts,
+    "avbud": rota.cancel_shift,
+    "cancel": rota.cancel_shift,
 }
 INTERCEPTORS: list[Interceptor] = [
     crisis.intercept_crisis,
+    rota.late_answer,
 ]
 ERASERS: list[Eraser] = [
     appointment_replies.erase_appointments,
     checkins.erase_checkins,
     activities.erase_signups,
+    rota.erase_volunteer,
 ]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,
     "appointments": appointment_replies.appointment_figures,
     "checkins": checkins.checkin_figures,
     "activities": activities.activity_figures,
+    "volunteers": rota.volunteer_figures,
 }
 broadcasts.AUDIENCE_RESOLVERS["activity_id"] = activities.signed_up_people

@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import activities, checkins, retention
+from handlers import activities, checkins, retention, rota
 from handlers.clock import Clock
 from handlers.context import Rules
 from scheduler import inbound
@@ -47,6 +47,8 @@ JOBS: list[Job] = [
     Job("checkin_nudges", 300, checkins.nudge_silent, exclusive=True),
     Job("activity_series", 3600, activities.extend_all_series, exclusive=True),
     Job("activities_held", 600, activities.mark_held),
+    Job("rota_offers", 60, rota.offer_sweep),
+    Job("rota_finish_shifts", 300, rota.finish_shifts),
 ]
 
 

@@ -7,6 +7,13 @@ from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
 from storage.models.messages import Broadcast, Message
 from storage.models.people import ContactPoint, InviteCode, Person, PersonRole
+from storage.models.rota import (
+    Assignment,
+    CalendarToken,
+    Shift,
+    ShiftTemplate,
+    VolunteerTerms,
+)
 from storage.models.sites import Site
 from storage.models.staff import AuditEntry, StaffUser
 
@@ -14,9 +21,11 @@ __all__ = [
     "Activity",
     "ActivitySeries",
     "Appointment",
+    "Assignment",
     "AuditEntry",
     "Base",
     "Broadcast",
+    "CalendarToken",
     "CheckinPlan",
     "CheckinRound",
     "ContactPoint",
@@ -26,8 +35,11 @@ __all__ = [
     "OpenQuestion",
     "Person",
     "PersonRole",
+    "Shift",
+    "ShiftTemplate",
     "Signup",
     "Site",
     "StaffUser",
     "UtcDateTime",
+    "VolunteerTerms",
 ]

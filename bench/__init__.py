@@ -1,0 +1,5 @@
+"""Benchmarks: ``python -m bench`` runs every module here; ``python -m bench.<name>`` runs one.
+
+Each module has a ``main() -> None`` that prints what it measured. Timings are printed, never
+asserted.
+"""
