@@ -90,7 +90,7 @@ class Scheduler:
         async with self._locks[job.name]:
             try:
                 async with self.sessions.begin() as session:
-                    if job.exclusive and session.bind.dialect.name == "postgresql":
+                    if job.exclusive and session.get_bind().dialect.name == "postgresql":
                         key = zlib.crc32(job.name.encode())
                         got = await session.scalar(
                             text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}

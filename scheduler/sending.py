@@ -15,6 +15,8 @@ class OutgoingText:
     text: str
     buttons: list[Any] | None = None  # [[label, answer], ...]
     question_id: int | None = None
+    # When the dispatcher claimed the row: the claim it must still hold to record the outcome.
+    claimed_at: datetime | None = None
 
 
 class SendError(Exception):

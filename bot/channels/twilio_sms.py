@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
@@ -29,6 +30,18 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Twilio error codes that no retry can fix: bad number, unsubscribed, not a mobile, blocked.
 PERMANENT_CODES = {21211, 21214, 21217, 21408, 21610, 21612, 21614, 30003, 30004, 30005, 30006}
 FAILED_STATUSES = {"failed", "undelivered"}
+
+
+async def read_form(request: web.Request) -> dict[str, str]:
+    """Twilio posts ``application/x-www-form-urlencoded`` UTF-8; anything else is a 400."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise web.HTTPBadRequest(text="expected a form post")
+    try:
+        body = (await request.read()).decode("utf-8")
+        pairs = parse_qsl(body, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise web.HTTPBadRequest(text="the form is not valid UTF-8") from None
+    return dict(pairs)
 
 
 class TwilioChannel:
@@ -105,8 +118,7 @@ class TwilioChannel:
 
     async def verified_form(self, request: web.Request) -> dict[str, str]:
         """The posted form, if ``X-Twilio-Signature`` matches PUBLIC_URL + path; else 403."""
-        form = await request.post()
-        params = {k: str(v) for k, v in form.items()}
+        params = await read_form(request)
         url = f"{self.settings.base_url}{request.path_qs}"
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not self.validator.validate(url, params, signature):
