@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -27,6 +29,7 @@ class FakeTwilio(FakeServer):
     failures: list[Failure] = field(default_factory=list)
     delay: float = 0.0
     requests: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -38,6 +41,19 @@ class FakeTwilio(FakeServer):
 
     def to(self, number: str) -> list[str]:
         return [m["Body"] for m in self.sent if m["To"] == number]
+
+    async def wait_until(self, done: Callable[[], bool], within: float) -> bool:
+        """Wait (at most ``within`` real seconds) until ``done()`` is true after a send."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not done():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), min(remaining, 0.5))
+        return True
 
     async def create(self, request: web.Request) -> web.Response:
         self.requests += 1
@@ -54,6 +70,7 @@ class FakeTwilio(FakeServer):
         now = datetime.now(UTC)
         record = {**form, "sid": sid, "date_created": now}
         self.sent.append(record)
+        self.arrived.set()
         return web.json_response(self.resource(record), status=201)
 
     def resource(self, record: dict[str, Any]) -> dict[str, Any]:
