@@ -46,11 +46,11 @@ async def read_form(request: web.Request) -> dict[str, str]:
 
 class TwilioChannel:
     channel = "sms"
-    # Twilio queues per sender itself; this keeps us well inside a long code's throughput.
-    limits = Limits(per_second=10, per_address_interval=0.0)
 
     def __init__(self, settings: Settings) -> None:
         assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
+        # Twilio queues per sender itself; TWILIO_PER_SECOND keeps us inside the sender's rate.
+        self.limits = Limits(per_second=settings.twilio_per_second, per_address_interval=0.0)
         self.settings = settings
         self.sender = settings.twilio_from
         self.validator = RequestValidator(settings.twilio_auth_token)
