@@ -22,10 +22,12 @@ Opt-outs, pauses and quiet hours are checked when a row is claimed, not only whe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -78,6 +80,11 @@ class Dispatcher:
         # rows this process has claimed and not yet settled: never "stale" to our own sweep
         self.in_flight: dict[int, float] = {}
         self._claim_lock = asyncio.Lock()
+        # SQLite has one writer at a time and waits for the lock by sleeping: queue our own
+        # writes here instead, so that concurrent sends do not slow each other down.
+        bind = sessions.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -143,8 +150,8 @@ class Dispatcher:
     async def claim(self) -> tuple[list[OutgoingText], int]:
         """Mark due rows ``sending`` and return them, with how many were settled without sending
         (opted out, paused, erased: final; quiet hours: moved to the morning)."""
-        async with self._claim_lock:  # one claimer per process (SQLite has no row locks)
-            return await self._claim()
+        async with self._claim_lock, self._writing():  # one claimer per process (no row locks
+            return await self._claim()  # on SQLite)
 
     async def _claim(self) -> tuple[list[OutgoingText], int]:
         now = self.clock.now()
@@ -170,32 +177,44 @@ class Dispatcher:
             query = query.where(Message.channel.not_in(held))
         async with self.sessions.begin() as session:
             rows = (await session.execute(query)).all()
+            # Rows that get the same change are updated together: verdict -> values -> rows.
+            changes: dict[str, tuple[dict[str, object], list[Message]]] = {}
             for message, contact, person in rows:
                 if message.site_id is not None and message.site_id not in sites:
                     sites[message.site_id] = await session.get(Site, message.site_id)
                 site = sites.get(message.site_id) if message.site_id else None
                 verdict = self._verdict(message, contact, person, site, now)
-                values: dict[str, object]
-                if verdict == "send":
-                    values = {"status": "sending", "claimed_by": self.worker_id, "claimed_at": now}
-                elif verdict == "later":
+                if verdict == "later":
                     assert site is not None
                     quiet = site_quiet_hours(site, self.rules)
                     assert quiet is not None
-                    values = {"send_after": quiet_hours_end(now, ZoneInfo(site.timezone), quiet)}
+                    until = quiet_hours_end(now, ZoneInfo(site.timezone), quiet)
+                    verdict = f"later:{until.isoformat()}"
+                    values: dict[str, object] = {"send_after": until}
+                elif verdict == "send":
+                    values = {"status": "sending", "claimed_by": self.worker_id, "claimed_at": now}
                 else:
                     status, error = verdict.split(":", 1)
                     values = {"status": status, "error": error}
-                # Conditional on the row still being queued: never take a row another worker has.
+                changes.setdefault(verdict, (values, []))[1].append(message)
+            for verdict, (values, messages) in changes.items():
+                # Conditional on the rows still being queued: never take one another worker has.
                 result = await session.execute(
                     update(Message)
-                    .where(Message.id == message.id, Message.status == "queued")
+                    .where(Message.id.in_([m.id for m in messages]), Message.status == "queued")
                     .values(**values)
+                    .returning(Message.id)
                     .execution_options(synchronize_session=False)
                 )
-                if not getattr(result, "rowcount", 0):
-                    continue
-                if verdict == "send":
+                changed = set(result.scalars())
+                for message in messages:
+                    if message.id not in changed:
+                        continue
+                    if verdict != "send":
+                        settled += 1
+                        if not verdict.startswith("later:"):
+                            MESSAGES_OUT.labels(message.channel, str(values["status"])).inc()
+                        continue
                     claimed.append(
                         OutgoingText(
                             message_id=message.id,
@@ -207,10 +226,6 @@ class Dispatcher:
                             claimed_at=now,
                         )
                     )
-                else:
-                    settled += 1
-                    if verdict != "later":
-                        MESSAGES_OUT.labels(message.channel, str(values["status"])).inc()
         started = time.monotonic()
         for text in claimed:  # committed: ours now
             self.in_flight[text.message_id] = started
@@ -240,6 +255,9 @@ class Dispatcher:
             if in_quiet_hours(now, ZoneInfo(site.timezone), quiet):
                 return "later"
         return "send"
+
+    def _writing(self) -> AbstractAsyncContextManager[object]:
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     def _mine(self, text: OutgoingText) -> list[ColumnElement[bool]]:
         """The conditions that make a row still this claim: only its holder may settle it."""
@@ -282,7 +300,7 @@ class Dispatcher:
     async def _renew(self, text: OutgoingText) -> OutgoingText | None:
         """Take the claim again at the current time, if it is still ours."""
         now = self.clock.now()
-        async with self.sessions.begin() as session:
+        async with self._writing(), self.sessions.begin() as session:
             result = await session.execute(
                 update(Message)
                 .where(*self._mine(text))
@@ -304,7 +322,7 @@ class Dispatcher:
 
     async def _release(self, text: OutgoingText, until: datetime) -> None:
         """Put a claimed row back, unsent and without counting an attempt, until ``until``."""
-        async with self.sessions.begin() as session:
+        async with self._writing(), self.sessions.begin() as session:
             await session.execute(
                 update(Message)
                 .where(*self._mine(text))
@@ -313,7 +331,7 @@ class Dispatcher:
             )
 
     async def _record_sent(self, text: OutgoingText, provider_id: str) -> None:
-        async with self.sessions.begin() as session:
+        async with self._writing(), self.sessions.begin() as session:
             await session.execute(
                 update(Message)
                 .where(*self._mine(text))
@@ -330,7 +348,7 @@ class Dispatcher:
 
     async def _record_failure(self, text: OutgoingText, exc: SendError) -> None:
         now = self.clock.now()
-        async with self.sessions.begin() as session:
+        async with self._writing(), self.sessions.begin() as session:
             attempts = await session.scalar(select(Message.attempts).where(*self._mine(text)))
             if attempts is None:
                 return
@@ -394,7 +412,7 @@ class Dispatcher:
                 if found
                 else {"status": "queued", "claimed_by": None}
             )
-            async with self.sessions.begin() as session:
+            async with self._writing(), self.sessions.begin() as session:
                 result = await session.execute(
                     update(Message)
                     .where(
