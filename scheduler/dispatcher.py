@@ -6,7 +6,8 @@ closed is a crash between the provider accepting a text and that commit: the row
 ``sending``. After ``LEASE`` the recovery sweep asks the provider whether it has the text (Twilio
 can be asked; Telegram cannot) and otherwise sends it again, so a crash can at worst repeat one
 text per in-flight row, never lose one. Each row is its own transaction to keep that window to a
-single provider round trip.
+single provider round trip. A send that fails in a way that may hide a success (a time-out, a
+connection dropped after the request went out) is looked up the same way before it is retried.
 
 Every change to a claimed row is conditional on the claim (status ``sending``, this worker, this
 claim time), so two workers never both own a row: a claim is only taken from ``queued``, the
@@ -286,6 +287,8 @@ class Dispatcher:
         try:
             provider_id = await sender.send(text)
         except SendError as exc:
+            if exc.ambiguous and await self._settle_ambiguous(sender, text):
+                return
             if exc.retry_after:
                 until = self.clock.now() + timedelta(seconds=exc.retry_after)
                 self.held_until[text.channel] = max(until, self.held_until.get(text.channel, until))
@@ -296,6 +299,27 @@ class Dispatcher:
             await self._record_failure(text, SendError(repr(exc), permanent=False))
             return
         await self._record_sent(text, provider_id)
+
+    async def _settle_ambiguous(self, sender: Sender, text: OutgoingText) -> bool:
+        """After a failure that may hide a success: record it as sent if the provider has it.
+
+        If the provider cannot even be asked, the row is left ``sending`` for the stale sweep,
+        which asks again after the lease; resending now could send it twice. True when settled
+        (or left to the sweep); False when the provider does not have it, so it is retried.
+        """
+        assert text.claimed_at is not None
+        try:
+            found = await sender.find_sent(text, text.claimed_at - timedelta(minutes=1))
+        except Exception:
+            log.warning(
+                "message %s: send and lookup both failed; left to the sweep", text.message_id
+            )
+            self.in_flight.pop(text.message_id, None)
+            return True
+        if found is None:
+            return False
+        await self._record_sent(text, found)
+        return True
 
     async def _renew(self, text: OutgoingText) -> OutgoingText | None:
         """Take the claim again at the current time, if it is still ours."""

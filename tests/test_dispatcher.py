@@ -248,3 +248,40 @@ async def test_a_claim_taken_over_by_the_sweep_is_not_recorded_by_the_old_worker
     [row] = await out_rows(h)
     assert row.status == "sent"
     assert row.claimed_by == h.los.worker_id
+
+
+async def test_a_lost_response_is_looked_up_not_resent(h: Harness) -> None:
+    await h.person(phone=PHONE)
+    h.twilio.drop_after_accepting = 1  # Twilio takes the text, then the answer is lost
+    await h.sms(PHONE, "hjelp")
+    assert h.twilio.lookups == 1
+    [reply] = await out_rows(h)
+    assert (reply.status, reply.provider_id) == ("sent", h.twilio.sent[0]["sid"])
+    await h.advance(hours=1)
+    assert len(h.sms_to(PHONE)) == 1
+
+
+async def test_a_lost_response_with_twilio_unreachable_waits_for_the_sweep(h: Harness) -> None:
+    await h.person(phone=PHONE)
+    h.twilio.drop_after_accepting = 1
+    h.twilio.fail_lookups = 1  # and the lookup fails too: resending now could send it twice
+    await h.sms(PHONE, "hjelp")
+    [reply] = await out_rows(h)
+    assert reply.status == "sending"
+    await h.advance(seconds=LEASE.total_seconds() + 1)  # the sweep asks again, finds it
+    [reply] = await out_rows(h)
+    assert (reply.status, reply.provider_id) == ("sent", h.twilio.sent[0]["sid"])
+    assert len(h.sms_to(PHONE)) == 1
+
+
+async def test_a_request_lost_before_twilio_stored_it_is_retried(h: Harness) -> None:
+    await h.person(phone=PHONE)
+    h.twilio.drop_before_accepting = 1
+    await h.sms(PHONE, "hjelp")
+    assert h.twilio.lookups == 1  # asked first: Twilio does not have it
+    [reply] = await out_rows(h)
+    assert (reply.status, reply.attempts) == ("queued", 1)
+    await h.advance(seconds=15)
+    assert len(h.sms_to(PHONE)) == 1
+    [reply] = await out_rows(h)
+    assert reply.status == "sent"

@@ -91,7 +91,11 @@ class TwilioChannel:
                 f"twilio {exc.status} {exc.code}: {exc.msg}", permanent=permanent
             ) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise SendError(f"twilio unreachable: {exc!r}", permanent=False) from exc
+            # Not connecting at all is clear; anything later may have reached Twilio.
+            ambiguous = not isinstance(exc, aiohttp.ClientConnectorError)
+            raise SendError(
+                f"twilio unreachable: {exc!r}", permanent=False, ambiguous=ambiguous
+            ) from exc
         return str(message.sid)
 
     async def find_sent(self, text: OutgoingText, since: datetime) -> str | None:
