@@ -285,3 +285,16 @@ async def test_a_request_lost_before_twilio_stored_it_is_retried(h: Harness) -> 
     assert len(h.sms_to(PHONE)) == 1
     [reply] = await out_rows(h)
     assert reply.status == "sent"
+
+
+async def test_a_long_held_claim_is_renewed_before_the_provider_is_called(h: Harness) -> None:
+    await h.person(phone=PHONE)
+    await queue_reply_to(h, PHONE, "hjelp")
+    [text], _ = await h.los.dispatcher.claim()
+    h.clock.advance(90)
+    # it waited its turn (rate limits) for longer than half the lease
+    h.los.dispatcher.in_flight[text.message_id] = time.monotonic() - LEASE.total_seconds()
+    await h.los.dispatcher.send_one(text)
+    [row] = await out_rows(h)
+    assert (row.status, row.claimed_at) == ("sent", h.clock.now())
+    assert len(h.sms_to(PHONE)) == 1
