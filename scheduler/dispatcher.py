@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import defaultdict
@@ -334,15 +335,7 @@ class Dispatcher:
         if not getattr(result, "rowcount", 0):
             return None
         self.in_flight[text.message_id] = time.monotonic()
-        return OutgoingText(
-            text.message_id,
-            text.channel,
-            text.address,
-            text.text,
-            text.buttons,
-            text.question_id,
-            claimed_at=now,
-        )
+        return dataclasses.replace(text, claimed_at=now)
 
     async def _release(self, text: OutgoingText, until: datetime) -> None:
         """Put a claimed row back, unsent and without counting an attempt, until ``until``."""
