@@ -1,19 +1,21 @@
-"""Run every benchmark module in this package, one after the other."""
+"""Run every benchmark: each ``bench/*.py`` module with a ``main()``, in name order."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-
-import bench
+from pathlib import Path
 
 
 def main() -> None:
-    for module in sorted(m.name for m in pkgutil.iter_modules(bench.__path__)):
-        if module.startswith("_"):
+    folder = Path(__file__).parent
+    for found in sorted(pkgutil.iter_modules([str(folder)]), key=lambda m: m.name):
+        if found.name.startswith("_"):
             continue
-        print(f"== bench.{module}")
-        importlib.import_module(f"bench.{module}").main()
+        run = getattr(importlib.import_module(f"bench.{found.name}"), "main", None)
+        if callable(run):
+            print(f"== bench.{found.name}", flush=True)
+            run()
 
 
 if __name__ == "__main__":

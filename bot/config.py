@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    # How many SMS a second Los hands to Twilio (a long code ~10, a short code or a Messaging
+    # Service with many senders more); Twilio queues anything beyond its own limit.
+    twilio_per_second: float = Field(10, gt=0, le=1000)
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_api_url: str = "https://api.telegram.org"

@@ -6,19 +6,34 @@ closed is a crash between the provider accepting a text and that commit: the row
 ``sending``. After ``LEASE`` the recovery sweep asks the provider whether it has the text (Twilio
 can be asked; Telegram cannot) and otherwise sends it again, so a crash can at worst repeat one
 text per in-flight row, never lose one. Each row is its own transaction to keep that window to a
-single provider round trip.
+single provider round trip. A send that fails in a way that may hide a success (a time-out, a
+connection dropped after the request went out) is looked up the same way before it is retried.
+
+Every change to a claimed row is conditional on the claim (status ``sending``, this worker, this
+claim time), so two workers never both own a row: a claim is only taken from ``queued``, the
+recovery sweep only releases the exact stale claim it looked at (never rows this process still
+has in flight), and a worker that has held a row for half the lease renews the claim before
+calling the provider, or lets the row go if another worker has taken it over.
+
+A provider's 429 ``retry_after`` holds the whole channel until that time on the Clock: rows
+due meanwhile stay queued (``next_attempt_at``), and nothing is sent to that channel before.
+Opt-outs, pauses and quiet hours are checked when a row is claimed, not only when it was queued.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
@@ -62,6 +77,16 @@ class Dispatcher:
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.limiters = {name: RateLimiter(s.limits) for name, s in self.senders.items()}
+        # channel -> Clock time before which nothing goes to it (the provider's 429 retry_after)
+        self.held_until: dict[str, datetime] = {}
+        # rows this process has claimed and not yet settled: never "stale" to our own sweep
+        self.in_flight: dict[int, float] = {}
+        self._claim_lock = asyncio.Lock()
+        # SQLite has one writer at a time and waits for the lock by sleeping: queue our own
+        # writes here instead, so that concurrent sends do not slow each other down.
+        bind = sessions.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -71,11 +96,11 @@ class Dispatcher:
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                sent = await self.run_once()
+                handled = await self.run_once()
             except Exception:
                 log.exception("dispatch failed; trying again shortly")
-                sent = 0
-            if sent < self.batch_size:
+                handled = 0
+            if handled < self.batch_size:
                 self._wake.clear()
                 waiter = asyncio.create_task(self._wake.wait())
                 stopper = asyncio.create_task(stop.wait())
@@ -86,7 +111,7 @@ class Dispatcher:
                 stopper.cancel()
 
     async def drain(self) -> int:
-        """Send everything due now (the controllable clock uses this)."""
+        """Send everything due now (the controllable clock uses this). Returns rows handled."""
         total = 0
         while True:
             count = await self.run_once()
@@ -95,8 +120,12 @@ class Dispatcher:
                 return total
 
     async def run_once(self) -> int:
-        """Claim one batch and send it. Returns how many rows were claimed."""
-        claimed = await self.claim()
+        """Claim one batch and send it.
+
+        Returns how many due rows were handled: claimed and sent (or failed), or settled without
+        sending (opted out, erased, held for quiet hours). 0 means nothing more is due now.
+        """
+        claimed, settled = await self.claim()
         by_address: dict[tuple[str, str], list[OutgoingText]] = defaultdict(list)
         for text in claimed:
             by_address[(text.channel, text.address)].append(text)
@@ -107,38 +136,87 @@ class Dispatcher:
                 for text in texts:
                     await self.send_one(text)
 
-        await asyncio.gather(*(send_in_order(group) for group in by_address.values()))
-        return len(claimed)
+        try:
+            await asyncio.gather(*(send_in_order(group) for group in by_address.values()))
+        finally:
+            for text in claimed:
+                self.in_flight.pop(text.message_id, None)
+        return len(claimed) + settled
 
-    async def claim(self) -> list[OutgoingText]:
-        """Mark due rows ``sending``; settle the ones that must not go (opted out, quiet hours)."""
+    def _held_channels(self, now: datetime) -> list[str]:
+        for channel, until in list(self.held_until.items()):
+            if until <= now:
+                del self.held_until[channel]
+        return list(self.held_until)
+
+    async def claim(self) -> tuple[list[OutgoingText], int]:
+        """Mark due rows ``sending`` and return them, with how many were settled without sending
+        (opted out, paused, erased: final; quiet hours: moved to the morning)."""
+        async with self._claim_lock, self._writing():  # one claimer per process (no row locks
+            return await self._claim()  # on SQLite)
+
+    async def _claim(self) -> tuple[list[OutgoingText], int]:
         now = self.clock.now()
         claimed: list[OutgoingText] = []
+        settled = 0
         sites: dict[int, Site | None] = {}
-        async with self.sessions.begin() as session:
-            rows = await session.execute(
-                select(Message, ContactPoint, Person)
-                .outerjoin(ContactPoint, ContactPoint.id == Message.contact_point_id)
-                .outerjoin(Person, Person.id == Message.person_id)
-                .where(
-                    Message.direction == "out",
-                    Message.status == "queued",
-                    Message.send_after <= now,
-                    or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
-                )
-                .order_by(Message.send_after, Message.id)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True, of=Message)
+        query = (
+            select(Message, ContactPoint, Person)
+            .outerjoin(ContactPoint, ContactPoint.id == Message.contact_point_id)
+            .outerjoin(Person, Person.id == Message.person_id)
+            .where(
+                Message.direction == "out",
+                Message.status == "queued",
+                Message.send_after <= now,
+                or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
             )
-            for message, contact, person in rows.all():
+            .order_by(Message.send_after, Message.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True, of=Message)
+        )
+        held = self._held_channels(now)
+        if held:
+            query = query.where(Message.channel.not_in(held))
+        async with self.sessions.begin() as session:
+            rows = (await session.execute(query)).all()
+            # Rows that get the same change are updated together: verdict -> values -> rows.
+            changes: dict[str, tuple[dict[str, object], list[Message]]] = {}
+            for message, contact, person in rows:
                 if message.site_id is not None and message.site_id not in sites:
                     sites[message.site_id] = await session.get(Site, message.site_id)
                 site = sites.get(message.site_id) if message.site_id else None
                 verdict = self._verdict(message, contact, person, site, now)
-                if verdict == "send":
-                    message.status = "sending"
-                    message.claimed_by = self.worker_id
-                    message.claimed_at = now
+                if verdict == "later":
+                    assert site is not None
+                    quiet = site_quiet_hours(site, self.rules)
+                    assert quiet is not None
+                    until = quiet_hours_end(now, ZoneInfo(site.timezone), quiet)
+                    verdict = f"later:{until.isoformat()}"
+                    values: dict[str, object] = {"send_after": until}
+                elif verdict == "send":
+                    values = {"status": "sending", "claimed_by": self.worker_id, "claimed_at": now}
+                else:
+                    status, error = verdict.split(":", 1)
+                    values = {"status": status, "error": error}
+                changes.setdefault(verdict, (values, []))[1].append(message)
+            for verdict, (values, messages) in changes.items():
+                # Conditional on the rows still being queued: never take one another worker has.
+                result = await session.execute(
+                    update(Message)
+                    .where(Message.id.in_([m.id for m in messages]), Message.status == "queued")
+                    .values(**values)
+                    .returning(Message.id)
+                    .execution_options(synchronize_session=False)
+                )
+                changed = set(result.scalars())
+                for message in messages:
+                    if message.id not in changed:
+                        continue
+                    if verdict != "send":
+                        settled += 1
+                        if not verdict.startswith("later:"):
+                            MESSAGES_OUT.labels(message.channel, str(values["status"])).inc()
+                        continue
                     claimed.append(
                         OutgoingText(
                             message_id=message.id,
@@ -147,18 +225,13 @@ class Dispatcher:
                             text=message.text or "",
                             buttons=message.buttons,
                             question_id=message.question_id,
+                            claimed_at=now,
                         )
                     )
-                elif verdict == "later":
-                    assert site is not None
-                    quiet = site_quiet_hours(site, self.rules)
-                    assert quiet is not None
-                    message.send_after = quiet_hours_end(now, ZoneInfo(site.timezone), quiet)
-                else:
-                    status, error = verdict.split(":", 1)
-                    message.status, message.error = status, error
-                    MESSAGES_OUT.labels(message.channel, status).inc()
-        return claimed
+        started = time.monotonic()
+        for text in claimed:  # committed: ours now
+            self.in_flight[text.message_id] = started
+        return claimed, settled
 
     def _verdict(
         self,
@@ -185,15 +258,41 @@ class Dispatcher:
                 return "later"
         return "send"
 
+    def _writing(self) -> AbstractAsyncContextManager[object]:
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
+
+    def _mine(self, text: OutgoingText) -> list[ColumnElement[bool]]:
+        """The conditions that make a row still this claim: only its holder may settle it."""
+        return [
+            Message.id == text.message_id,
+            Message.status == "sending",
+            Message.claimed_by == self.worker_id,
+            Message.claimed_at == text.claimed_at,
+        ]
+
     async def send_one(self, text: OutgoingText) -> None:
         sender = self.senders[text.channel]
         limiter = self.limiters[text.channel]
         await limiter.acquire(text.address)
+        now = self.clock.now()
+        held = self.held_until.get(text.channel)
+        if held is not None and held > now:
+            await self._release(text, held)  # a 429 came back while this row waited its turn
+            return
+        claimed_for = time.monotonic() - self.in_flight.get(text.message_id, time.monotonic())
+        if claimed_for > LEASE.total_seconds() / 2:
+            renewed = await self._renew(text)
+            if renewed is None:
+                return  # the sweep gave it to another worker; not ours to send any more
+            text = renewed
         try:
             provider_id = await sender.send(text)
         except SendError as exc:
+            if exc.ambiguous and await self._settle_ambiguous(sender, text):
+                return
             if exc.retry_after:
-                limiter.block_for(exc.retry_after)
+                until = self.clock.now() + timedelta(seconds=exc.retry_after)
+                self.held_until[text.channel] = max(until, self.held_until.get(text.channel, until))
             await self._record_failure(text, exc)
             return
         except Exception as exc:  # a bug or an unexpected library error: retry, never crash
@@ -202,11 +301,57 @@ class Dispatcher:
             return
         await self._record_sent(text, provider_id)
 
-    async def _record_sent(self, text: OutgoingText, provider_id: str) -> None:
-        async with self.sessions.begin() as session:
+    async def _settle_ambiguous(self, sender: Sender, text: OutgoingText) -> bool:
+        """After a failure that may hide a success: record it as sent if the provider has it.
+
+        If the provider cannot even be asked, the row is left ``sending`` for the stale sweep,
+        which asks again after the lease; resending now could send it twice. True when settled
+        (or left to the sweep); False when the provider does not have it, so it is retried.
+        """
+        assert text.claimed_at is not None
+        try:
+            found = await sender.find_sent(text, text.claimed_at - timedelta(minutes=1))
+        except Exception:
+            log.warning(
+                "message %s: send and lookup both failed; left to the sweep", text.message_id
+            )
+            self.in_flight.pop(text.message_id, None)
+            return True
+        if found is None:
+            return False
+        await self._record_sent(text, found)
+        return True
+
+    async def _renew(self, text: OutgoingText) -> OutgoingText | None:
+        """Take the claim again at the current time, if it is still ours."""
+        now = self.clock.now()
+        async with self._writing(), self.sessions.begin() as session:
+            result = await session.execute(
+                update(Message)
+                .where(*self._mine(text))
+                .values(claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        if not getattr(result, "rowcount", 0):
+            return None
+        self.in_flight[text.message_id] = time.monotonic()
+        return dataclasses.replace(text, claimed_at=now)
+
+    async def _release(self, text: OutgoingText, until: datetime) -> None:
+        """Put a claimed row back, unsent and without counting an attempt, until ``until``."""
+        async with self._writing(), self.sessions.begin() as session:
             await session.execute(
                 update(Message)
-                .where(Message.id == text.message_id, Message.status == "sending")
+                .where(*self._mine(text))
+                .values(status="queued", next_attempt_at=until, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _record_sent(self, text: OutgoingText, provider_id: str) -> None:
+        async with self._writing(), self.sessions.begin() as session:
+            await session.execute(
+                update(Message)
+                .where(*self._mine(text))
                 .values(
                     status="sent",
                     provider_id=provider_id,
@@ -214,46 +359,62 @@ class Dispatcher:
                     attempts=Message.attempts + 1,
                     error=None,
                 )
+                .execution_options(synchronize_session=False)
             )
         MESSAGES_OUT.labels(text.channel, "sent").inc()
 
     async def _record_failure(self, text: OutgoingText, exc: SendError) -> None:
         now = self.clock.now()
-        async with self.sessions.begin() as session:
-            message = await session.get(Message, text.message_id)
-            if message is None or message.status != "sending":
+        async with self._writing(), self.sessions.begin() as session:
+            attempts = await session.scalar(select(Message.attempts).where(*self._mine(text)))
+            if attempts is None:
                 return
-            message.attempts += 1
-            message.error = exc.reason
-            if exc.permanent or message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
-                MESSAGES_OUT.labels(text.channel, "failed").inc()
-                return
-            delay = backoff(message.attempts)
-            if exc.retry_after:
-                delay = max(delay, timedelta(seconds=exc.retry_after))
-            message.status = "queued"
-            message.next_attempt_at = now + delay
-            message.claimed_by = None
-            MESSAGES_OUT.labels(text.channel, "retry").inc()
+            attempts += 1
+            values: dict[str, object] = {"attempts": attempts, "error": exc.reason}
+            if exc.permanent or attempts >= MAX_ATTEMPTS:
+                values["status"] = "failed"
+                result = "failed"
+            else:
+                delay = backoff(attempts)
+                if exc.retry_after:
+                    delay = max(delay, timedelta(seconds=exc.retry_after))
+                values.update(status="queued", next_attempt_at=now + delay, claimed_by=None)
+                result = "retry"
+            await session.execute(
+                update(Message)
+                .where(*self._mine(text))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        MESSAGES_OUT.labels(text.channel, result).inc()
 
     async def recover_stale(self) -> int:
-        """Rows left ``sending`` by a dead worker: settle them as sent if the provider has them,
-        else queue them again."""
+        """Rows left ``sending`` past the lease by a dead worker: settle them as sent if the
+        provider has them, else queue them again. Returns how many were settled."""
         now = self.clock.now()
         async with self.sessions() as session:
-            stale = list(
-                await session.scalars(
-                    select(Message).where(
+            stale = [
+                m
+                for m in await session.scalars(
+                    select(Message)
+                    .where(
                         Message.direction == "out",
                         Message.status == "sending",
                         Message.claimed_at < now - LEASE,
                     )
+                    .order_by(Message.id)
+                    .limit(1000)
                 )
-            )
+                if m.id not in self.in_flight
+            ]
+        recovered = 0
         for message in stale:
             text = OutgoingText(
-                message.id, message.channel, message.address or "", message.text or ""
+                message.id,
+                message.channel,
+                message.address or "",
+                message.text or "",
+                claimed_at=message.claimed_at,
             )
             sender = self.senders.get(message.channel)
             found = None
@@ -263,17 +424,31 @@ class Dispatcher:
                 except Exception:
                     log.exception("could not ask the provider about message %s", message.id)
                     continue
-            async with self.sessions.begin() as session:
-                values: dict[str, object] = (
-                    {"status": "sent", "provider_id": found, "sent_at": message.claimed_at}
-                    if found
-                    else {"status": "queued", "claimed_by": None}
-                )
-                await session.execute(
+            values: dict[str, object] = (
+                {"status": "sent", "provider_id": found, "sent_at": message.claimed_at}
+                if found
+                else {"status": "queued", "claimed_by": None}
+            )
+            async with self._writing(), self.sessions.begin() as session:
+                result = await session.execute(
                     update(Message)
-                    .where(Message.id == message.id, Message.status == "sending")
+                    .where(
+                        Message.id == message.id,
+                        Message.status == "sending",
+                        Message.claimed_by == message.claimed_by,
+                        Message.claimed_at == message.claimed_at,
+                    )
                     .values(**values)
+                    .execution_options(synchronize_session=False)
                 )
-        if stale:
+            if getattr(result, "rowcount", 0):
+                recovered += 1
+                log.warning(
+                    "message %s was left sending by %s: %s",
+                    message.id,
+                    message.claimed_by,
+                    "the provider has it" if found else "queued again",
+                )
+        if recovered:
             self.wake()
-        return len(stale)
+        return recovered

@@ -15,19 +15,31 @@ class OutgoingText:
     text: str
     buttons: list[Any] | None = None  # [[label, answer], ...]
     question_id: int | None = None
+    # When the dispatcher claimed the row: the claim it must still hold to record the outcome.
+    claimed_at: datetime | None = None
 
 
 class SendError(Exception):
     """A provider refused or failed. ``permanent`` errors are never retried.
 
-    ``retry_after`` (seconds) is the provider's own wish, e.g. Telegram's 429.
+    ``retry_after`` (seconds) is the provider's own wish, e.g. Telegram's 429. ``ambiguous``
+    means the provider may have accepted the text anyway (a time-out or a dropped connection
+    after the request went out): the dispatcher asks ``find_sent`` before sending it again.
     """
 
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        ambiguous: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason[:200]
         self.permanent = permanent
         self.retry_after = retry_after
+        self.ambiguous = ambiguous
 
 
 @dataclass(frozen=True)

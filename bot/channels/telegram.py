@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import warnings
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -72,9 +73,10 @@ class TelegramChannel:
                 chat_id=int(text.address), text=text.text, reply_markup=keyboard(text)
             )
         except RetryAfter as exc:
-            raise SendError(
-                "telegram 429", permanent=False, retry_after=seconds(exc.retry_after)
-            ) from exc
+            with warnings.catch_warnings():  # PTB 22 warns that the type will become timedelta
+                warnings.simplefilter("ignore", DeprecationWarning)
+                wait = seconds(exc.retry_after)
+            raise SendError("telegram 429", permanent=False, retry_after=wait) from exc
         except (Forbidden, BadRequest) as exc:  # blocked by the user, chat gone, bad request
             raise SendError(f"telegram: {exc.message}", permanent=True) from exc
         except (NetworkError, TelegramError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
@@ -31,13 +32,25 @@ PERMANENT_CODES = {21211, 21214, 21217, 21408, 21610, 21612, 21614, 30003, 30004
 FAILED_STATUSES = {"failed", "undelivered"}
 
 
+async def read_form(request: web.Request) -> dict[str, str]:
+    """Twilio posts ``application/x-www-form-urlencoded`` UTF-8; anything else is a 400."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise web.HTTPBadRequest(text="expected a form post")
+    try:
+        body = (await request.read()).decode("utf-8")
+        pairs = parse_qsl(body, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise web.HTTPBadRequest(text="the form is not valid UTF-8") from None
+    return dict(pairs)
+
+
 class TwilioChannel:
     channel = "sms"
-    # Twilio queues per sender itself; this keeps us well inside a long code's throughput.
-    limits = Limits(per_second=10, per_address_interval=0.0)
 
     def __init__(self, settings: Settings) -> None:
         assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
+        # Twilio queues per sender itself; TWILIO_PER_SECOND keeps us inside the sender's rate.
+        self.limits = Limits(per_second=settings.twilio_per_second, per_address_interval=0.0)
         self.settings = settings
         self.sender = settings.twilio_from
         self.validator = RequestValidator(settings.twilio_auth_token)
@@ -78,7 +91,11 @@ class TwilioChannel:
                 f"twilio {exc.status} {exc.code}: {exc.msg}", permanent=permanent
             ) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise SendError(f"twilio unreachable: {exc!r}", permanent=False) from exc
+            # Not connecting at all is clear; anything later may have reached Twilio.
+            ambiguous = not isinstance(exc, aiohttp.ClientConnectorError)
+            raise SendError(
+                f"twilio unreachable: {exc!r}", permanent=False, ambiguous=ambiguous
+            ) from exc
         return str(message.sid)
 
     async def find_sent(self, text: OutgoingText, since: datetime) -> str | None:
@@ -105,8 +122,7 @@ class TwilioChannel:
 
     async def verified_form(self, request: web.Request) -> dict[str, str]:
         """The posted form, if ``X-Twilio-Signature`` matches PUBLIC_URL + path; else 403."""
-        form = await request.post()
-        params = {k: str(v) for k, v in form.items()}
+        params = await read_form(request)
         url = f"{self.settings.base_url}{request.path_qs}"
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not self.validator.validate(url, params, signature):

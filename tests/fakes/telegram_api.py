@@ -17,6 +17,7 @@ class FakeTelegram(FakeServer):
     answered_callbacks: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
     next_message_id: int = 1
+    send_attempts: int = 0  # every sendMessage call, refused ones included
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -54,6 +55,7 @@ class FakeTelegram(FakeServer):
             self.answered_callbacks.append(str(params.get("callback_query_id")))
             return self.ok(True)
         if method == "sendMessage":
+            self.send_attempts += 1
             if self.failures:
                 failure = self.failures.pop(0)
                 return web.json_response(failure, status=failure["error_code"])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -27,6 +29,14 @@ class FakeTwilio(FakeServer):
     failures: list[Failure] = field(default_factory=list)
     delay: float = 0.0
     requests: int = 0
+    lookups: int = 0
+    # Accept the next N messages, then drop the connection before answering (a lost response).
+    drop_after_accepting: int = 0
+    # Drop the connection on the next N messages without storing them (lost on the way in).
+    drop_before_accepting: int = 0
+    # Answer the next N message lookups (GET Messages.json) with a 500.
+    fail_lookups: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -39,11 +49,29 @@ class FakeTwilio(FakeServer):
     def to(self, number: str) -> list[str]:
         return [m["Body"] for m in self.sent if m["To"] == number]
 
+    async def wait_until(self, done: Callable[[], bool], within: float) -> bool:
+        """Wait (at most ``within`` real seconds) until ``done()`` is true after a send."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not done():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), min(remaining, 0.5))
+        return True
+
     async def create(self, request: web.Request) -> web.Response:
         self.requests += 1
         form = {k: str(v) for k, v in (await request.post()).items()}
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.drop_before_accepting:
+            self.drop_before_accepting -= 1
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response(status=500)
         if self.failures:
             failure = self.failures.pop(0)
             return web.json_response(
@@ -54,6 +82,11 @@ class FakeTwilio(FakeServer):
         now = datetime.now(UTC)
         record = {**form, "sid": sid, "date_created": now}
         self.sent.append(record)
+        self.arrived.set()
+        if self.drop_after_accepting:
+            self.drop_after_accepting -= 1
+            assert request.transport is not None
+            request.transport.abort()
         return web.json_response(self.resource(record), status=201)
 
     def resource(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +105,10 @@ class FakeTwilio(FakeServer):
         }
 
     async def list(self, request: web.Request) -> web.Response:
+        self.lookups += 1
+        if self.fail_lookups:
+            self.fail_lookups -= 1
+            return web.json_response({"code": 20500, "message": "fake", "status": 500}, status=500)
         to = request.query.get("To")
         found = [self.resource(r) for r in self.sent if to is None or r["To"] == to]
         return web.json_response(
