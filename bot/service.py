@@ -10,6 +10,8 @@ import os
 import socket
 import uuid
 
+from sqlalchemy import text
+
 from bot.channels import Channel
 from bot.channels.console import ConsoleChannel
 from bot.clock import make_clock
@@ -94,6 +96,9 @@ class Los:
         """Migrate the schema and make sure a site exists."""
         await upgrade(self.engine)
         async with self.sessions.begin() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # several processes starting on a fresh database make one site, not several
+                await session.execute(text("SELECT pg_advisory_xact_lock(7406002)"))
             await ensure_default_site(session, self.clock, timezone=self.settings.timezone)
 
     def start_background(self) -> None:

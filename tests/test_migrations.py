@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -21,3 +23,20 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
         )
     await engine.dispose()
     assert diff == []
+
+
+async def test_processes_starting_together_make_one_default_site(database_url: str) -> None:
+    from sqlalchemy import func, select
+
+    from bot.config import Settings
+    from bot.service import Los
+    from storage.models import Site
+
+    many = [Los(Settings(database_url=database_url), channels=[]) for _ in range(3)]
+    try:
+        await asyncio.gather(*(los.prepare() for los in many))
+        async with many[0].sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Site)) == 1
+    finally:
+        for los in many:
+            await los.engine.dispose()
