@@ -85,7 +85,7 @@ def shift_words(shift: Shift, tz: ZoneInfo, language: str) -> dict[str, str]:
 
 
 def shift_label(shift: Shift, tz: ZoneInfo, language: str) -> str:
-    """``kafévakt torsdag 5. mars 16:00–20:00``: for lists, "which?" questions and the inbox."""
+    """``kafévakt torsdag 5. mars 16:00-20:00``: for lists, "which?" questions and the inbox."""
     return t(language, "shift_label", **shift_words(shift, tz, language))[:120]
 
 

@@ -15,9 +15,9 @@ from tests.harness import Harness, oslo
 KARI = "+4791000001"
 PER = "+4791000002"
 LISE = "+4791000003"
-OFFER = "Kan du ta kafévakt torsdag 5. mars 16:00–20:00? Svar JA eller NEI."
+OFFER = "Kan du ta kafévakt torsdag 5. mars 16:00-20:00? Svar JA eller NEI."
 CONFIRMED = (
-    "Tusen takk! Du har kafévakt torsdag 5. mars 16:00–20:00. Skriv AVBUD hvis du ikke kan likevel."
+    "Tusen takk! Du har kafévakt torsdag 5. mars 16:00-20:00. Skriv AVBUD hvis du ikke kan likevel."
 )
 TAKEN = "Takk! Vakten er allerede tatt. Vi spør deg gjerne en annen gang."
 
@@ -170,7 +170,7 @@ async def test_the_plan_follows_the_terms_and_spreads_evenly(h: Harness) -> None
     assert max(load.values()) - min(load.values()) <= 1 and set(load) == {kari, per, first_aid}
     result = await plan(h, "2026-03-05", "2026-03-05")
     assert (tur["id"], first_aid) in [(o["shift_id"], o["person_id"]) for o in result["offers"]]
-    assert "Kan du ta tur torsdag 5. mars 13:00–15:00?" in h.sms_to("+4791000004")[-1]
+    assert "Kan du ta tur torsdag 5. mars 13:00-15:00?" in h.sms_to("+4791000004")[-1]
 
 
 async def test_offer_then_ja_confirms_and_thanks(h: Harness) -> None:
@@ -183,7 +183,7 @@ async def test_offer_then_ja_confirms_and_thanks(h: Harness) -> None:
     assert h.sms_to(KARI)[-1] == CONFIRMED
     assert await statuses(h, shift) == {kari: "confirmed"}
     await h.sms(KARI, "vakter")
-    assert h.sms_to(KARI)[-1] == "Dine vakter:\n1: kafévakt torsdag 5. mars 16:00–20:00"
+    assert h.sms_to(KARI)[-1] == "Dine vakter:\n1: kafévakt torsdag 5. mars 16:00-20:00"
 
 
 async def test_telegram_offer_has_buttons_and_a_press_answers_it(h: Harness) -> None:
@@ -255,7 +255,7 @@ async def test_nobody_left_means_inbox_and_an_open_call_where_the_first_ja_wins(
     shift = await run_until_open_call(h)
     assert "shift_unfilled" in await inbox_kinds(h)
     call = (
-        "Vi mangler en på kafévakt torsdag 5. mars 16:00–20:00. "
+        "Vi mangler en på kafévakt torsdag 5. mars 16:00-20:00. "
         "Kan du? Den første som svarer JA, får vakten."
     )
     for phone in (KARI, PER, LISE):
@@ -324,11 +324,11 @@ async def test_avbud_with_several_shifts_asks_which(h: Harness) -> None:
     for shift_id in (first, second["id"]):
         await h.api("POST", f"/api/shifts/{shift_id}/assign", {"person_id": kari}, expect=200)
     await h.send_due()
-    assert h.sms_to(KARI)[0].startswith("Du er satt opp på kafévakt torsdag 5. mars 16:00–20:00.")
+    assert h.sms_to(KARI)[0].startswith("Du er satt opp på kafévakt torsdag 5. mars 16:00-20:00.")
     await h.sms(KARI, "avbud")
     assert h.sms_to(KARI)[-1] == (
         "Hvilken vakt kan du ikke ta? Skriv AVBUD og nummeret:\n"
-        "1: kafévakt torsdag 5. mars 16:00–20:00\n2: quiz fredag 6. mars 18:00–21:00"
+        "1: kafévakt torsdag 5. mars 16:00-20:00\n2: quiz fredag 6. mars 18:00-21:00"
     )
     await h.sms(KARI, "avbud 2")
     assert await statuses(h, second["id"]) == {kari: "cancelled"}
@@ -344,11 +344,11 @@ async def test_reminders_the_day_before_and_three_hours_before(h: Harness) -> No
     assert h.sms_to(KARI)[-1] == CONFIRMED
     await h.set_time(oslo(2026, 3, 4, 16, 0))
     assert h.sms_to(KARI)[-1] == (
-        "Påminnelse: Du har kafévakt i morgen kl. 16:00–20:00. Skriv AVBUD hvis du ikke kan komme."
+        "Påminnelse: Du har kafévakt i morgen kl. 16:00-20:00. Skriv AVBUD hvis du ikke kan komme."
     )
     await h.set_time(oslo(2026, 3, 5, 13, 0))
     assert h.sms_to(KARI)[-1] == (
-        "Påminnelse: Du har kafévakt i dag kl. 16:00–20:00. Skriv AVBUD hvis du ikke kan komme."
+        "Påminnelse: Du har kafévakt i dag kl. 16:00-20:00. Skriv AVBUD hvis du ikke kan komme."
     )
     assert len(h.sms_to(KARI)) == 4
 
@@ -392,14 +392,14 @@ async def test_kanskje_keeps_the_offer_open_and_english_works_too(h: Harness) ->
     shift = await cafe(h)
     await plan(h)
     assert h.sms_to(KARI) == [
-        "Can you take kafévakt on Thursday 5 March 16:00–20:00? Reply YES or NO."
+        "Can you take kafévakt on Thursday 5 March 16:00-20:00? Reply YES or NO."
     ]
     await h.sms(KARI, "maybe")
     assert h.sms_to(KARI)[-1] == (
-        "Reply YES or NO: can you take kafévakt on Thursday 5 March 16:00–20:00?"
+        "Reply YES or NO: can you take kafévakt on Thursday 5 March 16:00-20:00?"
     )
     assert await statuses(h, shift) == {anna["id"]: "offered"}
     await h.sms(KARI, "yes")
     assert h.sms_to(KARI)[-1].startswith("Thank you! You have kafévakt on Thursday 5 March")
     await h.sms(KARI, "SHIFTS")
-    assert h.sms_to(KARI)[-1] == "Your shifts:\n1: kafévakt Thursday 5 March 16:00–20:00"
+    assert h.sms_to(KARI)[-1] == "Your shifts:\n1: kafévakt Thursday 5 March 16:00-20:00"

@@ -51,7 +51,7 @@ async def test_staff_can_swap_by_hand(h: Harness) -> None:
     await h.send_due()
     assert (
         h.sms_to(KARI)[-1]
-        == "Du er ikke lenger satt opp på kafévakt torsdag 5. mars 16:00–20:00. Takk!"
+        == "Du er ikke lenger satt opp på kafévakt torsdag 5. mars 16:00-20:00. Takk!"
     )
     assert await statuses(h, shift) == {kari: "cancelled", per: "confirmed"}
     # Cancelling with find_replacement starts the chain: Lise is the one not yet on it.
@@ -148,7 +148,7 @@ async def test_staff_call_a_shift_off(h: Harness) -> None:
     assert gone["status"] == "cancelled"
     assert await statuses(h, shift) == {kari: "cancelled", per: "cancelled"}
     assert h.sms_to(KARI)[-1] == (
-        "Vakten kafévakt torsdag 5. mars 16:00–20:00 er avlyst. Takk for at du sa ja!"
+        "Vakten kafévakt torsdag 5. mars 16:00-20:00 er avlyst. Takk for at du sa ja!"
     )
     await h.sms(PER, "ja")  # the offer was withdrawn
     assert h.sms_to(PER)[-1] == "Takk for svaret! Den vakten er avlyst."
