@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
+from handlers.errors import InputError
 from storage.models import Site
 
 DEFAULT_OPENING_HOURS = {str(day): [["08:00", "16:30"]] for day in range(5)}
@@ -14,6 +15,16 @@ DEFAULT_OPENING_HOURS = {str(day): [["08:00", "16:30"]] for day in range(5)}
 async def default_site(session: AsyncSession) -> Site | None:
     """The first site: where texts from unregistered numbers land."""
     return await session.scalar(select(Site).order_by(Site.id).limit(1))
+
+
+async def site_or_default(
+    session: AsyncSession, site_id: int | None, field: str = "site_id"
+) -> Site:
+    """The site a staff request names, else the default one; 422 naming ``field`` if none."""
+    site = await session.get(Site, site_id) if site_id else await default_site(session)
+    if site is None:
+        raise InputError({field: "no such site"})
+    return site
 
 
 async def ensure_default_site(

@@ -23,8 +23,8 @@ from bot.api.registry import (
 from handlers import activities as rules
 from handlers import signups
 from handlers.errors import Conflict, InputError, NotFound
-from handlers.sites import default_site
-from storage.models import Activity, ActivitySeries, Person, Signup, Site
+from handlers.sites import default_site, site_or_default
+from storage.models import Activity, ActivitySeries, Person, Signup
 
 Audience = Literal["participants", "volunteers", "all"]
 
@@ -140,13 +140,6 @@ async def load_activity(session: AsyncSession, activity_id: int) -> Activity:
     return activity
 
 
-async def site_of(session: AsyncSession, site_id: int | None) -> Site:
-    site = await session.get(Site, site_id) if site_id else await default_site(session)
-    if site is None:
-        raise InputError({"site_id": "no such site"})
-    return site
-
-
 async def occurrences(session: AsyncSession, series_id: int) -> list[Activity]:
     return list(
         await session.scalars(
@@ -167,7 +160,7 @@ async def create(request: web.Request) -> web.Response:
     body = await read_body(request, ActivityIn)
     los = los_of(request)
     async with los.sessions.begin() as session:
-        site = await site_of(session, body.site_id)
+        site = await site_or_default(session, body.site_id)
 
         def utc(value: datetime | None) -> datetime | None:
             return local_to_utc(value, site.timezone) if value else None
@@ -257,7 +250,7 @@ async def patch(request: web.Request) -> web.Response:
     changed = body.model_fields_set
     async with los.sessions.begin() as session:
         activity = await load_activity(session, path_id(request))
-        site = await site_of(session, activity.site_id)
+        site = await site_or_default(session, activity.site_id)
         changes: dict[str, Any] = {}
         for name in (
             "title",
@@ -339,7 +332,7 @@ async def announce(request: web.Request) -> web.Response:
     los = los_of(request)
     async with los.sessions.begin() as session:
         activity = await load_activity(session, path_id(request))
-        site = await site_of(session, activity.site_id)
+        site = await site_or_default(session, activity.site_id)
         send_at = local_to_utc(body.send_at, site.timezone) if body.send_at else None
         broadcast = await rules.announce(
             session, los.clock, activity, send_at=send_at, staff_user_id=staff_of(request).id

@@ -20,8 +20,8 @@ from bot.api.registry import (
     staff_of,
 )
 from handlers import broadcasts as rules
-from handlers.errors import InputError, NotFound
-from handlers.sites import default_site
+from handlers.errors import NotFound
+from handlers.sites import site_or_default
 from storage.models import Broadcast, Site
 
 
@@ -40,11 +40,7 @@ class PreviewIn(BaseModel):
 
 async def site_for(session: AsyncSession, body: BroadcastIn | PreviewIn) -> Site:
     """The audience's site, else the body's, else the default one."""
-    site_id = body.audience.site_id or body.site_id
-    site = await session.get(Site, site_id) if site_id else await default_site(session)
-    if site is None:
-        raise InputError({"audience.site_id": "no such site"})
-    return site
+    return await site_or_default(session, body.audience.site_id or body.site_id, "audience.site_id")
 
 
 class BroadcastIn(BaseModel):

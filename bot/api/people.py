@@ -23,7 +23,7 @@ from bot.api.registry import (
 from handlers import people as rules
 from handlers.errors import InputError, NotFound
 from handlers.linking import new_invite
-from handlers.sites import default_site
+from handlers.sites import site_or_default
 from storage.models import Message, Person, PersonRole, Site
 
 Role = Literal["participant", "volunteer", "staff"]
@@ -93,11 +93,7 @@ async def create(request: web.Request) -> web.Response:
     body = await read_body(request, PersonIn)
     los = los_of(request)
     async with los.sessions.begin() as session:
-        site = (
-            await session.get(Site, body.site_id) if body.site_id else await default_site(session)
-        )
-        if site is None:
-            raise InputError({"site_id": "no such site"})
+        site = await site_or_default(session, body.site_id)
         await check_contact_staff(session, body.contact_staff_id)
         person = await rules.create_person(
             session,

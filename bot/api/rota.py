@@ -30,8 +30,8 @@ from bot.api.registry import (
 )
 from handlers import calendar_feed, rota
 from handlers.errors import InputError, NotFound
-from handlers.sites import default_site
-from storage.models import Assignment, Shift, ShiftTemplate, Site, VolunteerTerms
+from handlers.sites import site_or_default
+from storage.models import Assignment, Shift, ShiftTemplate, VolunteerTerms
 
 HHMM = r"^\d{2}:\d{2}$"
 
@@ -83,13 +83,6 @@ class TermsIn(BaseModel):
     from_time: str | None = Field(None, pattern=HHMM)
     to_time: str | None = Field(None, pattern=HHMM)
     qualifications: list[str] = Field(default_factory=list)
-
-
-async def site_for(session: AsyncSession, site_id: int | None) -> Site:
-    site = await session.get(Site, site_id) if site_id else await default_site(session)
-    if site is None:
-        raise InputError({"site_id": "no such site"})
-    return site
 
 
 def template_json(template: ShiftTemplate) -> dict[str, Any]:
@@ -172,7 +165,7 @@ async def create_template(request: web.Request) -> web.Response:
     body = await read_body(request, TemplateIn)
     los = los_of(request)
     async with los.sessions.begin() as session:
-        site = await site_for(session, body.site_id)
+        site = await site_or_default(session, body.site_id)
         template = await rota.create_template(
             session,
             los.clock,
@@ -232,7 +225,7 @@ async def create_shift(request: web.Request) -> web.Response:
     body = await read_body(request, ShiftIn)
     los = los_of(request)
     async with los.sessions.begin() as session:
-        site = await site_for(session, body.site_id)
+        site = await site_or_default(session, body.site_id)
         shift = await rota.create_shift(
             session,
             los.clock,
@@ -401,7 +394,7 @@ async def plan(request: web.Request) -> web.Response:
     if (body.to - body.from_).days > 92:
         raise InputError({"to": "plan at most three months at a time"})
     async with los.sessions.begin() as session:
-        site = await site_for(session, body.site_id)
+        site = await site_or_default(session, body.site_id)
         result = await rota.plan_period(
             session,
             los.clock,
