@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.rota_plan import PlanShift, Volunteer, plan
+from handlers.rota.plan import PlanShift, Volunteer, plan
 
 OSLO = ZoneInfo("Europe/Oslo")
 START = date(2026, 3, 2)  # a Monday

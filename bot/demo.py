@@ -292,9 +292,9 @@ async def demo_rota(session: AsyncSession, clock: Clock, site: Site) -> str:
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from handlers import rota
     from handlers.context import Rules
-    from handlers.rota_plan import plan
+    from handlers.rota import offers, shifts
+    from handlers.rota.plan import plan
     from storage.models import Assignment, PersonRole
 
     rng = random.Random(11)
@@ -305,7 +305,7 @@ async def demo_rota(session: AsyncSession, clock: Clock, site: Site) -> str:
         ("quizkveld", [2], "18:00", "21:00", 1, None, None),
     ]
     for title, weekdays, start, end, needed, role, qualification in templates:
-        await rota.create_template(
+        await shifts.create_template(
             session,
             clock,
             site,
@@ -327,7 +327,7 @@ async def demo_rota(session: AsyncSession, clock: Clock, site: Site) -> str:
     )
     for person in volunteers:
         days = rng.choice([[0, 1, 2, 3, 4], [0, 2], [1, 3], [3], [2, 3, 4], [0, 1, 2, 3, 4, 5]])
-        await rota.set_terms(
+        await shifts.set_terms(
             session,
             clock,
             person,
@@ -337,11 +337,11 @@ async def demo_rota(session: AsyncSession, clock: Clock, site: Site) -> str:
         )
     tz = ZoneInfo(site.timezone)
     today = clock.now().astimezone(tz).date()
-    past = await rota.generate_for_site(session, clock, site, today - timedelta(days=28), today)
+    past = await shifts.generate_for_site(session, clock, site, today - timedelta(days=28), today)
     held = [s for s in past if s.ends_at <= clock.now()]
-    pool = await rota.pool_for(session, site, clock.now(), held[0].starts_at, clock.now())
+    pool = await shifts.pool_for(session, site, clock.now(), held[0].starts_at, clock.now())
     history = plan(
-        [rota.plan_shift(s, s.needed, tz) for s in held], pool.volunteers, pool.existing, tz=tz
+        [shifts.plan_shift(s, s.needed, tz) for s in held], pool.volunteers, pool.existing, tz=tz
     )
     for offer in history.offers:
         session.add(
@@ -357,7 +357,7 @@ async def demo_rota(session: AsyncSession, clock: Clock, site: Site) -> str:
     for shift in held:
         shift.status = "done"
     await session.flush()
-    coming = await rota.plan_period(
+    coming = await offers.plan_period(
         session,
         clock,
         Rules(timezone=site.timezone),

@@ -17,12 +17,13 @@ from handlers import (
     checkins,
     crisis,
     questions,
-    rota,
     signups,
     stats,
 )
 from handlers.context import Conversation
 from handlers.keywords import Answer
+from handlers.rota import figures as rota_figures
+from handlers.rota import replies as rota_replies
 from storage.models import OpenQuestion, Person
 
 CommandHandler = Callable[[Conversation, list[str]], Awaitable[None]]
@@ -46,8 +47,8 @@ ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
     "appointment_missed": appointment_replies.answer_missed,
     "checkin": checkins.answer_checkin,
     "activity": signups.answer_invitation,
-    "shift": rota.answer_offer,
-    "shift_call": rota.answer_call,
+    "shift": rota_replies.answer_offer,
+    "shift_call": rota_replies.answer_call,
 }
 COMMANDS: dict[str, CommandHandler] = {
     "timer": appointment_replies.list_appointments,
@@ -65,26 +66,26 @@ COMMANDS: dict[str, CommandHandler] = {
     "activities": signups.list_command,
     "forslag": signups.suggestion_command,
     "idea": signups.suggestion_command,
-    "vakter": rota.list_shifts,
-    "shifts": rota.list_shifts,
-    "avbud": rota.cancel_shift,
-    "cancel": rota.cancel_shift,
+    "vakter": rota_replies.list_shifts,
+    "shifts": rota_replies.list_shifts,
+    "avbud": rota_replies.cancel_shift,
+    "cancel": rota_replies.cancel_shift,
 }
 INTERCEPTORS: list[Interceptor] = [
     crisis.intercept_crisis,
-    rota.late_answer,
+    rota_replies.late_answer,
 ]
 ERASERS: list[Eraser] = [
     appointment_replies.erase_appointments,
     checkins.erase_checkins,
     activities.erase_signups,
-    rota.erase_volunteer,
+    rota_figures.erase_volunteer,
 ]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,
     "appointments": appointment_replies.appointment_figures,
     "checkins": checkins.checkin_figures,
     "activities": activities.activity_figures,
-    "volunteers": rota.volunteer_figures,
+    "volunteers": rota_figures.volunteer_figures,
 }
 broadcasts.AUDIENCE_RESOLVERS["activity_id"] = activities.signed_up_people

@@ -18,9 +18,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import activities, checkins, retention, rota
+from handlers import activities, checkins, retention
 from handlers.clock import Clock
 from handlers.context import Rules
+from handlers.rota import offers as rota_offers
 from scheduler import inbound
 from scheduler.dispatcher import Dispatcher
 from scheduler.metrics import JOB_RUNS
@@ -47,8 +48,8 @@ JOBS: list[Job] = [
     Job("checkin_nudges", 300, checkins.nudge_silent, exclusive=True),
     Job("activity_series", 3600, activities.extend_all_series, exclusive=True),
     Job("activities_held", 600, activities.mark_held),
-    Job("rota_offers", 60, rota.offer_sweep),
-    Job("rota_finish_shifts", 300, rota.finish_shifts),
+    Job("rota_offers", 60, rota_offers.offer_sweep),
+    Job("rota_finish_shifts", 300, rota_offers.finish_shifts),
 ]
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.rota_plan import (
+from handlers.rota.plan import (
     Existing,
     PlanShift,
     Volunteer,

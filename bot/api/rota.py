@@ -28,8 +28,9 @@ from bot.api.registry import (
     read_body,
     staff_of,
 )
-from handlers import calendar_feed, rota
+from handlers import calendar_feed
 from handlers.errors import InputError, NotFound
+from handlers.rota import offers, shifts, staff
 from handlers.sites import site_or_default
 from storage.models import Assignment, Shift, ShiftTemplate, VolunteerTerms
 
@@ -53,7 +54,7 @@ class PeriodIn(BaseModel):
 
 
 class PlanIn(PeriodIn):
-    respond_within_minutes: int = Field(rota.DEFAULT_RESPOND_MINUTES, ge=15, le=14 * 24 * 60)
+    respond_within_minutes: int = Field(offers.DEFAULT_RESPOND_MINUTES, ge=15, le=14 * 24 * 60)
     site_id: int | None = None
 
 
@@ -166,7 +167,7 @@ async def create_template(request: web.Request) -> web.Response:
     los = los_of(request)
     async with los.sessions.begin() as session:
         site = await site_or_default(session, body.site_id)
-        template = await rota.create_template(
+        template = await shifts.create_template(
             session,
             los.clock,
             site,
@@ -205,7 +206,7 @@ async def generate(request: web.Request) -> web.Response:
         template = await session.get(ShiftTemplate, path_id(request))
         if template is None:
             raise NotFound("template")
-        created = await rota.generate_shifts(session, los.clock, template, body.from_, body.to)
+        created = await shifts.generate_shifts(session, los.clock, template, body.from_, body.to)
         audit(
             session,
             los.clock,
@@ -226,7 +227,7 @@ async def create_shift(request: web.Request) -> web.Response:
     los = los_of(request)
     async with los.sessions.begin() as session:
         site = await site_or_default(session, body.site_id)
-        shift = await rota.create_shift(
+        shift = await shifts.create_shift(
             session,
             los.clock,
             site,
@@ -261,23 +262,23 @@ async def list_shifts(request: web.Request) -> web.Response:
             end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
             query = query.where(Shift.starts_at < end)
     async with los.sessions() as session:
-        shifts = list(await session.scalars(query.limit(2000)))
+        found = list(await session.scalars(query.limit(2000)))
         rows = await session.scalars(
             select(Assignment)
-            .where(Assignment.shift_id.in_([s.id for s in shifts]))
+            .where(Assignment.shift_id.in_([s.id for s in found]))
             .order_by(Assignment.id)
         )
-        by_shift: dict[int, list[Assignment]] = {s.id: [] for s in shifts}
+        by_shift: dict[int, list[Assignment]] = {s.id: [] for s in found}
         for a in rows:
             by_shift[a.shift_id].append(a)
-        return json_response([shift_json(s, by_shift[s.id]) for s in shifts])
+        return json_response([shift_json(s, by_shift[s.id]) for s in found])
 
 
 @endpoint("GET", "/api/shifts/{id}", summary="One shift with its assignments", tag="rota")
 async def get_shift(request: web.Request) -> web.Response:
     async with los_of(request).sessions() as session:
         shift = await load_shift(session, path_id(request))
-        return json_response(shift_json(shift, await rota.assignments_of(session, shift.id)))
+        return json_response(shift_json(shift, await shifts.assignments_of(session, shift.id)))
 
 
 @endpoint(
@@ -290,9 +291,9 @@ async def cancel_shift(request: web.Request) -> web.Response:
     los = los_of(request)
     async with los.sessions.begin() as session:
         shift = await load_shift(session, path_id(request))
-        await rota.cancel_whole_shift(session, los.clock, shift.id)
+        await staff.cancel_whole_shift(session, los.clock, shift.id)
         audit(session, los.clock, staff_of(request), "shift.cancel", "shift", shift.id)
-        result = shift_json(shift, await rota.assignments_of(session, shift.id))
+        result = shift_json(shift, await shifts.assignments_of(session, shift.id))
     los.dispatcher.wake()
     return json_response(result)
 
@@ -310,7 +311,7 @@ async def assign(request: web.Request) -> web.Response:
     async with los.sessions.begin() as session:
         shift = await load_shift(session, path_id(request))
         person = await load_person(session, body.person_id)
-        made = await rota.assign_by_hand(session, los.clock, los.rules, shift.id, person)
+        made = await staff.assign_by_hand(session, los.clock, los.rules, shift.id, person)
         audit(
             session,
             los.clock,
@@ -320,7 +321,7 @@ async def assign(request: web.Request) -> web.Response:
             shift.id,
             assignment_id=made.id,
         )
-        result = shift_json(shift, await rota.assignments_of(session, shift.id))
+        result = shift_json(shift, await shifts.assignments_of(session, shift.id))
     los.dispatcher.wake()
     return json_response(result)
 
@@ -336,7 +337,7 @@ async def call(request: web.Request) -> web.Response:
     los = los_of(request)
     async with los.sessions.begin() as session:
         shift = await load_shift(session, path_id(request))
-        asked = await rota.start_call(session, los.clock, los.rules, shift.id)
+        asked = await staff.start_call(session, los.clock, los.rules, shift.id)
         audit(session, los.clock, staff_of(request), "shift.call", "shift", shift.id, asked=asked)
     los.dispatcher.wake()
     return json_response({"asked": asked}, 202)
@@ -356,7 +357,7 @@ async def patch_assignment(request: web.Request) -> web.Response:
         assignment = await session.get(Assignment, path_id(request))
         if assignment is None:
             raise NotFound("assignment")
-        changed = await rota.set_assignment_status(
+        changed = await staff.set_assignment_status(
             session,
             los.clock,
             los.rules,
@@ -395,7 +396,7 @@ async def plan(request: web.Request) -> web.Response:
         raise InputError({"to": "plan at most three months at a time"})
     async with los.sessions.begin() as session:
         site = await site_or_default(session, body.site_id)
-        result = await rota.plan_period(
+        result = await offers.plan_period(
             session,
             los.clock,
             los.rules,
@@ -439,7 +440,7 @@ async def put_terms(request: web.Request) -> web.Response:
     los = los_of(request)
     async with los.sessions.begin() as session:
         person = await load_person(session, path_id(request))
-        terms = await rota.set_terms(
+        terms = await shifts.set_terms(
             session,
             los.clock,
             person,
