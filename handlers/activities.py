@@ -708,20 +708,6 @@ async def activity_figures(
     }
 
 
-async def erase_signups(session: AsyncSession, person: Person) -> None:
-    """An erased person holds no place and waits in no line; past attendance stays as counts."""
-    await session.execute(
-        update(Signup)
-        .where(
-            Signup.person_id == person.id,
-            Signup.status.in_(("signed_up", "waitlisted", "interested")),
-            Signup.activity_id.in_(select(Activity.id).where(Activity.status == "planned")),
-        )
-        .values(status="cancelled")
-        .execution_options(synchronize_session=False)
-    )
-
-
 async def signed_up_people(session: AsyncSession, site_id: int, activity_id: Any) -> set[int]:
     """Broadcast audience ``{"activity_id": X}``: the people with a place on activity X."""
     try:

@@ -25,7 +25,8 @@ from handlers.appointments import (
     title_for,
     when_for,
 )
-from handlers.context import Conversation
+from handlers.clock import Clock
+from handlers.context import Conversation, Rules
 from handlers.keywords import Answer
 from storage.models import Appointment, Message, OpenQuestion, Person
 
@@ -178,7 +179,9 @@ async def appointment_at_hand(conv: Conversation) -> Appointment | None:
 # --- erasure and statistics --------------------------------------------------------------------
 
 
-async def erase_appointments(session: AsyncSession, person: Person) -> None:
+async def erase_appointments(
+    session: AsyncSession, clock: Clock, rules: Rules, person: Person
+) -> None:
     """What staff wrote about an erased person's appointments goes; the rows stay for counts.
 
     Their queued reminders (and their escorts') are cancelled; where they were the escort, the

@@ -475,7 +475,7 @@ async def answer_within_crisis(conv: Conversation) -> None:
 # --- erasure, figures and the weekly contact report ---------------------------------------------
 
 
-async def erase_checkins(session: AsyncSession, person: Person) -> None:
+async def erase_checkins(session: AsyncSession, clock: Clock, rules: Rules, person: Person) -> None:
     """The person's words go; scores stay as counts. Their plans end."""
     await session.execute(
         update(CheckinRound).where(CheckinRound.person_id == person.id).values(free_text=None)

@@ -20,16 +20,19 @@ from handlers import (
     signups,
     stats,
 )
-from handlers.context import Conversation
+from handlers.clock import Clock
+from handlers.context import Conversation, Rules
 from handlers.keywords import Answer
 from handlers.rota import figures as rota_figures
 from handlers.rota import replies as rota_replies
+from handlers.rota import staff as rota_staff
 from storage.models import OpenQuestion, Person
 
 CommandHandler = Callable[[Conversation, list[str]], Awaitable[None]]
 # Runs before questions and commands; returns True when it has dealt with the text.
 Interceptor = Callable[[Conversation], Awaitable[bool]]
-Eraser = Callable[[AsyncSession, Person], Awaitable[None]]
+# An eraser gets the clock and rules so that a place it frees can go to the next person.
+Eraser = Callable[[AsyncSession, Clock, Rules, Person], Awaitable[None]]
 # A section of /api/stats: (session, site_id or None, from, to) -> figures.
 StatsSection = Callable[[AsyncSession, int | None, datetime, datetime], Awaitable[dict[str, Any]]]
 
@@ -78,8 +81,8 @@ INTERCEPTORS: list[Interceptor] = [
 ERASERS: list[Eraser] = [
     appointment_replies.erase_appointments,
     checkins.erase_checkins,
-    activities.erase_signups,
-    rota_figures.erase_volunteer,
+    signups.erase_signups,
+    rota_staff.erase_volunteer,
 ]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
+from handlers.context import Rules
 from handlers.errors import Conflict, InputError
 from handlers.phones import normalise_phone
 from storage.models import (
@@ -118,7 +119,7 @@ async def set_roles(session: AsyncSession, person: Person, roles: Iterable[str])
     await session.flush()
 
 
-async def erase(session: AsyncSession, clock: Clock, person: Person) -> None:
+async def erase(session: AsyncSession, clock: Clock, rules: Rules, person: Person) -> None:
     """Erase what identifies a person or what they said; counts for reports stay.
 
     Name, addresses, invite codes, message texts and inbox texts go; queued texts are cancelled.
@@ -127,7 +128,7 @@ async def erase(session: AsyncSession, clock: Clock, person: Person) -> None:
     from handlers.features import ERASERS  # features import this module
 
     for eraser in ERASERS:
-        await eraser(session, person)
+        await eraser(session, clock, rules, person)
     await session.execute(
         update(Message)
         .where(Message.person_id == person.id, Message.status == "queued")

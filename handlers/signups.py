@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import activities as acts
 from handlers.clock import Clock
-from handlers.context import Conversation
+from handlers.context import Conversation, Rules
 from handlers.errors import InputError, NotFound
 from handlers.keywords import Answer
 from storage.models import Activity, OpenQuestion, Person, Signup
@@ -429,3 +429,17 @@ async def suggestion_command(conv: Conversation, args: list[str]) -> None:
     # that say an anonymous suggestion was sent.
     conv.message.text = " ".join(raw.split()[:2])
     await conv.reply("suggestion_thanks_anon")
+
+
+async def erase_signups(session: AsyncSession, clock: Clock, rules: Rules, person: Person) -> None:
+    """An erased person holds no place and waits in no line; a place they held goes to the first
+    in line at once. Past attendance stays as counts."""
+    held = await session.scalars(
+        select(Signup.activity_id).where(
+            Signup.person_id == person.id,
+            Signup.status.in_(("signed_up", "waitlisted", "interested")),
+            Signup.activity_id.in_(select(Activity.id).where(Activity.status == "planned")),
+        )
+    )
+    for activity_id in list(held):
+        await cancel_signup(session, clock, activity_id, person)

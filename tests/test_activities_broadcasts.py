@@ -251,11 +251,13 @@ async def test_erasure_removes_suggestion_texts_and_frees_places(h: Harness) -> 
         )
         assert [(s.person_id, s.status) for s in rows] == [
             (anne["id"], "cancelled"),
-            (bjorn["id"], "waitlisted"),
+            (bjorn["id"], "signed_up"),
         ]
-    # The freed place goes to the next who asks; the counts keep Anne's earlier sign-up.
+    # The freed place goes to the first in line at once; the counts keep Anne's sign-up.
+    await h.send_due()
+    assert h.sms_to(BJORN)[-1].startswith("Du har fått plass på Quiz")
     stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-03-31", expect=200)
-    assert stats["activities"]["signups"] == 1
+    assert stats["activities"]["signups"] == 2
 
 
 # --- the last place ---------------------------------------------------------------------------

@@ -403,3 +403,15 @@ async def test_kanskje_keeps_the_offer_open_and_english_works_too(h: Harness) ->
     assert h.sms_to(KARI)[-1].startswith("Thank you! You have kafévakt on Thursday 5 March")
     await h.sms(KARI, "SHIFTS")
     assert h.sms_to(KARI)[-1] == "Your shifts:\n1: kafévakt Thursday 5 March 16:00-20:00"
+
+
+async def test_erasing_a_confirmed_volunteer_asks_the_next_one(h: Harness) -> None:
+    kari = await volunteer(h, "Kari", KARI)
+    per = await volunteer(h, "Per", PER)
+    shift = await cafe(h)
+    await plan(h)
+    await h.sms(KARI, "JA")
+    await h.api("DELETE", f"/api/people/{kari}", expect=200)
+    await h.send_due()
+    assert await statuses(h, shift) == {kari: "cancelled", per: "offered"}
+    assert h.sms_to(PER) == [OFFER]

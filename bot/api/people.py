@@ -188,7 +188,7 @@ async def erase(request: web.Request) -> web.Response:
     los = los_of(request)
     async with los.sessions.begin() as session:
         person = await load_person(session, path_id(request))
-        await rules.erase(session, los.clock, person)
+        await rules.erase(session, los.clock, los.rules, person)
         audit(session, los.clock, staff_of(request), "person.erase", "person", person.id)
     return json_response({"id": person.id, "erased": True})
 

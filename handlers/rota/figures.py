@@ -8,11 +8,10 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Assignment, CalendarToken, Person, Shift, VolunteerTerms
-from storage.models.rota import ACTIVE_STATUSES
+from storage.models import Assignment, Shift
 
 # 1 full-time equivalent (årsverk) = 1695 working hours a year: 37.5 hours a week over 52 weeks
 # less holidays and public holidays, the figure Norwegian yearly reports commonly use.
@@ -67,20 +66,3 @@ async def volunteer_figures(
         "fte_hours_per_year": FTE_HOURS_PER_YEAR,
         "full_time_equivalents": round(hours / (FTE_HOURS_PER_YEAR * years), 3),
     }
-
-
-async def erase_volunteer(session: AsyncSession, person: Person) -> None:
-    """Erasure: terms and calendar tokens go; pending offers and shifts not yet held are given
-    up (the rows stay for the counts)."""
-    await session.execute(delete(VolunteerTerms).where(VolunteerTerms.person_id == person.id))
-    await session.execute(delete(CalendarToken).where(CalendarToken.person_id == person.id))
-    await session.execute(
-        update(Assignment)
-        .where(
-            Assignment.person_id == person.id,
-            Assignment.status.in_(ACTIVE_STATUSES),
-            Assignment.shift_id.in_(select(Shift.id).where(Shift.status == "open")),
-        )
-        .values(status="cancelled")
-        .execution_options(synchronize_session=False)
-    )

@@ -4,7 +4,7 @@ call a whole shift off, start an open call.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import outbox, questions
@@ -22,7 +22,7 @@ from handlers.rota.offers import (
 )
 from handlers.rota.shifts import assignments_of, count_status, lock_shift, shift_words, site_tz
 from handlers.texts import t
-from storage.models import Assignment, Person, Shift, Site
+from storage.models import Assignment, CalendarToken, Person, Shift, Site, VolunteerTerms
 from storage.models.rota import ACTIVE_STATUSES
 
 
@@ -173,3 +173,28 @@ async def start_call(session: AsyncSession, clock: Clock, rules: Rules, shift_id
     if await count_status(session, shift.id, ("confirmed",)) >= shift.needed:
         raise Conflict("the shift is full", {"shift_id": "every place is confirmed"})
     return await open_call(session, clock, rules, shift)
+
+
+async def erase_volunteer(
+    session: AsyncSession, clock: Clock, rules: Rules, person: Person
+) -> None:
+    """Erasure: terms and calendar tokens go; offers and shifts not yet held are given up and
+    passed on to the next volunteer (the rows stay for the counts)."""
+    await session.execute(delete(VolunteerTerms).where(VolunteerTerms.person_id == person.id))
+    await session.execute(delete(CalendarToken).where(CalendarToken.person_id == person.id))
+    now = clock.now()
+    pending = await session.scalars(
+        select(Assignment).where(
+            Assignment.person_id == person.id,
+            Assignment.status.in_(ACTIVE_STATUSES),
+            Assignment.shift_id.in_(select(Shift.id).where(Shift.status == "open")),
+        )
+    )
+    for assignment in list(pending):
+        shift = await lock_shift(session, assignment.shift_id)
+        assert shift is not None
+        await release(session, assignment, "cancelled")
+        await close_offer_question(session, assignment.id, "closed", now)
+        if shift.starts_at > now:
+            await session.flush()
+            await pass_on(session, clock, rules, shift, window=window_of(assignment))
