@@ -20,7 +20,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy bot handlers scheduler storage
+	$(BIN)/mypy bot handlers scheduler storage tests bench
 	$(BIN)/python -m pytest -q
 
 bench: install

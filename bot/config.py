@@ -19,7 +19,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./data/los.db"
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None
     timezone: str = "Europe/Oslo"
     quiet_hours: str = "21:00-08:00"
@@ -29,12 +29,12 @@ class Settings(BaseSettings):
     twilio_api_url: str = "https://api.twilio.com"
     # How many SMS a second Los hands to Twilio (a long code ~10, a short code or a Messaging
     # Service with many senders more); Twilio queues anything beyond its own limit.
-    twilio_per_second: float = Field(10, gt=0, le=1000)
+    twilio_per_second: float = Field(default=10, gt=0, le=1000)
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     los_fake_clock: bool = False
-    los_retention_days: int = Field(365, ge=30, le=3650)
+    los_retention_days: int = Field(default=365, ge=30, le=3650)
 
     @field_validator("database_url")
     @classmethod

@@ -33,9 +33,11 @@ TELEGRAM_TOKEN = "123456:TEST"
 TELEGRAM_SECRET = "telegram-test-secret"
 
 
-def oslo(*args: int) -> datetime:
+def oslo(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     """A wall-clock time in Oslo: ``oslo(2026, 3, 2, 10, 0)``."""
-    return datetime(*args, tzinfo=OSLO)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, second, tzinfo=OSLO)
 
 
 def test_settings(database_url: str, twilio_url: str, telegram_url: str, **extra: Any) -> Settings:

@@ -18,7 +18,7 @@ STAFF_PHONE = "+4791111111"
 QUESTION = "Hvordan har du det i dag? Svar 1 (dårlig) til 5 (bra)."
 
 
-async def participant(h: Harness, phone: str = PHONE, **extra: Any) -> dict[str, Any]:
+async def participant(h: Harness, phone: str | None = PHONE, **extra: Any) -> dict[str, Any]:
     staff = await h.person("Kari Ansatt", roles=["staff"], phone=None)
     return await h.person(phone=phone, contact_staff_id=staff["id"], **extra)
 

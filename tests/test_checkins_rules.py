@@ -41,8 +41,8 @@ def plan(**values: object) -> CheckinPlan:
     return CheckinPlan(**(defaults | values))
 
 
-def oslo(*args: int) -> datetime:
-    return datetime(*args, tzinfo=OSLO)  # type: ignore[misc]
+def oslo(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=OSLO)
 
 
 def asked_days(p: CheckinPlan, first: date, days: int) -> list[date]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from handlers import questions
@@ -11,7 +13,7 @@ from tests.harness import Harness
 PHONE = "+4791234567"
 
 
-async def ask(h: Harness, person_id: int, label: str, **options: object) -> int:
+async def ask(h: Harness, person_id: int, label: str, **options: Any) -> int:
     async with h.session() as session:
         person = await session.get(Person, person_id)
         assert person is not None

@@ -368,7 +368,7 @@ async def test_a_reminder_in_quiet_hours_moves_to_before_them(h: Harness) -> Non
             .where(Message.kind == "reminder")
             .order_by(Message.send_after)
         )
-        when = {key.rsplit(":", 1)[1]: at for key, at in rows.all()}
+        when = {str(key).rsplit(":", 1)[1]: at for key, at in rows.all()}
     assert when["1440"] == oslo(2026, 3, 3, 8, 0)  # 07:30 the day before is quiet: at 08:00
     assert when["180"] == oslo(2026, 3, 3, 20, 59)  # 04:30 is quiet: the evening before
 

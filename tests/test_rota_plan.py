@@ -84,7 +84,7 @@ def volunteers(draw: st.DrawFn) -> list[Volunteer]:
 def scenarios(draw: st.DrawFn) -> tuple[list[PlanShift], list[Volunteer], list[Existing]]:
     planned = draw(shifts())
     people = draw(volunteers())
-    existing = []
+    existing: list[Existing] = []
     if people:
         for _ in range(draw(st.integers(0, 8))):
             person = draw(st.sampled_from(people))
