@@ -247,3 +247,26 @@ async def test_a_new_phone_number_takes_over_what_is_queued(h: Harness) -> None:
     await h.set_time(oslo(2026, 3, 2, 14, 0))
     assert h.sms_to("+4790000001") == ["Husk bingo!"]
     assert h.sms_to(PHONE) == []
+
+
+async def test_numbers_too_large_for_the_database_are_bad_input_not_a_crash(h: Harness) -> None:
+    huge = 2**80
+    await h.api("GET", f"/api/people/{huge}/messages", expect=404)
+    await h.api("POST", f"/api/shifts/{huge}/call", expect=404)
+    body = await h.api(
+        "POST",
+        "/api/people",
+        {"name": "Ola", "roles": ["participant"], "site_id": huge},
+        expect=422,
+    )
+    assert body["error"]["fields"] == {"site_id": "number too large"}
+    body = await h.api(
+        "POST",
+        "/api/appointments",
+        {"person_id": huge, "starts_at": "2026-03-03T10:00:00"},
+        expect=422,
+    )
+    assert "person_id" in body["error"]["fields"]
+    body = await h.api("GET", f"/api/appointments?person_id={huge}", expect=422)
+    assert body["error"]["fields"] == {"person_id": "must be a number"}
+    await h.api("GET", "/api/stats?site_id=x", expect=422)

@@ -17,6 +17,7 @@ from bot.api.registry import (
     local_to_utc,
     los_of,
     path_id,
+    query_id,
     read_body,
     staff_of,
 )
@@ -221,11 +222,9 @@ async def list_activities(request: web.Request) -> web.Response:
             )
         if request.query.get("status"):
             query = query.where(Activity.status == request.query["status"])
-        if request.query.get("series_id"):
-            try:
-                query = query.where(Activity.series_id == int(request.query["series_id"]))
-            except ValueError:
-                raise InputError({"series_id": "must be a number"}) from None
+        series_id = query_id(request, "series_id")
+        if series_id is not None:
+            query = query.where(Activity.series_id == series_id)
         found = list(await session.scalars(query.limit(500)))
         return json_response([activity_json(a) for a in found])
 

@@ -17,6 +17,7 @@ from bot.api.registry import (
     local_to_utc,
     los_of,
     path_id,
+    query_id,
     read_body,
     staff_of,
 )
@@ -121,16 +122,6 @@ async def create(request: web.Request) -> web.Response:
     return json_response(result, 201)
 
 
-def query_int(request: web.Request, name: str) -> int | None:
-    raw = request.query.get(name)
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InputError({name: "must be a number"}) from None
-
-
 def query_time(request: web.Request, name: str, timezone: str, *, end: bool) -> datetime | None:
     """A date (``to`` includes the whole day) or a date and time; no offset means local."""
     raw = request.query.get(name)
@@ -158,7 +149,7 @@ async def list_appointments(request: web.Request) -> web.Response:
         site = await default_site(session)
         timezone = site.timezone if site else los.rules.timezone
         query = select(Appointment).order_by(Appointment.starts_at, Appointment.id)
-        person_id = query_int(request, "person_id")
+        person_id = query_id(request, "person_id")
         if person_id is not None:
             query = query.where(Appointment.person_id == person_id)
         start = query_time(request, "from", timezone, end=False)

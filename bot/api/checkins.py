@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.people import load_person
-from bot.api.registry import endpoint, json_response, los_of, path_id, read_body, staff_of
+from bot.api.registry import endpoint, json_response, los_of, path_id, query_id, read_body, staff_of
 from handlers import checkins as rules
 from handlers.errors import InputError, NotFound
 from storage.models import CheckinPlan, CheckinRound, Person, Site
@@ -151,11 +151,9 @@ async def create(request: web.Request) -> web.Response:
 @endpoint("GET", "/api/checkins", summary="Check-in plans (?person_id=&status=)", tag="checkins")
 async def list_plans(request: web.Request) -> web.Response:
     query = select(CheckinPlan).order_by(CheckinPlan.id)
-    person_raw = request.query.get("person_id")
-    if person_raw:
-        if not person_raw.isdigit():
-            raise InputError({"person_id": "must be a number"})
-        query = query.where(CheckinPlan.person_id == int(person_raw))
+    person_id = query_id(request, "person_id")
+    if person_id is not None:
+        query = query.where(CheckinPlan.person_id == person_id)
     status = request.query.get("status")
     if status:
         if status not in ("active", "paused", "ended"):

@@ -84,9 +84,13 @@ async def read_body(request: web.Request, model: type[M]) -> M:
     if not isinstance(data, dict):
         raise ApiError(400, "bad_json", "the body must be a JSON object")
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         raise ApiError(422, "invalid", "some fields are invalid", validation_fields(exc)) from None
+    field = too_large(parsed.model_dump())
+    if field:
+        raise ApiError(422, "invalid", "some fields are invalid", {field: "number too large"})
+    return parsed
 
 
 def validation_fields(exc: ValidationError) -> dict[str, str]:
@@ -97,11 +101,46 @@ def validation_fields(exc: ValidationError) -> dict[str, str]:
     return fields
 
 
+# Ids and counts are 64-bit in the database; a larger number is bad input, not a crash.
+INT64 = 2**63 - 1
+
+
 def path_id(request: web.Request, name: str = "id") -> int:
     try:
-        return int(request.match_info[name])
+        value = int(request.match_info[name])
     except ValueError:
         raise ApiError(404, "not_found", f"no such {name}") from None
+    if not 0 < value <= INT64:
+        raise ApiError(404, "not_found", f"no such {name}")
+    return value
+
+
+def query_id(request: web.Request, name: str) -> int | None:
+    """An optional id in the query string (``?person_id=3``); 422 naming it if it is not one."""
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) <= INT64:
+        raise ApiError(422, "invalid", "some fields are invalid", {name: "must be a number"})
+    return int(raw)
+
+
+def too_large(value: Any, where: str = "") -> str | None:
+    """The dotted name of the first integer in ``value`` that the database cannot hold."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return where or "body" if abs(value) > INT64 else None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else (enumerate(value) if isinstance(value, list | tuple) else ())
+    )
+    for key, item in items:
+        found = too_large(item, f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return None
 
 
 def local_to_utc(value: datetime, timezone: str) -> datetime:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.api.registry import endpoint, json_response, los_of
+from bot.api.registry import endpoint, json_response, los_of, query_id
 from handlers.checkins import iso_week, not_reached
 from handlers.errors import InputError
 
@@ -33,13 +33,11 @@ async def contact(request: web.Request) -> web.Response:
     los = los_of(request)
     tz = ZoneInfo(los.rules.timezone)
     monday = parse_week(request.query.get("week"), los.clock.now().astimezone(tz).date())
-    site_raw = request.query.get("site_id")
-    if site_raw and not site_raw.isdigit():
-        raise InputError({"site_id": "must be a number"})
+    site_id = query_id(request, "site_id")
     start = datetime.combine(monday, time(), tzinfo=tz)
     end = datetime.combine(monday + timedelta(days=7), time(), tzinfo=tz)
     async with los.sessions() as session:
-        people = await not_reached(session, int(site_raw) if site_raw else None, start, end)
+        people = await not_reached(session, site_id, start, end)
     for row in people:
         heard = row["last_heard_at"]
         row["last_heard_at"] = heard.astimezone(tz).isoformat() if heard else None

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.api.registry import endpoint, json_response, los_of
+from bot.api.registry import endpoint, json_response, los_of, query_id
 from handlers.errors import InputError
 from handlers.features import STATS
 
@@ -35,11 +35,7 @@ async def stats(request: web.Request) -> web.Response:
     last = parse_day(request.query.get("to"), "to", today)
     if last < first:
         raise InputError({"to": "must not be before from"})
-    site_raw = request.query.get("site_id")
-    try:
-        site_id = int(site_raw) if site_raw else None
-    except ValueError:
-        raise InputError({"site_id": "must be a number"}) from None
+    site_id = query_id(request, "site_id")
     start = datetime.combine(first, time(), tzinfo=tz)
     end = datetime.combine(last + timedelta(days=1), time(), tzinfo=tz)
     result: dict[str, object] = {"from": first.isoformat(), "to": last.isoformat()}
