@@ -270,3 +270,17 @@ async def test_numbers_too_large_for_the_database_are_bad_input_not_a_crash(h: H
     body = await h.api("GET", f"/api/appointments?person_id={huge}", expect=422)
     assert body["error"]["fields"] == {"person_id": "must be a number"}
     await h.api("GET", "/api/stats?site_id=x", expect=422)
+
+
+async def test_dates_in_year_one_are_bad_input_not_a_crash(h: Harness) -> None:
+    body = await h.api(
+        "POST", "/api/rota/plan", {"from": "0001-01-01", "to": "0001-01-01"}, expect=422
+    )
+    assert body["error"]["fields"] == {"from": "must be between the years 1900 and 2200"}
+    body = await h.api(
+        "POST",
+        "/api/broadcasts",
+        {"text": "Hei", "audience": {}, "send_at": "0001-01-01T00:00:00"},
+        expect=422,
+    )
+    assert "send_at" in body["error"]["fields"]

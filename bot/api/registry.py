@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -87,9 +87,9 @@ async def read_body(request: web.Request, model: type[M]) -> M:
         parsed = model.model_validate(data)
     except ValidationError as exc:
         raise ApiError(422, "invalid", "some fields are invalid", validation_fields(exc)) from None
-    field = too_large(parsed.model_dump())
-    if field:
-        raise ApiError(422, "invalid", "some fields are invalid", {field: "number too large"})
+    bad = out_of_range(parsed.model_dump(by_alias=True))
+    if bad:
+        raise ApiError(422, "invalid", "some fields are invalid", {bad[0]: bad[1]})
     return parsed
 
 
@@ -125,19 +125,28 @@ def query_id(request: web.Request, name: str) -> int | None:
     return int(raw)
 
 
-def too_large(value: Any, where: str = "") -> str | None:
-    """The dotted name of the first integer in ``value`` that the database cannot hold."""
+# Times outside these years are typing errors, and near year 1 or 9999 time zone arithmetic fails.
+YEARS = range(1900, 2201)
+
+
+def out_of_range(value: Any, where: str = "") -> tuple[str, str] | None:
+    """The dotted name of the first number or time in ``value`` that cannot be stored or
+    reckoned with, and why."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return where or "body" if abs(value) > INT64 else None
+        return (where or "body", "number too large") if abs(value) > INT64 else None
+    if isinstance(value, date):  # datetimes too
+        if value.year not in YEARS:
+            return where or "body", f"must be between the years {YEARS[0]} and {YEARS[-1]}"
+        return None
     items = (
         value.items()
         if isinstance(value, dict)
         else (enumerate(value) if isinstance(value, list | tuple) else ())
     )
     for key, item in items:
-        found = too_large(item, f"{where}.{key}" if where else str(key))
+        found = out_of_range(item, f"{where}.{key}" if where else str(key))
         if found:
             return found
     return None
