@@ -25,8 +25,29 @@ from handlers.texts import t
 from storage.models import Assignment, CalendarToken, Person, Shift, Site, VolunteerTerms
 from storage.models.rota import ACTIVE_STATUSES
 
-
 # --- staff actions ----------------------------------------------------------------------------
+
+
+async def tell(
+    session: AsyncSession, clock: Clock, shift: Shift, person: Person, text_key: str, key: str
+) -> None:
+    """Tell a volunteer about a staff change to their shift, in their language, now.
+
+    ``key`` gets the time appended, so the same change made twice is told twice.
+    """
+    site = await session.get(Site, shift.site_id)
+    assert site is not None
+    words = shift_words(shift, site_tz(site), person.language)
+    await outbox.queue_to_person(
+        session,
+        clock,
+        person,
+        t(person.language, text_key, **words),
+        kind="shift",
+        key=f"{key}:{clock.now().isoformat()}",
+    )
+
+
 async def assign_by_hand(
     session: AsyncSession, clock: Clock, rules: Rules, shift_id: int, person: Person
 ) -> Assignment:
@@ -62,17 +83,7 @@ async def assign_by_hand(
         await close_offer_question(session, mine.id, "closed", now)
     mine.source = "staff"
     await confirm(session, clock, rules, shift, mine, person)
-    site = await session.get(Site, shift.site_id)
-    assert site is not None
-    words = shift_words(shift, site_tz(site), person.language)
-    await outbox.queue_to_person(
-        session,
-        clock,
-        person,
-        t(person.language, "shift_assigned", **words),
-        kind="shift",
-        key=f"assigned:assignment:{mine.id}:{now.isoformat()}",
-    )
+    await tell(session, clock, shift, person, "shift_assigned", f"assigned:assignment:{mine.id}")
     await settle_if_full(session, shift, now)
     return mine
 
@@ -111,17 +122,14 @@ async def set_assignment_status(
         was_confirmed = assignment.status == "confirmed"
         await release(session, assignment, "cancelled")
         await close_offer_question(session, assignment.id, "closed", now)
-        site = await session.get(Site, shift.site_id)
-        assert site is not None
         if was_confirmed and shift.starts_at > now:
-            words = shift_words(shift, site_tz(site), person.language)
-            await outbox.queue_to_person(
+            await tell(
                 session,
                 clock,
+                shift,
                 person,
-                t(person.language, "shift_unassigned", **words),
-                kind="shift",
-                key=f"unassigned:assignment:{assignment.id}:{now.isoformat()}",
+                "shift_unassigned",
+                f"unassigned:assignment:{assignment.id}",
             )
         if find_replacement:
             await session.flush()
@@ -140,8 +148,6 @@ async def cancel_whole_shift(session: AsyncSession, clock: Clock, shift_id: int)
         raise Conflict("the shift is not open", {"shift_id": f"status is {shift.status}"})
     now = clock.now()
     shift.status = "cancelled"
-    site = await session.get(Site, shift.site_id)
-    assert site is not None
     await questions.close_questions(session, kind="shift_call", ref_id=shift.id)
     for assignment in await assignments_of(session, shift.id):
         if assignment.status not in ACTIVE_STATUSES:
@@ -151,14 +157,13 @@ async def cancel_whole_shift(session: AsyncSession, clock: Clock, shift_id: int)
         await close_offer_question(session, assignment.id, "closed", now)
         person = await session.get(Person, assignment.person_id)
         if was_confirmed and person is not None and shift.starts_at > now:
-            words = shift_words(shift, site_tz(site), person.language)
-            await outbox.queue_to_person(
+            await tell(
                 session,
                 clock,
+                shift,
                 person,
-                t(person.language, "shift_called_off", **words),
-                kind="shift",
-                key=f"called_off:assignment:{assignment.id}",
+                "shift_called_off",
+                f"called_off:assignment:{assignment.id}",
             )
     return shift
 
