@@ -80,6 +80,23 @@ async def staff_add(settings: Settings, name: str, email: str, role: str) -> Non
     print(token)
 
 
+async def telegram_webhook(settings: Settings) -> None:
+    from bot.channels.telegram import TelegramChannel
+
+    if not settings.telegram_enabled:
+        print("TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        raise SystemExit(1)
+    if not settings.public_url or not settings.public_url.startswith("https://"):
+        print("PUBLIC_URL must be the service's https:// address", file=sys.stderr)
+        raise SystemExit(1)
+    channel = TelegramChannel(settings)
+    try:
+        url = await channel.set_webhook(settings.public_url)
+    finally:
+        await channel.close()
+    print(f"Telegram now sends updates to {url}")
+
+
 async def demo(settings: Settings) -> None:
     from bot.demo import fill_demo
     from bot.service import Los
@@ -105,6 +122,9 @@ def main(argv: list[str] | None = None) -> None:
     add.add_argument("--email", required=True)
     add.add_argument("--role", choices=["admin", "coordinator"], default="coordinator")
     commands.add_parser("demo", help="fill an empty database with a demo site")
+    commands.add_parser(
+        "telegram-webhook", help="point the Telegram bot at PUBLIC_URL/webhooks/telegram"
+    )
     chat = commands.add_parser("chat", help="text the running service as PHONE (console)")
     chat.add_argument("phone")
     chat.add_argument("--url", default=None, help="the service's URL [http://HOST:PORT]")
@@ -122,6 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(migrate(settings))
     elif args.command == "staff":
         asyncio.run(staff_add(settings, args.name, args.email, args.role))
+    elif args.command == "telegram-webhook":
+        asyncio.run(telegram_webhook(settings))
     elif args.command == "demo":
         asyncio.run(demo(settings))
     elif args.command == "chat":

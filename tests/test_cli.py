@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,8 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def los(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+def los(*args: str, db: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        **extra,
+    }
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=ROOT,
@@ -42,3 +48,27 @@ def test_demo_fills_an_empty_database_once(tmp_path: Path) -> None:
     assert "30 participants" in first.stdout
     second = los("demo", db=db)
     assert "already has people" in second.stdout
+
+
+async def test_telegram_webhook_is_set_with_the_secret(tmp_path: Path) -> None:
+    from tests.fakes.telegram_api import FakeTelegram
+
+    fake = FakeTelegram()
+    await fake.start()
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123:ABC",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+        "TELEGRAM_API_URL": fake.url,
+        "PUBLIC_URL": "https://los.example.org",
+    }
+    try:
+        result = await asyncio.to_thread(los, "telegram-webhook", db=tmp_path / "l.db", **env)
+    finally:
+        await fake.stop()
+    assert result.returncode == 0, result.stderr
+    assert "https://los.example.org/webhooks/telegram" in result.stdout
+    [call] = fake.webhooks
+    assert call["url"] == "https://los.example.org/webhooks/telegram"
+    assert call["secret_token"] == "s3cret"
+    refused = los("telegram-webhook", db=tmp_path / "l.db", PUBLIC_URL="http://x")
+    assert refused.returncode == 1

@@ -62,6 +62,17 @@ class TelegramChannel:
             return None
         return bot.username
 
+    async def set_webhook(self, public_url: str) -> str:
+        """Point Telegram at our webhook, with the secret it must send back on every call."""
+        bot = await self.ready_bot()
+        url = f"{public_url}/webhooks/telegram"
+        await bot.set_webhook(
+            url=url,
+            secret_token=self.secret,
+            allowed_updates=["message", "callback_query"],
+        )
+        return url
+
     async def close(self) -> None:
         if self._ready:
             await self.bot.shutdown()

@@ -15,6 +15,7 @@ from tests.fakes.server import FakeServer
 class FakeTelegram(FakeServer):
     sent: list[dict[str, Any]] = field(default_factory=list)
     answered_callbacks: list[str] = field(default_factory=list)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
     next_message_id: int = 1
     send_attempts: int = 0  # every sendMessage call, refused ones included
@@ -51,6 +52,9 @@ class FakeTelegram(FakeServer):
             return self.ok(
                 {"id": 4242, "is_bot": True, "first_name": "Los", "username": "los_test_bot"}
             )
+        if method == "setWebhook":
+            self.webhooks.append(params)
+            return self.ok(True)
         if method == "answerCallbackQuery":
             self.answered_callbacks.append(str(params.get("callback_query_id")))
             return self.ok(True)
