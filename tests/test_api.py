@@ -284,3 +284,15 @@ async def test_dates_in_year_one_are_bad_input_not_a_crash(h: Harness) -> None:
         expect=422,
     )
     assert "send_at" in body["error"]["fields"]
+
+
+async def test_only_an_admin_may_erase(h: Harness) -> None:
+    from bot.staff_users import add_staff
+
+    person = await h.person(phone=PHONE)
+    async with h.session() as session:
+        _, coordinator = await add_staff(session, h.clock, name="Kari", email="kari@los.test")
+    body = await h.api("DELETE", f"/api/people/{person['id']}", token=coordinator, expect=403)
+    assert body["error"]["code"] == "forbidden"
+    await h.api("GET", f"/api/people/{person['id']}", token=coordinator, expect=200)
+    await h.api("DELETE", f"/api/people/{person['id']}", expect=200)  # the harness is an admin

@@ -18,6 +18,7 @@ from bot.api.registry import (
     los_of,
     path_id,
     read_body,
+    require_admin,
     staff_of,
 )
 from handlers import people as rules
@@ -185,11 +186,12 @@ async def patch(request: web.Request) -> web.Response:
 
 @endpoint("DELETE", "/api/people/{id}", summary="Erase a person's personal data", tag="people")
 async def erase(request: web.Request) -> web.Response:
+    staff = require_admin(request)
     los = los_of(request)
     async with los.sessions.begin() as session:
         person = await load_person(session, path_id(request))
         await rules.erase(session, los.clock, los.rules, person)
-        audit(session, los.clock, staff_of(request), "person.erase", "person", person.id)
+        audit(session, los.clock, staff, "person.erase", "person", person.id)
     return json_response({"id": person.id, "erased": True})
 
 

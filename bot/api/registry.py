@@ -75,6 +75,14 @@ def staff_of(request: web.Request) -> StaffUser:
     return request[STAFF_KEY]
 
 
+def require_admin(request: web.Request) -> StaffUser:
+    """Irreversible actions (erasure) are for admins; coordinators get 403."""
+    staff = request[STAFF_KEY]
+    if staff.role != "admin":
+        raise ApiError(403, "forbidden", "only an admin may do this")
+    return staff
+
+
 async def read_body(request: web.Request, model: type[M]) -> M:
     """Parse and validate the JSON body; 400 if it is not JSON, 422 naming each bad field."""
     try:
