@@ -19,6 +19,7 @@ from bot.api import (
     people,
     reports,
     rota,
+    sites,
     stats,
 )
 from bot.api.registry import ENDPOINTS, LOS_KEY
@@ -26,6 +27,7 @@ from bot.service import Los
 
 # Every API module is imported above so that its endpoints are registered.
 API_MODULES = (
+    sites,
     people,
     inbox,
     broadcasts,

@@ -27,7 +27,7 @@ from handlers.keywords import (
     words,
 )
 from handlers.localtime import local_day
-from handlers.sites import default_site
+from handlers.sites import site_for_number
 from storage.models import ContactPoint, Message, OpenQuestion, Person, Site
 
 
@@ -40,6 +40,7 @@ async def store_inbound(
     provider_id: str,
     received_at: datetime,
     kind: str = "inbound",
+    via: str | None = None,
 ) -> Message | None:
     """Store an incoming text once. Returns None for a provider id already stored."""
     seen = await session.scalar(
@@ -59,6 +60,7 @@ async def store_inbound(
         status="received",
         kind=kind,
         provider_id=provider_id,
+        via=via,
         created_at=received_at,
         attempts=0,
     )
@@ -94,7 +96,11 @@ async def handle_inbound(
     contact = await _contact_for(session, clock, message.channel, message.address)
     contact.last_inbound_at = now
     person = await session.get(Person, contact.person_id) if contact.person_id else None
-    site = await session.get(Site, person.site_id) if person else await default_site(session)
+    site = (
+        await session.get(Site, person.site_id)
+        if person
+        else await site_for_number(session, message.via)
+    )
     if site is None:
         raise RuntimeError("no site exists; run `los migrate` and start the service once")
     message.contact_point_id = contact.id

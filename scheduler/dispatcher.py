@@ -226,6 +226,7 @@ class Dispatcher:
                             buttons=message.buttons,
                             question_id=message.question_id,
                             claimed_at=now,
+                            sender=site.sms_number if site is not None else None,
                         )
                     )
         started = time.monotonic()

@@ -17,6 +17,8 @@ class OutgoingText:
     question_id: int | None = None
     # When the dispatcher claimed the row: the claim it must still hold to record the outcome.
     claimed_at: datetime | None = None
+    # The site's own number to send from, if it has one (SMS).
+    sender: str | None = None
 
 
 class SendError(Exception):

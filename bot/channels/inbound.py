@@ -13,7 +13,14 @@ if TYPE_CHECKING:
 
 
 async def receive(
-    los: Los, *, channel: str, address: str, text: str, provider_id: str, kind: str = "inbound"
+    los: Los,
+    *,
+    channel: str,
+    address: str,
+    text: str,
+    provider_id: str,
+    kind: str = "inbound",
+    via: str | None = None,
 ) -> bool:
     """Store an incoming text (deduplicated on the provider id) and commit it, then route it.
 
@@ -29,6 +36,7 @@ async def receive(
             provider_id=provider_id,
             received_at=los.clock.now(),
             kind=kind,
+            via=via,
         )
         if message is None:
             return False

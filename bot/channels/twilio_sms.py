@@ -75,11 +75,8 @@ class TwilioChannel:
             await self._http.session.close()
 
     async def send(self, text: OutgoingText) -> str:
-        sender = (
-            {"messaging_service_sid": self.sender}
-            if self.sender.startswith("MG")
-            else {"from_": self.sender}
-        )
+        own = text.sender or self.sender
+        sender = {"messaging_service_sid": own} if own.startswith("MG") else {"from_": own}
         try:
             message = await self.client().messages.create_async(
                 to=text.address, body=text.text, status_callback=self.status_callback, **sender
@@ -138,7 +135,14 @@ class TwilioChannel:
             address = normalise_phone(sender)
         except ValueError:
             raise web.HTTPBadRequest(text="From is not a phone number") from None
-        await receive(los, channel="sms", address=address, text=params["Body"], provider_id=sid)
+        to = params.get("To", "")
+        try:
+            via = normalise_phone(to) if to else None
+        except ValueError:
+            via = to[:40]  # a short code or sender name: kept as Twilio gave it
+        await receive(
+            los, channel="sms", address=address, text=params["Body"], provider_id=sid, via=via
+        )
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
     async def status(self, los: Los, request: web.Request) -> web.Response:

@@ -31,6 +31,8 @@ class Message(Base):
     # Kept on the row so a message can be sent or read even if the contact point changes;
     # None once the person is erased.
     address: Mapped[str | None] = mapped_column(String(64))
+    # Incoming: our number the text was sent to (which site it is for).
+    via: Mapped[str | None] = mapped_column(String(40))
     text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12))
     # Why the message exists, without personal data: "reply", "reminder", "broadcast", ...

@@ -23,4 +23,7 @@ class Site(Base):
     quiet_hours: Mapped[str | None] = mapped_column(String(20), default=None)
     # Minutes before an appointment that reminders go out, unless the appointment says otherwise.
     default_reminders: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 120])
+    # The site's own SMS number (E.164) or Messaging Service SID: texts to it belong to this
+    # site, and the site's texts are sent from it. None: TWILIO_FROM and the first site.
+    sms_number: Mapped[str | None] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
