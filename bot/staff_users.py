@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api.middleware import hash_token, new_token
 from handlers.clock import Clock
 from handlers.errors import Conflict, InputError
+from handlers.tokens import hash_token, new_secret
 from storage.models import StaffUser
 
 
@@ -22,7 +22,7 @@ async def add_staff(
     email = email.strip().lower()
     if await session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
         raise Conflict("a staff user with this e-mail exists", {"email": "in use"})
-    token = new_token()
+    token = new_secret("los_")
     user = StaffUser(
         name=name.strip(),
         email=email,

@@ -6,8 +6,6 @@ request be looked up by it). Making a new one revokes the old; revoking leaves n
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from icalendar import Calendar, Event
@@ -15,14 +13,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
+from handlers.tokens import hash_token, new_secret
 from storage.models import Assignment, CalendarToken, Person, Shift, Site
 
 # How far back the feed shows shifts; the future is shown in full.
 PAST = timedelta(days=90)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def revoke(session: AsyncSession, clock: Clock, person: Person) -> int:
@@ -39,7 +34,7 @@ async def revoke(session: AsyncSession, clock: Clock, person: Person) -> int:
 async def new_token(session: AsyncSession, clock: Clock, person: Person) -> str:
     """A new secret for ``person``'s feed (the old one stops working). Shown once."""
     await revoke(session, clock, person)
-    token = secrets.token_urlsafe(32)
+    token = new_secret()
     session.add(
         CalendarToken(person_id=person.id, token_hash=hash_token(token), created_at=clock.now())
     )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from typing import Any
 
 from aiohttp import web
@@ -14,21 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api.registry import STAFF_KEY, ApiError, Handler, los_of
 from handlers.clock import Clock
 from handlers.errors import Conflict, InputError, NotFound
+from handlers.tokens import hash_token
 from storage.models import AuditEntry, StaffUser
 
 log = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/api/openapi.json",)
-
-
-def hash_token(token: str) -> str:
-    """Tokens are 256 random bits, so a plain SHA-256 is enough to make the stored value useless
-    to a thief, and lets a request be looked up by its hash."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    return "los_" + secrets.token_urlsafe(32)
 
 
 @web.middleware
