@@ -53,18 +53,15 @@ FOLLOWUP_KIND = "appointment_followup"
 # --- validation --------------------------------------------------------------------------------
 
 
-def check_reminders(minutes: list[int]) -> list[int]:
-    """Distinct minutes, largest first; each 0 < m <= two weeks."""
+def check_reminders(minutes: list[int], field: str = "reminders_minutes_before") -> list[int]:
+    """Distinct minutes, largest first; each 0 < m <= two weeks. A site's defaults use the same
+    rule under its own ``field`` name."""
     if len(minutes) > MAX_REMINDERS:
-        raise InputError({"reminders_minutes_before": f"at most {MAX_REMINDERS} reminders"})
+        raise InputError({field: f"at most {MAX_REMINDERS} reminders"})
     for m in minutes:
         if not 0 < m <= MAX_REMINDER_MINUTES:
             raise InputError(
-                {
-                    "reminders_minutes_before": (
-                        f"each must be more than 0 and at most {MAX_REMINDER_MINUTES} minutes"
-                    )
-                }
+                {field: f"each must be more than 0 and at most {MAX_REMINDER_MINUTES} minutes"}
             )
     return sorted(set(minutes), reverse=True)
 

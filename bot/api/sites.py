@@ -19,10 +19,9 @@ from bot.api.registry import (
     staff_of,
 )
 from handlers import sites as rules
+from handlers.appointments import check_reminders
 from handlers.errors import InputError, NotFound
 from storage.models import Site
-
-Reminders = list[int]
 
 
 class SiteIn(BaseModel):
@@ -30,7 +29,7 @@ class SiteIn(BaseModel):
     timezone: str = "Europe/Oslo"
     opening_hours: dict[str, list[list[str]]] = Field(default_factory=dict)
     quiet_hours: str | None = None
-    default_reminders: Reminders = Field(default_factory=lambda: [1440, 120], max_length=10)
+    default_reminders: list[int] = Field(default_factory=lambda: [1440, 120], max_length=10)
     sms_number: str | None = None
 
 
@@ -39,7 +38,7 @@ class SitePatch(BaseModel):
     timezone: str | None = None
     opening_hours: dict[str, list[list[str]]] | None = None
     quiet_hours: str | None = None
-    default_reminders: Reminders | None = Field(None, max_length=10)
+    default_reminders: list[int] | None = Field(None, max_length=10)
     sms_number: str | None = None
 
 
@@ -55,12 +54,6 @@ def site_json(site: Site) -> dict[str, Any]:
     }
 
 
-def check_reminders(minutes: list[int]) -> list[int]:
-    if any(not 0 < m <= 20160 for m in minutes):
-        raise InputError({"default_reminders": "minutes before, each from 1 to 20160 (14 days)"})
-    return sorted(set(minutes), reverse=True)
-
-
 def apply(site: Site, fields: dict[str, Any]) -> None:
     """Check and set the given fields; each bad one is a 422 naming it."""
     if "name" in fields:
@@ -72,7 +65,7 @@ def apply(site: Site, fields: dict[str, Any]) -> None:
     if "quiet_hours" in fields:
         site.quiet_hours = rules.check_quiet_hours(fields["quiet_hours"])
     if "default_reminders" in fields:
-        site.default_reminders = check_reminders(fields["default_reminders"])
+        site.default_reminders = check_reminders(fields["default_reminders"], "default_reminders")
     if "sms_number" in fields:
         site.sms_number = rules.check_sms_number(fields["sms_number"])
 
