@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
 from handlers.errors import InputError
-from handlers.outbox import preferred_contact
+from handlers.outbox import outgoing, preferred_contact
 from handlers.segments import count_segments
 from storage.models import Broadcast, Message, Person, PersonRole
 from storage.models.people import ROLES
@@ -76,24 +76,17 @@ async def create_broadcast(
     session.add(broadcast)
     await session.flush()
     for person in people:
-        contact = preferred_contact(person)
         session.add(
-            Message(
-                direction="out",
+            outgoing(
+                now,
+                contact=preferred_contact(person),
+                text=text,
                 site_id=site_id,
                 person_id=person.id,
-                contact_point_id=contact.id if contact else None,
-                channel=contact.channel if contact else "none",
-                address=contact.address if contact else None,
-                text=text,
-                status="queued" if contact else "skipped",
-                error=None if contact else "unreachable",
                 kind=kind,
-                idempotency_key=f"broadcast:{broadcast.id}:{person.id}",
                 send_after=broadcast.send_at,
+                key=f"broadcast:{broadcast.id}:{person.id}",
                 broadcast_id=broadcast.id,
-                attempts=0,
-                created_at=now,
             )
         )
     await session.flush()

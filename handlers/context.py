@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import time
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,6 @@ class Conversation:
     contact: ContactPoint
     person: Person | None
     message: Message
-    replies: list[Message] = field(default_factory=list)
 
     @property
     def language(self) -> str:
@@ -69,7 +68,7 @@ class Conversation:
         buttons: list[list[str]] | None = None,
         question_id: int | None = None,
     ) -> None:
-        message = await outbox.queue(
+        await outbox.queue(
             self.session,
             self.clock,
             contact=self.contact,
@@ -82,8 +81,6 @@ class Conversation:
             buttons=buttons,
             question_id=question_id,
         )
-        if message is not None:
-            self.replies.append(message)
 
     async def to_inbox(
         self, kind: str = "message", summary: str | None = None, *, urgent: bool = False

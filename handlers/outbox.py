@@ -39,9 +39,8 @@ async def key_exists(session: AsyncSession, key: str) -> bool:
     return found is not None
 
 
-async def queue(
-    session: AsyncSession,
-    clock: Clock,
+def outgoing(
+    now: datetime,
     *,
     contact: ContactPoint | None,
     text: str,
@@ -54,16 +53,10 @@ async def queue(
     buttons: list[Any] | None = None,
     question_id: int | None = None,
     broadcast_id: int | None = None,
-) -> Message | None:
-    """Queue one text. Returns None when ``key`` was queued before.
-
-    With no usable contact point the row is stored as ``skipped`` (``unreachable``), so staff
-    and statistics can see that a reminder could not go out.
-    """
-    if key is not None and await key_exists(session, key):
-        return None
-    now = clock.now()
-    message = Message(
+) -> Message:
+    """An unsaved outbox row. With no usable contact point it is ``skipped`` (``unreachable``),
+    so staff and statistics can see that a text could not go out."""
+    return Message(
         direction="out",
         site_id=site_id,
         person_id=person_id if person_id is not None else (contact.person_id if contact else None),
@@ -82,6 +75,41 @@ async def queue(
         broadcast_id=broadcast_id,
         attempts=0,
         created_at=now,
+    )
+
+
+async def queue(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    contact: ContactPoint | None,
+    text: str,
+    site_id: int | None,
+    person_id: int | None = None,
+    kind: str = "reply",
+    send_after: datetime | None = None,
+    key: str | None = None,
+    urgent: bool = False,
+    buttons: list[Any] | None = None,
+    question_id: int | None = None,
+    broadcast_id: int | None = None,
+) -> Message | None:
+    """Queue one text. Returns None when ``key`` was queued before (see :func:`outgoing`)."""
+    if key is not None and await key_exists(session, key):
+        return None
+    message = outgoing(
+        clock.now(),
+        contact=contact,
+        text=text,
+        site_id=site_id,
+        person_id=person_id,
+        kind=kind,
+        send_after=send_after,
+        key=key,
+        urgent=urgent,
+        buttons=buttons,
+        question_id=question_id,
+        broadcast_id=broadcast_id,
     )
     if key is None:
         session.add(message)
