@@ -25,3 +25,13 @@ def test_every_placeholder_has_a_name(catalogue: dict[str, str]) -> None:
     for key, text in catalogue.items():
         for _, field, _, _ in string.Formatter().parse(text):
             assert field != "", f"{key} has an unnamed placeholder"
+
+
+@pytest.mark.parametrize("catalogue", [nb.TEXTS, en.TEXTS], ids=["nb", "en"])
+def test_help_names_the_words_people_can_text_and_fits_one_sms(catalogue: dict[str, str]) -> None:
+    help_text = catalogue["help"]
+    assert len(help_text) <= 160
+    words = ("TIMER", "AKTIVITETER", "VAKTER", "FORSLAG", "STOPP")
+    if catalogue is en.TEXTS:
+        words = ("APPOINTMENTS", "ACTIVITIES", "SHIFTS", "IDEA", "STOP")
+    assert all(word in help_text for word in words)

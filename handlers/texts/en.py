@@ -6,7 +6,7 @@ TEXTS: dict[str, str] = {
     "started": "Welcome back! You will get messages from us again. Text STOP to end them.",
     "help": (
         "You can text: YES or NO to answer, APPOINTMENTS, ACTIVITIES, SHIFTS, "
-        "STOP for no messages. Anything else goes to the staff."
+        "IDEA and your idea, STOP for no messages. Anything else goes to the staff."
     ),
     "received": "Thank you, we got your message. Someone from the staff will read it.",
     "unknown_sender": "Hi! This number is not registered with us. Someone from the staff will look.",

@@ -5,8 +5,8 @@ TEXTS: dict[str, str] = {
     "stopped": "Du får ikke flere meldinger fra oss. Skriv START hvis du vil ha dem igjen.",
     "started": "Velkommen tilbake! Du får meldinger fra oss igjen. Skriv STOPP for å slutte.",
     "help": (
-        "Du kan skrive: JA eller NEI for å svare, TIMER for dine avtaler, AKTIVITETER, "
-        "VAKTER, STOPP for ingen meldinger. Alt annet går til de ansatte."
+        "Du kan skrive: JA eller NEI for å svare, TIMER, AKTIVITETER, VAKTER, "
+        "FORSLAG og ditt forslag, STOPP for ingen meldinger. Alt annet leser de ansatte."
     ),
     "received": "Takk, meldingen er mottatt. En av de ansatte leser den.",
     "unknown_sender": (
