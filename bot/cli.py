@@ -61,7 +61,9 @@ async def migrate(settings: Settings) -> None:
     print("database is at the newest schema")
 
 
-async def staff_add(settings: Settings, name: str, email: str, role: str) -> None:
+async def staff_add(
+    settings: Settings, name: str, email: str, role: str, site_ids: list[int]
+) -> None:
     from bot.service import Los
     from bot.staff_users import add_staff
     from handlers.errors import Conflict, InputError
@@ -70,7 +72,9 @@ async def staff_add(settings: Settings, name: str, email: str, role: str) -> Non
     await los.prepare()
     try:
         async with los.sessions.begin() as session:
-            user, token = await add_staff(session, los.clock, name=name, email=email, role=role)
+            user, token = await add_staff(
+                session, los.clock, name=name, email=email, role=role, site_ids=site_ids
+            )
     except (InputError, Conflict) as exc:
         print(f"could not add staff user: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -121,6 +125,14 @@ def main(argv: list[str] | None = None) -> None:
     add.add_argument("--name", required=True)
     add.add_argument("--email", required=True)
     add.add_argument("--role", choices=["admin", "coordinator"], default="coordinator")
+    add.add_argument(
+        "--site",
+        type=int,
+        action="append",
+        default=[],
+        metavar="SITE_ID",
+        help="a site the coordinator works at (repeatable) [the first site]",
+    )
     commands.add_parser("demo", help="fill an empty database with a demo site")
     commands.add_parser(
         "telegram-webhook", help="point the Telegram bot at PUBLIC_URL/webhooks/telegram"
@@ -141,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
     elif args.command == "staff":
-        asyncio.run(staff_add(settings, args.name, args.email, args.role))
+        asyncio.run(staff_add(settings, args.name, args.email, args.role, args.site))
     elif args.command == "telegram-webhook":
         asyncio.run(telegram_webhook(settings))
     elif args.command == "demo":

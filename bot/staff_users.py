@@ -7,14 +7,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
 from handlers.errors import Conflict, InputError
+from handlers.sites import default_site
 from handlers.tokens import hash_token, new_secret
-from storage.models import StaffUser
+from storage.models import Site, StaffUser
 
 
 async def add_staff(
-    session: AsyncSession, clock: Clock, *, name: str, email: str, role: str = "coordinator"
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    name: str,
+    email: str,
+    role: str = "coordinator",
+    site_ids: list[int] | None = None,
 ) -> tuple[StaffUser, str]:
-    """Create a staff user; returns it and its token, which is shown once and never stored."""
+    """Create a staff user; returns it and its token, which is shown once and never stored.
+
+    A coordinator belongs to the sites named, or to the first site when none is named; an admin
+    sees every site whatever is named.
+    """
     if role not in ("admin", "coordinator"):
         raise InputError({"role": "use admin or coordinator"})
     if "@" not in email:
@@ -22,6 +33,7 @@ async def add_staff(
     email = email.strip().lower()
     if await session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
         raise Conflict("a staff user with this e-mail exists", {"email": "in use"})
+    sites = await sites_named(session, site_ids or [])
     token = new_secret("los_")
     user = StaffUser(
         name=name.strip(),
@@ -29,7 +41,21 @@ async def add_staff(
         role=role,
         token_hash=hash_token(token),
         created_at=clock.now(),
+        sites=sites,
     )
     session.add(user)
     await session.flush()
     return user, token
+
+
+async def sites_named(session: AsyncSession, site_ids: list[int]) -> list[Site]:
+    """The sites with these ids (422 naming ``site`` for one that does not exist); the first site
+    when none is named."""
+    if not site_ids:
+        first = await default_site(session)
+        return [first] if first is not None else []
+    sites = list((await session.scalars(select(Site).where(Site.id.in_(site_ids)))).all())
+    missing = sorted(set(site_ids) - {site.id for site in sites})
+    if missing:
+        raise InputError({"site": f"no site with id {missing[0]}"})
+    return sites

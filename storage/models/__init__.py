@@ -15,7 +15,7 @@ from storage.models.rota import (
     VolunteerTerms,
 )
 from storage.models.sites import Site
-from storage.models.staff import AuditEntry, StaffUser
+from storage.models.staff import AuditEntry, StaffUser, staff_sites
 
 __all__ = [
     "Activity",
@@ -42,4 +42,5 @@ __all__ = [
     "StaffUser",
     "UtcDateTime",
     "VolunteerTerms",
+    "staff_sites",
 ]

@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime
+from storage.models.sites import Site
+
+# Which sites a coordinator works at; admins see every site whatever this holds.
+staff_sites = Table(
+    "staff_sites",
+    Base.metadata,
+    Column("staff_user_id", ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class StaffUser(Base):
@@ -22,6 +31,12 @@ class StaffUser(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The sites a coordinator may see and change; loaded with the user, since every request asks.
+    sites: Mapped[list[Site]] = relationship(secondary=staff_sites, lazy="selectin")
+
+    @property
+    def site_ids(self) -> frozenset[int]:
+        return frozenset(site.id for site in self.sites)
 
 
 class AuditEntry(Base):
