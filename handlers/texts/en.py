@@ -19,6 +19,7 @@ TEXTS: dict[str, str] = {
     "yes": "YES",
     "no": "NO",
     "thanks_answer": "Thank you for answering!",
+    "already_answered": "You have already answered.",
     # --- appointments ---
     "appointment_default_title": "Appointment",
     "appointment_reminder": "Reminder: {title} {when}{place}. Will you come? Reply YES or NO. Need a new time? Write MOVE.",

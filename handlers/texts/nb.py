@@ -21,6 +21,7 @@ TEXTS: dict[str, str] = {
     "yes": "JA",
     "no": "NEI",
     "thanks_answer": "Takk for svaret!",
+    "already_answered": "Du har allerede svart.",
     # --- appointments ---
     "appointment_default_title": "Avtale",
     "appointment_reminder": "Påminnelse: {title} {when}{place}. Kommer du? Svar JA eller NEI. Trenger du ny tid, skriv FLYTT.",
