@@ -32,7 +32,7 @@ class MediaUnavailable(Exception):
     """The provider no longer has the file, the channel is off, or the reference is unusable."""
 
 
-async def media_source(los: Los, channel: str, ref: str) -> tuple[str, aiohttp.BasicAuth | None]:
+async def media_source(los: Los, channel: str, ref: str) -> tuple[str, dict[str, str]]:
     """Where the file is and how to ask for it, without trusting the reference too far."""
     if channel == "sms":
         settings = los.settings
@@ -40,8 +40,11 @@ async def media_source(los: Los, channel: str, ref: str) -> tuple[str, aiohttp.B
         # Twilio's credentials go only to Twilio: a reference elsewhere is refused.
         if not ref.startswith(base) or not settings.twilio_account_sid:
             raise MediaUnavailable("not a Twilio media URL")
-        auth = aiohttp.BasicAuth(settings.twilio_account_sid, settings.twilio_auth_token or "")
-        return ref, auth
+        # aiohttp drops this header if Twilio redirects to its file store on another host.
+        auth = aiohttp.encode_basic_auth(
+            settings.twilio_account_sid, settings.twilio_auth_token or ""
+        )
+        return ref, {"Authorization": auth}
     if channel == "telegram":
         from bot.channels.telegram import TelegramChannel
 
@@ -55,7 +58,7 @@ async def media_source(los: Los, channel: str, ref: str) -> tuple[str, aiohttp.B
             raise MediaUnavailable(f"getFile: {exc.message}") from exc
         if not found.file_path:
             raise MediaUnavailable("getFile gave no path")
-        return found.file_path, None
+        return found.file_path, {}
     raise MediaUnavailable(f"no media on channel {channel}")
 
 
@@ -77,11 +80,11 @@ async def serve_attachment(
     """Fetch the attachment from its provider and stream it to the staff user's browser."""
     if not attachment.provider_ref:
         raise MediaUnavailable("the reference was erased")
-    url, auth = await media_source(los, message.channel, attachment.provider_ref)
+    url, headers = await media_source(los, message.channel, attachment.provider_ref)
     try:
         async with (
             aiohttp.ClientSession(timeout=FETCH_TIMEOUT) as http,
-            http.get(url, auth=auth) as upstream,
+            http.get(url, headers=headers) as upstream,
         ):
             if upstream.status != 200:
                 raise MediaUnavailable(f"the provider answered {upstream.status}")

@@ -33,8 +33,8 @@ LABELS = {
     "sticker": "Klistremerke",
 }
 EDITED_MARK = "(endret)"
-# Kinds Los can fetch and show to staff through the media proxy.
-VIEWABLE = frozenset({"photo", "voice", "audio", "video", "video_note", "animation", "document"})
+# Kinds Los can fetch and show to staff through the media proxy: all it knows.
+VIEWABLE = frozenset(LABELS)
 
 
 @dataclass(frozen=True)

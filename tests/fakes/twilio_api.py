@@ -60,7 +60,7 @@ class FakeTwilio(FakeServer):
         """Twilio serves media to the account's own credentials (HTTP basic auth)."""
         header = request.headers.get("Authorization")
         self.media_requests.append(header)
-        expected = aiohttp.BasicAuth(request.match_info["sid"], self.auth_token).encode()
+        expected = aiohttp.encode_basic_auth(request.match_info["sid"], self.auth_token)
         if header != expected:
             return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
         found = self.media.get(request.match_info["media"])
