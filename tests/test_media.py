@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
@@ -160,3 +161,16 @@ async def test_retention_forgets_old_references_but_not_open_ones(h: Harness) ->
         assert list(await session.scalars(select(MessageAttachment.provider_ref))) == [None]
         message = await session.scalar(select(Message).where(Message.direction == "in"))
         assert message is not None and message.text is None
+
+
+async def test_the_webhook_asks_telegram_for_edits_and_membership_changes(h: Harness) -> None:
+    from bot.channels.telegram import TelegramChannel
+
+    channel = h.los.channel("telegram")
+    assert isinstance(channel, TelegramChannel)
+    await channel.set_webhook("https://los.example.org")
+    [hook] = h.telegram.webhooks
+    allowed = hook["allowed_updates"]
+    allowed = json.loads(allowed) if isinstance(allowed, str) else allowed
+    assert set(allowed) == {"message", "edited_message", "callback_query", "my_chat_member"}
+    assert hook["url"] == "https://los.example.org/webhooks/telegram"

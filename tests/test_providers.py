@@ -1314,3 +1314,36 @@ async def test_provider_payload(h: Harness, case: Case) -> None:
         assert wanted in text
     if case.check is not None:
         await case.check(h, ctx)
+
+
+async def test_leaving_a_group_logs_one_line_without_its_name(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    added = {
+        "my_chat_member": {
+            "chat": {"id": GROUP, "type": "group", "title": "Rusfri venner Oslo"},
+            "from": {"id": 7, "is_bot": False, "first_name": "Per"},
+            "date": 1,
+            "old_chat_member": {"status": "left", "user": {"id": BOT_ID, "is_bot": True}},
+            "new_chat_member": {"status": "member", "user": {"id": BOT_ID, "is_bot": True}},
+        }
+    }
+    with caplog.at_level("INFO"):
+        assert await post(h, tg(added), {}) == 200
+    lines = [r.getMessage() for r in caplog.records if "leaving" in r.getMessage()]
+    assert lines == ["added to a Telegram group; leaving it (Los is one to one)"]
+    assert not any(
+        "Rusfri" in r.getMessage() or str(GROUP) in r.getMessage() for r in caplog.records
+    )
+
+
+async def test_staff_cannot_answer_a_sender_los_never_answers(h: Harness) -> None:
+    await h.person(phone=PHONE)
+    for n, sender in enumerate(("Telenor", "whatsapp:" + PHONE)):
+        assert await post(h, sms("Hei", sender=sender, sid=f"SMno{n}"), {}) == 200
+    items = await h.api("GET", "/api/inbox", expect=200)
+    assert [i["kind"] for i in items] == ["service", "whatsapp"]
+    assert [i["from"] for i in items] == ["Telenor", "whatsapp:" + PHONE]
+    for item in items:
+        await h.api("POST", f"/api/inbox/{item['id']}/reply", {"text": "Hei"}, expect=422)
+    assert h.twilio.sent == []
