@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.incoming_text import clean_field
 from storage.models import Message, MessageAttachment, Person
 
 if TYPE_CHECKING:
@@ -123,8 +124,8 @@ async def store_attachments(
                 message_id=message.id,
                 position=position,
                 kind=attachment.kind,
-                content_type=attachment.content_type,
-                provider_ref=attachment.provider_ref,
+                content_type=clean_field(attachment.content_type, 100) or None,
+                provider_ref=clean_field(attachment.provider_ref, 2000) or None,
             )
         )
     await session.flush()

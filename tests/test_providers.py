@@ -35,6 +35,7 @@ STOPPED = "Du får ikke flere meldinger"
 UNKNOWN = "Hei! Dette nummeret er ikke registrert"
 HELP = "Du kan skrive"
 MEDIA = "https://api.twilio.com/2010-04-01/Accounts/" + TWILIO_SID + "/Messages/MM1/Media/ME"
+LONG_TYPE = "image/jpeg; name=" + "x" * 150
 LONG_SMS = ("Hei, jeg lurer på om vi kan flytte timen. " * 40)[:1600]
 LONG_TG = ("Dette er en lang melding om uka mi. " * 120)[:4093]
 
@@ -555,6 +556,24 @@ CASES = [
         [("", "inbound", [("photo", "image/gif")])],
         ["📷 Bilde"],
         [UNKNOWN],
+    ),
+    Case(
+        "mms-overlong-content-type",
+        mms("", LONG_TYPE),
+        200,
+        [("", "inbound", [("photo", LONG_TYPE[:100])])],
+        ["📷 Bilde"],
+        [ACK],
+        "sms",
+    ),
+    Case(
+        "tg-file-id-with-half-an-emoji",
+        tg_media("voice", {"file_id": "voice\ud83d", "file_unique_id": "u", "duration": 1}),
+        200,
+        [("", "inbound", [("voice", "audio/ogg")])],
+        ["🎤 Talemelding"],
+        [ACK],
+        "tg",
     ),
     # ---- Twilio: senders that are not phone numbers ----
     Case(
