@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -13,6 +14,13 @@ from storage.migrate import alembic_config, upgrade
 from tests import databases
 
 FIXTURE = Path(__file__).parent / "fixtures" / "upgrade" / "0009.sql"
+
+
+def before_0009() -> str:
+    """The revision 0009 follows (the integrator chains migrations, so it is not hard-coded)."""
+    down = ScriptDirectory.from_config(alembic_config()).get_revision("0009").down_revision
+    assert isinstance(down, str)
+    return down
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
@@ -27,7 +35,7 @@ async def test_0009_fixture_survives_the_upgrade_and_the_migration_reverses(
         await databases.truncate_all(database_url)
     engine = create_engine(database_url)
     try:
-        await downgrade(engine, "0007")
+        await downgrade(engine, before_0009())
         await upgrade(engine, "0009")
         async with engine.begin() as conn:
             for statement in FIXTURE.read_text().split(";\n"):
@@ -47,7 +55,7 @@ async def test_0009_fixture_survives_the_upgrade_and_the_migration_reverses(
                 text("SELECT failed_in_row FROM contact_points WHERE id = 9001")
             )
             assert failed == 3
-        await downgrade(engine, "0007")
+        await downgrade(engine, before_0009())
         await upgrade(engine)
         async with engine.connect() as conn:
             count = await conn.scalar(text("SELECT count(*) FROM message_attachments"))
