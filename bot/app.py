@@ -10,6 +10,7 @@ from bot import web as health
 from bot.api import (
     activities,
     appointments,
+    attachments,
     broadcasts,
     checkins,
     dev,
@@ -37,6 +38,7 @@ API_MODULES = (
     rota,
     checkins,
     reports,
+    attachments,
     dev,
 )
 

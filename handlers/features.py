@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import (
     activities,
     appointment_replies,
+    attachments,
     broadcasts,
     checkins,
     crisis,
@@ -79,6 +80,7 @@ INTERCEPTORS: list[Interceptor] = [
     rota_replies.late_answer,
 ]
 ERASERS: list[Eraser] = [
+    attachments.erase_attachments,
     appointment_replies.erase_appointments,
     checkins.erase_checkins,
     signups.erase_signups,

@@ -6,7 +6,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-STOP_WORDS = frozenset({"stopp", "stop", "avslutt", "unsubscribe"})
+# CANCEL is not here: it keeps its meaning for shifts (AVBUD/CANCEL), and the help text says so.
+STOP_WORDS = frozenset({"stopp", "stop", "avslutt", "stopall", "unsubscribe", "end", "quit"})
+# Everyday words that stop only when the first line says nothing else ("END", not "End of ...").
+WEAK_STOP_WORDS = frozenset({"end", "quit"})
 START_WORDS = frozenset({"start", "unstop"})
 HELP_WORDS = frozenset({"hjelp", "help", "?", "info"})
 YES_WORDS = frozenset({"ja", "j", "yes", "y", "ok", "okay", "jepp", "jo", "👍"})
@@ -17,8 +20,10 @@ _WORD = re.compile(r"[\w👍]+", re.UNICODE)
 
 
 def normalise(text: str) -> str:
-    """Casefold and NFC-normalise; keeps æøå, drops surrounding white space."""
-    return unicodedata.normalize("NFC", text).strip().casefold()
+    """NFKC-fold and casefold, so "ＳＴＯＰ" and "ﬁ" read as "stop" and "fi"; then NFC again, so
+    that æøå stay single letters. Drops surrounding white space."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return unicodedata.normalize("NFC", folded).strip()
 
 
 def words(text: str) -> list[str]:
@@ -27,6 +32,30 @@ def words(text: str) -> list[str]:
     if not found and "?" in text:
         return ["?"]
     return found
+
+
+def is_stop(text: str) -> bool:
+    """Whether a text asks for no more messages: STOPP, STOP, ... as its first word."""
+    found = words(text)
+    if not found or found[0] not in STOP_WORDS:
+        return False
+    if found[0] not in WEAK_STOP_WORDS:
+        return True
+    first_line = normalise(text).split("\n", 1)[0]
+    return words(first_line) == found[:1]
+
+
+def bot_command(text: str) -> tuple[str, list[str]] | None:
+    """A Telegram command and its arguments: "/start@los_bot ABC" -> ("start", ["ABC"]).
+
+    Telegram adds "@<bot username>" when a command is tapped in a menu; in a private chat the
+    only bot is ours, so the suffix is dropped whatever it says.
+    """
+    parts = text.strip().split()
+    if not parts or not parts[0].startswith("/"):
+        return None
+    command = normalise(parts[0][1:].split("@", 1)[0])
+    return command, parts[1:]
 
 
 def first_word(text: str) -> str | None:

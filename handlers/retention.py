@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.attachments import forget_references
 from handlers.clock import Clock
 from handlers.context import Rules
 from storage.models import CheckinRound, InboxItem, Message
@@ -32,6 +33,15 @@ async def blank_old_texts(session: AsyncSession, clock: Clock, rules: Rules) -> 
         )
         .values(text=None)
         .execution_options(synchronize_session=False)
+    )
+    # Attachments' provider references go with the words (the kind stays for the counts).
+    await forget_references(
+        session,
+        select(Message.id).where(
+            Message.direction == "in",
+            Message.created_at < cutoff,
+            Message.id.not_in(still_open),
+        ),
     )
     await session.execute(
         update(InboxItem)

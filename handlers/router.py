@@ -7,21 +7,25 @@ queue; sending is the dispatcher's job.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import linking, office_hours, questions
+from handlers import inbox, linking, office_hours, questions
+from handlers.attachments import IncomingAttachment, store_attachments
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.features import ANSWER_HANDLERS, COMMANDS, INTERCEPTORS
+from handlers.incoming_text import clean_field, clean_text
 from handlers.keywords import (
     HELP_WORDS,
     START_WORDS,
-    STOP_WORDS,
     Answer,
+    bot_command,
+    is_stop,
     parse_scale,
     parse_yes_no,
     words,
@@ -41,8 +45,13 @@ async def store_inbound(
     received_at: datetime,
     kind: str = "inbound",
     via: str | None = None,
+    attachments: Sequence[IncomingAttachment] = (),
+    provider_ref: str | None = None,
 ) -> Message | None:
-    """Store an incoming text once. Returns None for a provider id already stored."""
+    """Store an incoming text once, normalised (handlers/incoming_text.py), with what came with
+    it. Returns None for a provider id already stored."""
+    address, provider_id = clean_field(address, 64), clean_field(provider_id, 64)
+    via = clean_field(via, 40) or None if via is not None else None
     seen = await session.scalar(
         select(Message.id).where(
             Message.direction == "in",
@@ -56,10 +65,11 @@ async def store_inbound(
         direction="in",
         channel=channel,
         address=address,
-        text=text,
+        text=clean_text(text),
         status="received",
-        kind=kind,
+        kind=clean_field(kind, 40),
         provider_id=provider_id,
+        provider_ref=provider_ref,
         via=via,
         created_at=received_at,
         attempts=0,
@@ -69,6 +79,8 @@ async def store_inbound(
             session.add(message)
     except IntegrityError:
         return None
+    if attachments:
+        await store_attachments(session, message, attachments)
     return message
 
 
@@ -93,6 +105,9 @@ async def handle_inbound(
     if message is None or message.processed_at is not None or message.address is None:
         return
     now = clock.now()
+    if message.kind in STAFF_ONLY_KINDS:
+        await for_staff_only(session, clock, message)
+        return
     contact = await _contact_for(session, clock, message.channel, message.address)
     contact.last_inbound_at = now
     person = await session.get(Person, contact.person_id) if contact.person_id else None
@@ -110,19 +125,55 @@ async def handle_inbound(
     conv = Conversation(session, clock, rules, site, contact, person, message)
     if message.kind.startswith("button:"):
         await handle_button(conv, message.kind)
+    elif message.kind in NOT_WORDS_KINDS:
+        await (to_staff(conv) if person else unknown_sender(conv))
     else:
         await route(conv)
+
+
+# Senders Los never answers (CONTRACT §8): names and short codes; WhatsApp, which has no channel.
+STAFF_ONLY_KINDS = frozenset({"service", "whatsapp"})
+# A shared place or contact: readable text for staff, never read as a command or an answer.
+NOT_WORDS_KINDS = frozenset({"place", "contact"})
+
+
+def keyword_kind(word: str) -> str:
+    """How a stored text remembers that the provider said what it means (Twilio's OptOutType)."""
+    return f"keyword:{word}"
+
+
+async def for_staff_only(session: AsyncSession, clock: Clock, message: Message) -> None:
+    """Kept for staff as a service message; no contact point, so nobody can answer it by SMS."""
+    site = await site_for_number(session, message.via)
+    if site is None:
+        raise RuntimeError("no site exists; run `los migrate` and start the service once")
+    message.site_id = site.id
+    message.processed_at = clock.now()
+    await inbox.add_item(
+        session,
+        clock,
+        site_id=site.id,
+        kind=message.kind,
+        summary=message.text,
+        message_id=message.id,
+    )
 
 
 async def route(conv: Conversation) -> None:
     text = conv.message.text or ""
     found = words(text)
-    head = found[0] if found else ""
+    forced = (
+        conv.message.kind.removeprefix("keyword:")
+        if conv.message.kind.startswith("keyword:")
+        else None
+    )
+    head = forced or (found[0] if found else "")
 
-    if conv.contact.channel == "telegram" and text.strip().lower().startswith("/start"):
-        await linking.link_telegram(conv, found[1] if len(found) > 1 else None)
+    tapped = bot_command(text) if conv.contact.channel == "telegram" else None
+    if forced is None and tapped is not None and tapped[0] == "start":
+        await linking.link_telegram(conv, tapped[1][0] if tapped[1] else None)
         return
-    if head in STOP_WORDS:
+    if forced == "stop" or (forced is None and is_stop(text)):
         await opt_out(conv)
         return
     if head in START_WORDS:
@@ -248,6 +299,8 @@ async def handle_button(conv: Conversation, kind: str) -> None:
     if conv.person is None or question is None or question.person_id != conv.person.id:
         return  # a stale or forged button: nothing to apply
     now = conv.clock.now()
+    if question.status == "answered":
+        return  # a second press: the callback answer says so, and no new text is sent
     if question.status != "open" or (
         question.expires_at is not None and question.expires_at <= now
     ):

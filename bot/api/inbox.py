@@ -11,15 +11,21 @@ from sqlalchemy import select
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, json_response, los_of, path_id, read_body, staff_of
 from handlers import outbox
+from handlers.attachments import attachments_of, message_content
 from handlers.errors import InputError, NotFound
-from storage.models import ContactPoint, InboxItem, Message, Person
+from storage.models import ContactPoint, InboxItem, Message, MessageAttachment, Person
 
 
 class ReplyIn(BaseModel):
     text: str = Field(min_length=1, max_length=1600)
 
 
-def item_json(item: InboxItem, message: Message | None, person: Person | None) -> dict[str, Any]:
+def item_json(
+    item: InboxItem,
+    message: Message | None,
+    person: Person | None,
+    attached: list[MessageAttachment] | None = None,
+) -> dict[str, Any]:
     return {
         "id": item.id,
         "kind": item.kind,
@@ -29,6 +35,7 @@ def item_json(item: InboxItem, message: Message | None, person: Person | None) -
         "person_name": person.name if person else None,
         "from": message.address if message and not person else None,
         "text": message.text if message else None,
+        **message_content(message, attached or []),
         "summary": item.summary,
         "assigned_to": item.assigned_to,
         "created_at": item.created_at.isoformat(),
@@ -56,7 +63,10 @@ async def list_items(request: web.Request) -> web.Response:
         query = query.where(InboxItem.status == status)
     async with los_of(request).sessions() as session:
         rows = (await session.execute(query)).all()
-        return json_response([item_json(i, m, p) for i, m, p in rows])
+        attached = await attachments_of(session, (m.id for _, m, _ in rows if m is not None))
+        return json_response(
+            [item_json(i, m, p, attached.get(m.id) if m else None) for i, m, p in rows]
+        )
 
 
 @endpoint(

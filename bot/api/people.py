@@ -22,6 +22,7 @@ from bot.api.registry import (
     staff_of,
 )
 from handlers import people as rules
+from handlers.attachments import attachments_of, message_content
 from handlers.errors import InputError, NotFound
 from handlers.linking import new_invite
 from handlers.sites import site_or_default
@@ -229,18 +230,21 @@ async def messages(request: web.Request) -> web.Response:
             .where(Message.person_id == person.id)
             .order_by(Message.created_at, Message.id)
         )
+        found = list(rows)
+        attached = await attachments_of(session, (m.id for m in found))
         result = [
             {
                 "id": m.id,
                 "direction": m.direction,
                 "text": m.text,
+                **message_content(m, attached.get(m.id, [])),
                 "status": m.status,
                 "channel": m.channel,
                 "at": (m.sent_at or m.send_after or m.created_at).isoformat()
                 if m.direction == "out"
                 else m.created_at.isoformat(),
             }
-            for m in rows
+            for m in found
         ]
         audit(session, los.clock, staff_of(request), "person.read_messages", "person", person.id)
     return json_response(result)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from handlers.attachments import IncomingAttachment
 from handlers.router import store_inbound
 from scheduler import inbound
 from scheduler.metrics import MESSAGES_IN
@@ -21,8 +23,12 @@ async def receive(
     provider_id: str,
     kind: str = "inbound",
     via: str | None = None,
+    attachments: Sequence[IncomingAttachment] = (),
+    provider_ref: str | None = None,
 ) -> bool:
     """Store an incoming text (deduplicated on the provider id) and commit it, then route it.
+
+    The text is kept whole and normalised once, in ``store_inbound``, for every channel.
 
     Returns False for a provider id seen before. A routing failure is logged and left for the
     sweep; the text is already safe.
@@ -32,11 +38,13 @@ async def receive(
             session,
             channel=channel,
             address=address,
-            text=text[:2000],
+            text=text,
             provider_id=provider_id,
             received_at=los.clock.now(),
             kind=kind,
             via=via,
+            attachments=attachments,
+            provider_ref=provider_ref,
         )
         if message is None:
             return False

@@ -17,7 +17,10 @@ from twilio.rest import Client
 
 from bot.channels.inbound import receive
 from bot.config import Settings
+from handlers.attachments import IncomingAttachment, kind_of_content_type
+from handlers.delivery import error_code, record_status
 from handlers.phones import normalise_phone
+from handlers.router import keyword_kind
 from scheduler.sending import Limits, OutgoingText, SendError
 from storage.models import Message
 
@@ -29,7 +32,6 @@ log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Twilio error codes that no retry can fix: bad number, unsubscribed, not a mobile, blocked.
 PERMANENT_CODES = {21211, 21214, 21217, 21408, 21610, 21612, 21614, 30003, 30004, 30005, 30006}
-FAILED_STATUSES = {"failed", "undelivered"}
 
 
 async def read_form(request: web.Request) -> dict[str, str]:
@@ -128,20 +130,27 @@ class TwilioChannel:
 
     async def incoming(self, los: Los, request: web.Request) -> web.Response:
         params = await self.verified_form(request)
-        sid, sender = params.get("MessageSid"), params.get("From")
-        if not sid or not sender or "Body" not in params:
-            raise web.HTTPBadRequest(text="MessageSid, From and Body are required")
-        try:
-            address = normalise_phone(sender)
-        except ValueError:
-            raise web.HTTPBadRequest(text="From is not a phone number") from None
+        sid = params.get("MessageSid") or params.get("SmsMessageSid")
+        sender = params.get("From")
+        if not sid or not sender:
+            raise web.HTTPBadRequest(text="MessageSid and From are required")
+        address, kind = sender_address(sender)
+        if kind == "inbound":
+            kind = opt_out_kind(params.get("OptOutType")) or kind
         to = params.get("To", "")
         try:
             via = normalise_phone(to) if to else None
         except ValueError:
             via = to[:40]  # a short code or sender name: kept as Twilio gave it
         await receive(
-            los, channel="sms", address=address, text=params["Body"], provider_id=sid, via=via
+            los,
+            channel="sms",
+            address=address,
+            text=params.get("Body", ""),  # an MMS may come without a Body: a text with pictures
+            provider_id=sid,
+            via=via,
+            kind=kind,
+            attachments=media_of(params),
         )
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
@@ -156,11 +165,44 @@ class TwilioChannel:
                     Message.direction == "out", Message.channel == "sms", Message.provider_id == sid
                 )
             )
-            if message is not None and message.status in ("sent", "delivered", "sending"):
-                if status == "delivered":
-                    message.status = "delivered"
-                    message.delivered_at = los.clock.now()
-                elif status in FAILED_STATUSES:
-                    message.status = "failed"
-                    message.error = f"twilio {status} {params.get('ErrorCode', '')}".strip()
+            if message is not None:
+                await record_status(
+                    session, los.clock, message, status, error_code(params.get("ErrorCode"))
+                )
         return web.Response(status=204)
+
+
+# Twilio's Advanced Opt-Out names the keyword it recognised; it counts whatever the text says.
+OPT_OUT_TYPES = {"STOP": "stop", "START": "start", "HELP": "help"}
+MAX_MEDIA = 10  # Twilio sends at most ten media items with one message
+
+
+def opt_out_kind(opt_out_type: str | None) -> str | None:
+    word = OPT_OUT_TYPES.get((opt_out_type or "").strip().upper())
+    return keyword_kind(word) if word else None
+
+
+def sender_address(sender: str) -> tuple[str, str]:
+    """(address, kind): a phone number in E.164 ("inbound"); ``whatsapp:+47…`` kept as given
+    ("whatsapp", never answered by SMS); a name or short code as given ("service")."""
+    if sender.lower().startswith("whatsapp:"):
+        try:
+            return "whatsapp:" + normalise_phone(sender.split(":", 1)[1]), "whatsapp"
+        except ValueError:
+            return sender, "whatsapp"
+    try:
+        return normalise_phone(sender), "inbound"
+    except ValueError:
+        return sender, "service"
+
+
+def media_of(params: dict[str, str]) -> list[IncomingAttachment]:
+    """``MediaUrlN``/``MediaContentTypeN`` as attachments; the file stays with Twilio."""
+    found = []
+    for n in range(MAX_MEDIA):
+        url = params.get(f"MediaUrl{n}")
+        if not url:
+            continue
+        content_type = params.get(f"MediaContentType{n}") or None
+        found.append(IncomingAttachment(kind_of_content_type(content_type), content_type, url))
+    return found

@@ -5,7 +5,7 @@ TEXTS: dict[str, str] = {
     "stopped": "You will get no more messages from us. Text START if you want them again.",
     "started": "Welcome back! You will get messages from us again. Text STOP to end them.",
     "help": (
-        "You can text: YES or NO to answer, APPOINTMENTS, ACTIVITIES, SHIFTS, "
+        "You can text: YES or NO, APPOINTMENTS, ACTIVITIES, SHIFTS, CANCEL for a shift, "
         "IDEA and your idea, STOP for no messages. Anything else goes to the staff."
     ),
     "received": "Thank you, we got your message. Someone from the staff will read it.",
@@ -19,6 +19,7 @@ TEXTS: dict[str, str] = {
     "yes": "YES",
     "no": "NO",
     "thanks_answer": "Thank you for answering!",
+    "already_answered": "You have already answered.",
     # --- appointments ---
     "appointment_default_title": "Appointment",
     "appointment_reminder": "Reminder: {title} {when}{place}. Will you come? Reply YES or NO. Need a new time? Write MOVE.",

@@ -5,7 +5,7 @@ TEXTS: dict[str, str] = {
     "stopped": "Du får ikke flere meldinger fra oss. Skriv START hvis du vil ha dem igjen.",
     "started": "Velkommen tilbake! Du får meldinger fra oss igjen. Skriv STOPP for å slutte.",
     "help": (
-        "Du kan skrive: JA eller NEI for å svare, TIMER, AKTIVITETER, VAKTER, "
+        "Du kan skrive: JA eller NEI, TIMER, AKTIVITETER, VAKTER, AVBUD for en vakt, "
         "FORSLAG og ditt forslag, STOPP for ingen meldinger. Alt annet leser de ansatte."
     ),
     "received": "Takk, meldingen er mottatt. En av de ansatte leser den.",
@@ -21,6 +21,7 @@ TEXTS: dict[str, str] = {
     "yes": "JA",
     "no": "NEI",
     "thanks_answer": "Takk for svaret!",
+    "already_answered": "Du har allerede svart.",
     # --- appointments ---
     "appointment_default_title": "Avtale",
     "appointment_reminder": "Påminnelse: {title} {when}{place}. Kommer du? Svar JA eller NEI. Trenger du ny tid, skriv FLYTT.",

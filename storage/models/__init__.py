@@ -5,7 +5,7 @@ from storage.models.appointments import Appointment
 from storage.models.base import Base, UtcDateTime
 from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
-from storage.models.messages import Broadcast, Message
+from storage.models.messages import Broadcast, Message, MessageAttachment
 from storage.models.people import ContactPoint, InviteCode, Person, PersonRole
 from storage.models.rota import (
     Assignment,
@@ -32,6 +32,7 @@ __all__ = [
     "InboxItem",
     "InviteCode",
     "Message",
+    "MessageAttachment",
     "OpenQuestion",
     "Person",
     "PersonRole",

@@ -61,11 +61,39 @@ class Message(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Inbound: when the router finished with it. None means still to be handled (crash recovery).
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Inbound Telegram: "<chat id>:<message id>", which an edit of the message names.
+    provider_ref: Mapped[str | None] = mapped_column(String(64))
+    # Inbound: when the sender last edited the text (Telegram); staff see it marked "(endret)".
+    edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
         UniqueConstraint("direction", "channel", "provider_id"),
         Index("ix_messages_outbox_due", "status", "send_after"),
+        Index("ix_messages_provider_ref", "channel", "provider_ref"),
     )
+
+
+class MessageAttachment(Base):
+    """A picture, voice note, document or sticker that came with an incoming message.
+
+    Only what it is and the provider's reference to it (Twilio's media URL, Telegram's
+    ``file_id``) are kept, never the file: staff open it through Los, which fetches it from the
+    provider on demand. Retention and erasure blank the reference.
+    """
+
+    __tablename__ = "message_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)  # 1, 2, ... in the order the provider gave
+    # photo | voice | audio | video | video_note | animation | document | sticker
+    kind: Mapped[str] = mapped_column(String(20))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    provider_ref: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("message_id", "position"),)
 
 
 class Broadcast(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime
@@ -76,6 +76,10 @@ class ContactPoint(Base):
     opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Texts in a row the network could not deliver (Twilio 30003/30005/30006); a delivery resets.
+    failed_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When those failures marked the number as possibly wrong (the key worker was told).
+    suspect_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (UniqueConstraint("channel", "address"),)
 

@@ -15,6 +15,12 @@ from tests.fakes.server import FakeServer
 class FakeTelegram(FakeServer):
     sent: list[dict[str, Any]] = field(default_factory=list)
     answered_callbacks: list[str] = field(default_factory=list)
+    # The text shown with each answered callback ("" when none), in the same order.
+    callback_notices: list[str] = field(default_factory=list)
+    left_chats: list[int] = field(default_factory=list)
+    # file_id -> (bytes, file path) that getFile and the file download serve.
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    downloads: int = 0
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
     next_message_id: int = 1
@@ -23,6 +29,18 @@ class FakeTelegram(FakeServer):
     def __post_init__(self) -> None:
         super().__init__()
         self.app.router.add_post("/bot{token}/{method}", self.call)
+        self.app.router.add_get("/file/bot{token}/{path:.+}", self.download)
+
+    def add_file(self, file_id: str, content: bytes, path: str) -> None:
+        self.files[file_id] = (content, path)
+
+    async def download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        for content, file_path in self.files.values():
+            if file_path == path:
+                self.downloads += 1
+                return web.Response(body=content, content_type="application/octet-stream")
+        return web.Response(status=404)
 
     def fail_next(self, error_code: int, description: str, retry_after: int | None = None) -> None:
         failure: dict[str, Any] = {
@@ -57,7 +75,26 @@ class FakeTelegram(FakeServer):
             return self.ok(True)
         if method == "answerCallbackQuery":
             self.answered_callbacks.append(str(params.get("callback_query_id")))
+            self.callback_notices.append(str(params.get("text") or ""))
             return self.ok(True)
+        if method == "leaveChat":
+            self.left_chats.append(int(params["chat_id"]))
+            return self.ok(True)
+        if method == "getFile":
+            found = self.files.get(str(params.get("file_id")))
+            if found is None:
+                return web.json_response(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                    status=400,
+                )
+            return self.ok(
+                {
+                    "file_id": params["file_id"],
+                    "file_unique_id": "u" + str(params["file_id"]),
+                    "file_size": len(found[0]),
+                    "file_path": found[1],
+                }
+            )
         if method == "sendMessage":
             self.send_attempts += 1
             if self.failures:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes.server import FakeServer
@@ -28,6 +29,7 @@ class FakeTwilio(FakeServer):
     sent: list[dict[str, Any]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     delay: float = 0.0
+    auth_token: str = "twilio-test-token"
     requests: int = 0
     lookups: int = 0
     # Accept the next N messages, then drop the connection before answering (a lost response).
@@ -37,11 +39,34 @@ class FakeTwilio(FakeServer):
     # Answer the next N message lookups (GET Messages.json) with a 500.
     fail_lookups: int = 0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    # media id -> (bytes, content type), served at the message's Media/{id} URL with basic auth.
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    media_requests: list[str | None] = field(default_factory=list)  # the Authorization headers
 
     def __post_init__(self) -> None:
         super().__init__()
         self.app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self.create)
         self.app.router.add_get("/2010-04-01/Accounts/{sid}/Messages.json", self.list)
+        self.app.router.add_get(
+            "/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}", self.media_file
+        )
+
+    def media_url(self, message_sid: str, media_id: str, account_sid: str) -> str:
+        return (
+            f"{self.url}/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/{media_id}"
+        )
+
+    async def media_file(self, request: web.Request) -> web.Response:
+        """Twilio serves media to the account's own credentials (HTTP basic auth)."""
+        header = request.headers.get("Authorization")
+        self.media_requests.append(header)
+        expected = aiohttp.encode_basic_auth(request.match_info["sid"], self.auth_token)
+        if header != expected:
+            return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
+        found = self.media.get(request.match_info["media"])
+        if found is None:
+            return web.json_response({"code": 20404, "message": "Not found"}, status=404)
+        return web.Response(body=found[0], content_type=found[1])
 
     def fail_next(self, status: int, code: int, times: int = 1) -> None:
         self.failures.extend(Failure(status, code) for _ in range(times))
