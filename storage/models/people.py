@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime
@@ -76,6 +76,10 @@ class ContactPoint(Base):
     opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A long list sent in parts: which list ("activities", ...) and where MER goes on. Any other
+    # text clears it, so MER only ever continues the list the person just read.
+    more_list: Mapped[str | None] = mapped_column(String(20))
+    more_from: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("channel", "address"),)
 
