@@ -96,6 +96,6 @@ def test_los_chat_talks_to_los_serve_through_the_console(tmp_path: Path) -> None
     finally:
         server.terminate()
         server.wait(timeout=30)
-    log = (tmp_path / "serve.log").read_text()
-    assert "POST /console/messages 200" in log  # the texts themselves are logged
-    assert "GET /console/messages 200" not in log  # the polling is not (errors are)
+    served = (tmp_path / "serve.log").read_text()
+    assert "POST /console/messages 200" in served  # the texts themselves are logged
+    assert "GET /console/messages 200" not in served  # the polling is not (errors are)
