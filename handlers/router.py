@@ -192,7 +192,7 @@ async def remind_stopped(conv: Conversation, command: bool) -> None:
     nothing else is answered or done. Words for Los (TIMER, JA) stop here; anything else still
     reaches the staff inbox, so a person who wrote to staff is read."""
     if not command:
-        await conv.to_inbox("message")
+        await conv.to_inbox("message" if conv.person else "unknown_sender")
     stopped_at = conv.contact.opted_out_at
     assert stopped_at is not None
     await conv.reply_text(

@@ -248,3 +248,14 @@ async def test_later_texts_to_staff_get_a_short_sign_that_they_arrived(h: Harnes
     await h.advance(minutes=20)
     await h.sms(PHONE, "Takk for hjelpen i går")
     assert h.sms_to(PHONE)[-1] == "Takk, meldingen er mottatt. En av de ansatte leser den."
+
+
+async def test_an_unknown_number_that_said_stopp_is_reminded_once(h: Harness) -> None:
+    stranger = STRANGERS[0]
+    await h.sms(stranger, "STOPP")
+    await h.sms(stranger, "HJELP")
+    await h.sms(stranger, "Hvem er dere?")
+    assert h.sms_to(stranger)[1:] == [
+        "Du har sagt STOPP, så du får ingen meldinger. Skriv START for å få dem igjen."
+    ]
+    assert await inbox_kinds(h) == ["unknown_sender"]
