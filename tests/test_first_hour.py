@@ -259,3 +259,19 @@ async def test_an_unknown_number_that_said_stopp_is_reminded_once(h: Harness) ->
         "Du har sagt STOPP, så du får ingen meldinger. Skriv START for å få dem igjen."
     ]
     assert await inbox_kinds(h) == ["unknown_sender"]
+
+
+async def test_every_answer_in_a_first_hour_with_the_demo_fits_two_sms(h: Harness) -> None:
+    from bot.demo import fill_demo
+
+    async with h.session() as session:
+        await fill_demo(session, h.clock)
+    words = ["HJELP", "TIMER", "AKTIVITETER", "MER", "MER", "MER", "VAKTER", "AVBUD", "ja"]
+    for phone in ("+4740000100", "+4740000200", "+4740000201"):
+        for word in words:
+            await h.sms(phone, word)
+        got = h.sms_to(phone)
+        assert len(got) >= len(words) - 1
+        assert fits_two_sms(got), [t for t in got if count_segments(t).segments > 2]
+    activity_parts = [t for t in h.sms_to("+4740000100") if t.startswith("Aktiviteter:")]
+    assert len(activity_parts) >= 3  # the demo's activities came in parts
