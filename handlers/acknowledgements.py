@@ -2,12 +2,12 @@
 one kind of automatic answer goes to a contact at most once in a short while.
 
 Every text that goes to staff gets a sign unless one went to that contact in the last
-``QUIET_AFTER_SIGN`` (a burst of texts costs one answer):
-
-- while the office is closed, when staff are back and the emergency numbers;
-- the first text of the day, or any text when nothing of theirs is waiting in the inbox, the
-  full acknowledgement ("Takk, meldingen er mottatt. En av de ansatte leser den.");
-- a later text that day while staff have not resolved what they wrote, a short "Mottatt, takk."
+``QUIET_AFTER_SIGN`` (a burst of texts costs one answer). The full sign is the acknowledgement
+("Takk, meldingen er mottatt. En av de ansatte leser den."), or while the office is closed when
+staff are back and the emergency numbers. A person gets the full sign for their first text of
+the day, and whenever nothing of theirs is waiting in the inbox; a later text that day while
+staff have not resolved what they wrote gets a short "Mottatt, takk." (unless the office has
+closed since the full sign: then they learn when staff are back).
 """
 
 from __future__ import annotations
@@ -54,16 +54,15 @@ async def waiting_for_staff(conv: Conversation) -> bool:
 async def acknowledge(conv: Conversation, *, already_waiting: bool) -> None:
     """The sign for a text that went to staff (see the module's docstring)."""
     now = conv.clock.now()
-    full, short = f"ack:{conv.contact.id}:", f"ack-short:{conv.contact.id}:"
-    since = now - QUIET_AFTER_SIGN
-    if await sent_since(conv, full, since) or await sent_since(conv, short, since):
+    signs = f"ack:{conv.contact.id}:"
+    if await sent_since(conv, signs, now - QUIET_AFTER_SIGN):
         return
     back = office_hours.back_at(conv.site, now, conv.language)
-    if back is not None:  # closed: when staff are back, and where to call meanwhile
-        await conv.reply("office_closed", dedupe=f"{full}{conv.message.id}", when=back)
-        return
+    full = f"{signs}{'closed' if back else 'open'}:"
     start_of_day = to_utc(local_day(now, conv.tz), time(0, 0), conv.tz)
     if already_waiting and await sent_since(conv, full, start_of_day):
-        await conv.reply("received_again", dedupe=f"{short}{conv.message.id}")
-        return
-    await conv.reply("received", dedupe=f"{full}{conv.message.id}")
+        await conv.reply("received_again", dedupe=f"{signs}short:{conv.message.id}")
+    elif back is not None:  # closed: when staff are back, and where to call meanwhile
+        await conv.reply("office_closed", dedupe=f"{full}{conv.message.id}", when=back)
+    else:
+        await conv.reply("received", dedupe=f"{full}{conv.message.id}")

@@ -275,3 +275,18 @@ async def test_every_answer_in_a_first_hour_with_the_demo_fits_two_sms(h: Harnes
         assert fits_two_sms(got), [t for t in got if count_segments(t).segments > 2]
     activity_parts = [t for t in h.sms_to("+4740000100") if t.startswith("Aktiviteter:")]
     assert len(activity_parts) >= 3  # the demo's activities came in parts
+
+
+async def test_after_closing_time_a_later_text_learns_when_staff_are_back(h: Harness) -> None:
+    from tests.harness import oslo
+
+    await h.person(phone=PHONE)
+    await h.set_time(oslo(2026, 3, 6, 15, 0))  # Friday afternoon, open
+    await h.sms(PHONE, "Kan noen ringe meg?")
+    await h.set_time(oslo(2026, 3, 6, 17, 0))  # closed since 16:30
+    await h.sms(PHONE, "Hallo?")
+    assert "tilbake mandag 9. mars kl. 08:00" in h.sms_to(PHONE)[-1]
+    await h.set_time(oslo(2026, 3, 6, 17, 30))
+    await h.sms(PHONE, "Er det noen der?")
+    assert h.sms_to(PHONE)[-1] == "Mottatt, takk."
+    assert len(h.sms_to(PHONE)) == 3
