@@ -1,16 +1,29 @@
-"""``los chat PHONE``: a terminal that texts the running service as PHONE (console channel)."""
+"""``los chat PHONE``: a terminal that texts the running service as PHONE (console channel).
+
+It starts with the last few texts Los sent to PHONE (a shift offer sent before the chat began is
+not missed), then prints new ones as they are sent.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 import aiohttp
 
+# How many earlier texts to PHONE the chat shows when it starts.
+EARLIER = 5
+POLL_SECONDS = 0.5
 
-async def poll(http: aiohttp.ClientSession, url: str, phone: str, stop: asyncio.Event) -> None:
-    seen = 0
-    first = True
+
+def show(message: dict[str, Any]) -> None:
+    print(f"Los: {message['text']}")
+
+
+async def poll(
+    http: aiohttp.ClientSession, url: str, phone: str, seen: int, stop: asyncio.Event
+) -> None:
     while not stop.is_set():
         try:
             async with http.get(
@@ -22,28 +35,43 @@ async def poll(http: aiohttp.ClientSession, url: str, phone: str, stop: asyncio.
             continue
         for message in data.get("messages", []):
             seen = max(seen, message["id"])
-            if not first:
-                print(f"\nLos: {message['text']}\n> ", end="", flush=True)
-        first = False
-        await asyncio.sleep(0.5)
+            print()
+            show(message)
+            print("> ", end="", flush=True)
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def earlier_texts(http: aiohttp.ClientSession, url: str, phone: str) -> list[Any]:
+    """The last few texts to ``phone``; exits with one clear line when the chat cannot work."""
+    try:
+        async with http.get(
+            f"{url}/console/messages", params={"phone": phone, "last": EARLIER}
+        ) as resp:
+            if resp.status == 404:
+                print("the console channel is off (Twilio is set, or the host is public)")
+                raise SystemExit(1)
+            if resp.status == 422:
+                print(f"{phone} is not a phone number")
+                raise SystemExit(1)
+            data = await resp.json()
+    except aiohttp.ClientError:
+        print(f"Los is not running at {url}; start it with `los serve` (or give --url)")
+        raise SystemExit(1) from None
+    return list(data.get("messages", []))
 
 
 async def run_chat(url: str, phone: str) -> None:
     async with aiohttp.ClientSession() as http:
-        try:
-            async with http.get(f"{url}/console/messages", params={"phone": phone}) as resp:
-                if resp.status == 404:
-                    print("the console channel is off (Twilio is set, or the host is public)")
-                    raise SystemExit(1)
-                if resp.status == 422:
-                    print(f"{phone} is not a phone number")
-                    raise SystemExit(1)
-        except aiohttp.ClientError:
-            print(f"Los is not running at {url}; start it with `los serve`")
-            raise SystemExit(1) from None
+        earlier = await earlier_texts(http, url, phone)
+        if earlier:
+            print(f"Sent to {phone} before this chat:")
+            for message in earlier:
+                show(message)
+            print()
         print(f"Texting Los as {phone}. Write a message and press Enter; Ctrl-D ends.")
+        seen = max((m["id"] for m in earlier), default=0)
         stop = asyncio.Event()
-        poller = asyncio.create_task(poll(http, url, phone, stop))
+        poller = asyncio.create_task(poll(http, url, phone, seen, stop))
         loop = asyncio.get_running_loop()
         while True:
             print("> ", end="", flush=True)

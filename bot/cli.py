@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 import sys
+from pathlib import Path
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -14,11 +16,16 @@ from aiohttp.web_response import StreamResponse
 
 from bot.config import Settings, SettingsError, load_settings
 
+# Requests that repeat all the time and say nothing: `los chat` polls twice a second.
+QUIET_REQUESTS = frozenset({("GET", "/console/messages")})
+
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
-    """Access log without query strings: they may hold phone numbers."""
+    """Access log without query strings (they may hold phone numbers), and without polling."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        if (request.method, request.path) in QUIET_REQUESTS and response.status < 400:
+            return
         self.logger.info("%s %s %s %.3fs", request.method, request.path, response.status, time)
 
 
@@ -101,8 +108,20 @@ async def telegram_webhook(settings: Settings) -> None:
     print(f"Telegram now sends updates to {url}")
 
 
+def los_command() -> str:
+    """How to run this program again, as the person ran it: ``los`` when that is on the PATH,
+    ``.venv/bin/los`` after ``make run``, ``python -m bot`` from a checkout."""
+    program = sys.argv[0]
+    if Path(program).name != "los":
+        return "python -m bot"
+    on_path = shutil.which("los")
+    if on_path and Path(on_path).resolve() == Path(program).resolve():
+        return "los"
+    return program
+
+
 async def demo(settings: Settings) -> None:
-    from bot.demo import fill_demo
+    from bot.demo import fill_demo, next_steps
     from bot.service import Los
 
     los = Los(settings, channels=[])
@@ -111,6 +130,7 @@ async def demo(settings: Settings) -> None:
         filled = await fill_demo(session, los.clock)
     await los.engine.dispose()
     print(filled)
+    print(next_steps(los_command(), f"http://{settings.host}:{settings.port}"))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -127,8 +127,20 @@ async def fill_demo(session: AsyncSession, clock: Clock) -> str:
         "demo site filled: 3 staff, 30 participants (+4740000100…129), 15 volunteers "
         "(+4740000200…214).\n"
         f"{rota_summary}\n"
-        "Try: los chat +4740000100\n"
         f"Staff API token (demo@los.invalid):\n{token}"
+    )
+
+
+def next_steps(los: str, url: str) -> str:
+    """What to do next, printed on every ``los demo`` (``los`` is how the command was run):
+    how to text Los, and how to get a staff token when the first one has scrolled away."""
+    return (
+        f"Text Los as a participant (Los must be running at {url}):\n"
+        f"  {los} chat +4740000100        a volunteer: {los} chat +4740000200\n"
+        "A staff API token any time (a new staff user; the token is the last line):\n"
+        f'  {los} staff add --name "Your Name" --email you@example.org --role admin\n'
+        "A new set-up link for the demo's staff user (sign-in on the staff pages):\n"
+        f"  {los} staff reset --email demo@los.invalid"
     )
 
 

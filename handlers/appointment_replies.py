@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import outbox, questions
+from handlers import outbox, paging, questions
 from handlers.appointments import (
     ACTIVE,
     DEFAULT_TITLE,
@@ -30,7 +30,7 @@ from handlers.context import Conversation, Rules
 from handlers.keywords import Answer
 from storage.models import Appointment, Message, OpenQuestion, Person
 
-LIST_LIMIT = 5
+LIST_LIMIT = 10
 
 
 # --- answers -----------------------------------------------------------------------------------
@@ -90,7 +90,12 @@ async def answer_missed(conv: Conversation, question: OpenQuestion, answer: Answ
 
 
 async def list_appointments(conv: Conversation, _args: list[str]) -> None:
-    """TIMER / AVTALER / APPOINTMENTS: what is coming, as the person reads time."""
+    """TIMER / AVTALER / APPOINTMENTS: what is coming, as the person reads time, in parts that
+    fit two SMS (MER for the next)."""
+    await paging.show(conv, "appointments", await appointment_listing(conv))
+
+
+async def appointment_listing(conv: Conversation) -> paging.Listing:
     assert conv.person is not None
     now = conv.clock.now()
     person_id = conv.person.id
@@ -106,9 +111,6 @@ async def list_appointments(conv: Conversation, _args: list[str]) -> None:
             .limit(LIST_LIMIT)
         )
     )
-    if not rows:
-        await conv.reply("appointment_list_empty")
-        return
     lines = []
     for appointment in rows:
         when = when_for(appointment, conv.tz, conv.language, now)
@@ -129,7 +131,7 @@ async def list_appointments(conv: Conversation, _args: list[str]) -> None:
                     place=place_for(appointment),
                 )
             )
-    await conv.reply("appointment_list", lines="\n".join(lines))
+    return paging.Listing("appointment_list", lines, "appointment_list_empty")
 
 
 async def ask_new_time(conv: Conversation, _args: list[str]) -> None:

@@ -17,6 +17,7 @@ from handlers import (
     broadcasts,
     checkins,
     crisis,
+    paging,
     questions,
     signups,
     stats,
@@ -94,3 +95,13 @@ STATS: dict[str, StatsSection] = {
     "volunteers": rota_figures.volunteer_figures,
 }
 broadcasts.AUDIENCE_RESOLVERS["activity_id"] = activities.signed_up_people
+# Lists that are sent in parts: what MER continues (handlers/paging.py).
+paging.LISTS.update(
+    {
+        "activities": signups.activity_listing,
+        "appointments": appointment_replies.appointment_listing,
+        "shifts": rota_replies.shift_listing,
+        "shift_cancel": rota_replies.cancel_listing,
+        "questions": questions.question_listing,
+    }
+)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import outbox
+from handlers import outbox, paging
 from handlers.clock import Clock
 from handlers.context import Conversation
 from handlers.keywords import Answer
@@ -131,6 +131,46 @@ async def close_questions(
     await session.execute(
         query.values(status="closed").execution_options(synchronize_session=False)
     )
+
+
+async def number_questions(
+    session: AsyncSession, person_id: int, open_now: list[OpenQuestion], now: datetime
+) -> None:
+    """Give each open question without a list number the next one after those in use.
+
+    A number, once shown, keeps its meaning until its question closes, and is not given to
+    another question within a day after that: "3 NEI" from the first list still answers
+    question 3 after "2 JA" closed question 2, and a late "2 JA" answers nothing new.
+    """
+    if all(q.list_number is not None for q in open_now):
+        return
+    recent = or_(
+        OpenQuestion.status == "open",
+        OpenQuestion.answered_at >= now - LATE_WINDOW,
+        OpenQuestion.expires_at.between(now - LATE_WINDOW, now),
+    )
+    highest = await session.scalar(
+        select(func.max(OpenQuestion.list_number)).where(
+            OpenQuestion.person_id == person_id, recent
+        )
+    )
+    following = (highest or 0) + 1
+    for question in sorted(open_now, key=lambda q: (q.asked_at, q.id)):
+        if question.list_number is None:
+            question.list_number = following
+            following += 1
+
+
+async def question_listing(conv: Conversation) -> paging.Listing:
+    """The "which question?" list, by the numbers the questions keep until they close."""
+    assert conv.person is not None
+    now = conv.clock.now()
+    open_now = await open_questions(conv.session, conv.person.id, now, "yesno")
+    await number_questions(conv.session, conv.person.id, open_now, now)
+    ordered = sorted(open_now, key=lambda q: q.list_number or 0)
+    lines = [f"{q.list_number}: {q.label or q.kind}" for q in ordered]
+    example = ordered[0].list_number if ordered else 1
+    return paging.Listing("which_question", lines, "no_open_question", {"example": example})
 
 
 def mark_answered(question: OpenQuestion, answer: Answer, now: datetime) -> None:

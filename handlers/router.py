@@ -14,7 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import inbox, linking, office_hours, questions
+from handlers import (
+    acknowledgements,
+    crisis,
+    help_replies,
+    inbox,
+    linking,
+    office_hours,
+    paging,
+    questions,
+)
 from handlers.attachments import IncomingAttachment, store_attachments
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
@@ -126,7 +135,7 @@ async def handle_inbound(
     if message.kind.startswith("button:"):
         await handle_button(conv, message.kind)
     elif message.kind in NOT_WORDS_KINDS:
-        await (to_staff(conv) if person else unknown_sender(conv))
+        await (to_staff(conv) if person else unknown_sender(conv, command=False))
     else:
         await route(conv)
 
@@ -168,6 +177,7 @@ async def route(conv: Conversation) -> None:
         else None
     )
     head = forced or (found[0] if found else "")
+    cut_list = paging.take(conv.contact)  # only this very text may say MER to it
 
     tapped = bot_command(text) if conv.contact.channel == "telegram" else None
     if forced is None and tapped is not None and tapped[0] == "start":
@@ -179,14 +189,20 @@ async def route(conv: Conversation) -> None:
     if head in START_WORDS:
         await opt_in(conv)
         return
+    if conv.contact.opted_out_at is not None:
+        if not await crisis.intercept_crisis(conv):
+            await remind_stopped(conv, is_command(text, found))
+        return
     for intercept in INTERCEPTORS:
         if await intercept(conv):
             return
     if conv.person is None:
-        await unknown_sender(conv)
+        await unknown_sender(conv, is_command(text, found))
         return
     if head in HELP_WORDS:
-        await conv.reply("help")
+        await help_replies.help_for_person(conv)
+        return
+    if await paging.more(conv, found, cut_list):
         return
     if await answer_question(conv, text):
         return
@@ -195,6 +211,18 @@ async def route(conv: Conversation) -> None:
         await command(conv, found[1:])
         return
     await to_staff(conv)
+
+
+def is_command(text: str, found: list[str]) -> bool:
+    """Whether a text is one of the words Los answers itself (HJELP, TIMER, JA, 3, MER …)."""
+    head = found[0] if found else ""
+    return (
+        head in HELP_WORDS
+        or head in COMMANDS
+        or (len(found) == 1 and head in paging.MORE_WORDS)
+        or parse_yes_no(text) is not None
+        or parse_scale(text) is not None
+    )
 
 
 async def opt_out(conv: Conversation) -> None:
@@ -211,9 +239,28 @@ async def opt_in(conv: Conversation) -> None:
     await conv.reply("started")
 
 
-async def unknown_sender(conv: Conversation) -> None:
-    """An unregistered number: to the inbox, and one polite answer a day at most."""
+async def remind_stopped(conv: Conversation, command: bool) -> None:
+    """A text after STOPP: one friendly answer per STOPP that START turns texts back on, and
+    nothing else is answered or done. Words for Los (TIMER, JA) stop here; anything else still
+    reaches the staff inbox, so a person who wrote to staff is read."""
+    if not command:
+        await conv.to_inbox("message" if conv.person else "unknown_sender")
+    stopped_at = conv.contact.opted_out_at
+    assert stopped_at is not None
+    await conv.reply_text(
+        conv.text("stopped_reminder"),
+        kind="opt_out",  # like the STOPP confirmation, the dispatcher lets it through
+        dedupe=f"stopped:{conv.contact.id}:{stopped_at:%Y%m%d%H%M%S}",
+    )
+
+
+async def unknown_sender(conv: Conversation, command: bool) -> None:
+    """An unregistered number: to the inbox. HJELP, TIMER, MELD … get what this number is for
+    and how to get registered; anything else one polite answer a day at most."""
     await conv.to_inbox("unknown_sender")
+    if command:
+        await help_replies.help_for_stranger(conv)
+        return
     day = local_day(conv.clock.now(), conv.tz).isoformat()
     dedupe = f"unknown:{conv.contact.id}:{day}"
     back = office_hours.back_at(conv.site, conv.clock.now(), conv.language)
@@ -224,19 +271,11 @@ async def unknown_sender(conv: Conversation) -> None:
 
 
 async def to_staff(conv: Conversation) -> None:
-    """Anything the bot does not understand: the inbox, and one short acknowledgement an hour.
-
-    Outside the site's opening hours the acknowledgement says when staff are back and where to
-    call in an emergency, and never promises an answer before then.
-    """
+    """Anything the bot does not understand: the inbox, and a sign that it arrived (see
+    handlers/acknowledgements.py)."""
+    waiting = await acknowledgements.waiting_for_staff(conv)
     await conv.to_inbox("message")
-    hour = conv.clock.now().strftime("%Y%m%d%H")
-    dedupe = f"ack:{conv.contact.id}:{hour}"
-    back = office_hours.back_at(conv.site, conv.clock.now(), conv.language)
-    if back is not None:
-        await conv.reply("office_closed", dedupe=dedupe, when=back)
-        return
-    await conv.reply("received", dedupe=dedupe)
+    await acknowledgements.acknowledge(conv, already_waiting=waiting)
 
 
 async def answer_question(conv: Conversation, text: str) -> bool:
@@ -266,14 +305,15 @@ async def answer_question(conv: Conversation, text: str) -> bool:
         await conv.to_inbox("message")
         await conv.reply("no_open_question")
         return True
-    if yes_no.choice is not None and 1 <= yes_no.choice <= len(open_yes_no):
-        await apply_answer(conv, open_yes_no[yes_no.choice - 1], yes_no)
-        return True
-    if len(open_yes_no) == 1 and yes_no.choice is None:
+    if yes_no.choice is None and len(open_yes_no) == 1:
         await apply_answer(conv, open_yes_no[0], yes_no)
         return True
-    options = "\n".join(f"{n}: {q.label or q.kind}" for n, q in enumerate(open_yes_no, start=1))
-    await conv.reply("which_question", options=options)
+    await questions.number_questions(conv.session, conv.person.id, open_yes_no, now)
+    chosen = next((q for q in open_yes_no if q.list_number == yes_no.choice), None)
+    if chosen is not None:
+        await apply_answer(conv, chosen, yes_no)
+        return True
+    await paging.show(conv, "questions", await questions.question_listing(conv))
     return True
 
 

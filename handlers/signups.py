@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import activities as acts
+from handlers import paging
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.errors import InputError, NotFound
@@ -365,14 +366,20 @@ async def leave_command(conv: Conversation, args: list[str]) -> None:
     await conv.reply("act_left", **values)
 
 
+# How many upcoming activities AKTIVITETER lists in all (in parts; MER for the next).
+LIST_LIMIT = 12
+
+
 async def list_command(conv: Conversation, args: list[str]) -> None:
-    """AKTIVITETER / ACTIVITIES: what is on, with codes and the person's own status."""
+    """AKTIVITETER / ACTIVITIES: what is on, with codes and the person's own status, in parts
+    that fit two SMS (MER for the next)."""
+    await paging.show(conv, "activities", await activity_listing(conv))
+
+
+async def activity_listing(conv: Conversation) -> paging.Listing:
     assert conv.person is not None
     now = conv.clock.now()
-    upcoming = await acts.upcoming_for(conv.session, conv.person, now, limit=6)
-    if not upcoming:
-        await conv.reply("act_list_none")
-        return
+    upcoming = await acts.upcoming_for(conv.session, conv.person, now, limit=LIST_LIMIT)
     mine = {
         s.activity_id: s.status
         for s in await conv.session.scalars(
@@ -397,7 +404,7 @@ async def list_command(conv: Conversation, args: list[str]) -> None:
             mark = ""
         line = f"{activity.code}: {activity.title} {values['when']}"
         lines.append(f"{line} ({mark})" if mark else line)
-    await conv.reply("act_list", lines="\n".join(lines))
+    return paging.Listing("act_list", lines, "act_list_none")
 
 
 # --- suggestions ----------------------------------------------------------------------------

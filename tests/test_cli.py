@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,6 +50,22 @@ def test_demo_fills_an_empty_database_once(tmp_path: Path) -> None:
     assert "30 participants" in first.stdout
     second = los("demo", db=db)
     assert "already has people" in second.stdout
+    for run in (first, second):  # every start says how to chat and get a staff token
+        assert "python -m bot chat +4740000100" in run.stdout
+        assert "python -m bot staff add --name" in run.stdout
+        assert "python -m bot staff reset --email demo@los.invalid" in run.stdout
+
+
+def test_hints_name_the_command_as_it_was_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import cli
+
+    monkeypatch.setattr(sys, "argv", [".venv/bin/los", "demo"])
+    monkeypatch.setattr(cli.shutil, "which", lambda name: None)
+    assert cli.los_command() == ".venv/bin/los"
+    monkeypatch.setattr(cli.shutil, "which", lambda name: ".venv/bin/los")
+    assert cli.los_command() == "los"
+    monkeypatch.setattr(sys, "argv", ["/src/bot/__main__.py", "demo"])
+    assert cli.los_command() == "python -m bot"
 
 
 async def test_telegram_webhook_is_set_with_the_secret(tmp_path: Path) -> None:

@@ -70,6 +70,19 @@ def test_los_chat_talks_to_los_serve_through_the_console(tmp_path: Path) -> None
         )
         assert chat.returncode == 0, chat.stderr
         assert "Los: Du kan skrive: JA eller NEI" in chat.stdout
+        again = subprocess.run(
+            [sys.executable, "-m", "bot", "chat", "+4740000100"],
+            cwd=ROOT,
+            env=env,
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        earlier, _, after = again.stdout.partition("Texting Los as")
+        assert "Sent to +4740000100 before this chat:" in earlier
+        assert "Los: Du kan skrive: JA eller NEI" in earlier  # the answer to the first chat
+        assert "Los:" not in after  # shown once, not again by the polling
         bad = subprocess.run(
             [sys.executable, "-m", "bot", "chat", "12"],
             cwd=ROOT,
@@ -83,3 +96,6 @@ def test_los_chat_talks_to_los_serve_through_the_console(tmp_path: Path) -> None
     finally:
         server.terminate()
         server.wait(timeout=30)
+    served = (tmp_path / "serve.log").read_text()
+    assert "POST /console/messages 200" in served  # the texts themselves are logged
+    assert "GET /console/messages 200" not in served  # the polling is not (errors are)

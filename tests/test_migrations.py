@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -40,3 +41,13 @@ async def test_processes_starting_together_make_one_default_site(database_url: s
     finally:
         for los in many:
             await los.engine.dispose()
+
+
+def test_the_migration_helper_numbers_the_next_revision_itself(tmp_path: Path) -> None:
+    from storage.new_migration import next_revision_id
+
+    assert next_revision_id(tmp_path) == "0001"
+    for name in ("0001_foundation.py", "0007_staff_sites.py", "0013_first_hour.py", "README"):
+        (tmp_path / name).write_text("")
+    assert next_revision_id(tmp_path) == "0014"
+    assert int(next_revision_id()) > 13  # the real folder: past every revision in it

@@ -6,7 +6,8 @@ import string
 
 import pytest
 
-from handlers.segments import is_gsm7
+from handlers.help_replies import help_text, stranger_help_text
+from handlers.segments import count_segments, is_gsm7
 from handlers.texts import en, nb
 
 
@@ -27,11 +28,30 @@ def test_every_placeholder_has_a_name(catalogue: dict[str, str]) -> None:
             assert field != "", f"{key} has an unnamed placeholder"
 
 
-@pytest.mark.parametrize("catalogue", [nb.TEXTS, en.TEXTS], ids=["nb", "en"])
-def test_help_names_the_words_people_can_text_and_fits_one_sms(catalogue: dict[str, str]) -> None:
-    help_text = catalogue["help"]
-    assert len(help_text) <= 160
-    words = ("TIMER", "AKTIVITETER", "VAKTER", "FORSLAG", "STOPP")
-    if catalogue is en.TEXTS:
-        words = ("APPOINTMENTS", "ACTIVITIES", "SHIFTS", "IDEA", "STOP")
-    assert all(word in help_text for word in words)
+ROLE_SETS = [[], ["participant"], ["volunteer"], ["participant", "volunteer"], ["staff"]]
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
+@pytest.mark.parametrize("roles", ROLE_SETS, ids=lambda r: "+".join(r) or "none")
+def test_help_for_every_role_set_fits_one_sms(language: str, roles: list[str]) -> None:
+    text = help_text(language, roles)
+    assert count_segments(text).segments == 1, text
+    assert ("FORSLAG" if language == "nb" else "IDEA") in text
+    assert ("STOPP" if language == "nb" else "STOP") in text
+
+
+def test_help_names_only_the_words_of_the_persons_roles() -> None:
+    participant = help_text("nb", ["participant"])
+    assert "TIMER" in participant and "AKTIVITETER" in participant
+    assert "VAKTER" not in participant and "AVBUD" not in participant
+    volunteer = help_text("en", ["volunteer"])
+    assert "SHIFTS" in volunteer and "CANCEL" in volunteer
+
+
+@pytest.mark.parametrize(
+    "name", ["Los", "Kirkens Bymisjon Dagsenter for rusavhengige i Oslo sentrum"]
+)
+def test_help_for_unknown_numbers_is_in_both_languages_within_two_sms(name: str) -> None:
+    text = stranger_help_text(name)
+    assert "registrert" in text and "registered" in text
+    assert is_gsm7(text) and count_segments(text).segments <= 2

@@ -52,24 +52,27 @@ class ConsoleChannel:
             return web.json_response({"ok": True})
 
         async def get(request: web.Request) -> web.Response:
+            """Texts sent to ``phone``: after id ``after``, or the ``last`` few (oldest first)."""
             try:
                 phone = normalise_phone(request.query.get("phone", ""))
                 after = int(request.query.get("after", "0"))
+                last = int(request.query.get("last", "0"))
             except ValueError:
                 return web.json_response({"error": {"code": "bad_query"}}, status=422)
+            query = select(Message.id, Message.text).where(
+                Message.direction == "out",
+                Message.channel == "sms",
+                Message.address == phone,
+                Message.status.in_(("sent", "delivered")),
+                Message.id > after,
+            )
+            if last > 0:
+                query = query.order_by(Message.id.desc()).limit(min(last, 50))
+            else:
+                query = query.order_by(Message.id)
             async with los.sessions() as session:
-                rows = await session.execute(
-                    select(Message.id, Message.text)
-                    .where(
-                        Message.direction == "out",
-                        Message.channel == "sms",
-                        Message.address == phone,
-                        Message.status.in_(("sent", "delivered")),
-                        Message.id > after,
-                    )
-                    .order_by(Message.id)
-                )
-                messages = [{"id": i, "text": t} for i, t in rows.all()]
+                rows = (await session.execute(query)).all()
+            messages = [{"id": i, "text": t} for i, t in sorted(rows, key=lambda row: row[0])]
             return web.json_response({"messages": messages})
 
         return [web.post("/console/messages", post), web.get("/console/messages", get)]

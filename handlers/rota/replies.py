@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import questions
+from handlers import paging, questions
 from handlers.context import Conversation
 from handlers.keywords import Answer, parse_yes_no
 from handlers.rota.offers import URGENT_WITHIN, confirm, pass_on, release, settle_if_full, window_of
@@ -155,23 +155,31 @@ async def upcoming(session: AsyncSession, person_id: int, now: datetime) -> list
     return list(rows)
 
 
-async def listed(conv: Conversation, assignments: list[Assignment]) -> str:
+async def listed(conv: Conversation, assignments: list[Assignment]) -> list[str]:
     lines = []
     for n, assignment in enumerate(assignments, start=1):
         shift = await conv.session.get(Shift, assignment.shift_id)
         assert shift is not None
         lines.append(f"{n}: {shift_label(shift, conv.tz, conv.language)}")
-    return "\n".join(lines)
+    return lines
 
 
 async def list_shifts(conv: Conversation, args: list[str]) -> None:
-    """VAKTER / SHIFTS: my upcoming confirmed shifts."""
+    """VAKTER / SHIFTS: my upcoming confirmed shifts, in parts that fit two SMS (MER)."""
+    await paging.show(conv, "shifts", await shift_listing(conv))
+
+
+async def shift_listing(conv: Conversation) -> paging.Listing:
     assert conv.person is not None
     mine = await upcoming(conv.session, conv.person.id, conv.clock.now())
-    if not mine:
-        await conv.reply("shift_list_empty")
-        return
-    await conv.reply("shift_list", lines=await listed(conv, mine))
+    return paging.Listing("shift_list", await listed(conv, mine), "shift_list_empty")
+
+
+async def cancel_listing(conv: Conversation) -> paging.Listing:
+    """AVBUD's numbered list; the numbers are the same on every part."""
+    assert conv.person is not None
+    mine = await upcoming(conv.session, conv.person.id, conv.clock.now())
+    return paging.Listing("shift_cancel_which", await listed(conv, mine), "shift_cancel_none")
 
 
 async def cancel_shift(conv: Conversation, args: list[str]) -> None:
@@ -186,7 +194,7 @@ async def cancel_shift(conv: Conversation, args: list[str]) -> None:
     if number is None and len(mine) == 1:
         number = 1
     if number is None or not 1 <= number <= len(mine):
-        await conv.reply("shift_cancel_which", lines=await listed(conv, mine))
+        await paging.show(conv, "shift_cancel", await cancel_listing(conv))
         return
     assignment = mine[number - 1]
     shift = await lock_shift(session, assignment.shift_id)

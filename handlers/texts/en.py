@@ -5,12 +5,23 @@ TEXTS: dict[str, str] = {
     "stopped": "You will get no more messages from us. Text START if you want them again.",
     "started": "Welcome back! You will get messages from us again. Text STOP to end them.",
     "help": (
-        "You can text: YES or NO, APPOINTMENTS, ACTIVITIES, SHIFTS, CANCEL for a shift, "
+        "You can text: YES or NO, {words}"
         "IDEA and your idea, STOP for no messages. Anything else goes to the staff."
     ),
+    "word_appointments": "APPOINTMENTS",
+    "word_activities": "ACTIVITIES",
+    "word_shifts": "SHIFTS",
+    "word_cancel_shift": "CANCEL for a shift",
+    "help_stranger": (
+        "This is the text service of {site}. Your number is not registered: "
+        "ask the staff to add you."
+    ),
+    "stopped_reminder": "You have said STOP, so you get no messages. Text START to get them again.",
     "received": "Thank you, we got your message. Someone from the staff will read it.",
+    "received_again": "Got it, thank you.",
+    "more_hint": "Text MORE for {count} more.",
     "unknown_sender": "Hi! This number is not registered with us. Someone from the staff will look.",
-    "which_question": "What are you answering? Text the number and answer, e.g. 1 YES:\n{options}",
+    "which_question": "What are you answering? Text the number and answer, e.g. {example} YES:\n{lines}",
     "no_open_question": "Thank you! We have no question for you now. Someone from the staff will look.",
     "answer_too_late": "Thank you for answering. That time has already passed.",
     "telegram_linked": "Hi {name}! You will now get our messages here. Text HELP for help.",

@@ -5,14 +5,25 @@ TEXTS: dict[str, str] = {
     "stopped": "Du får ikke flere meldinger fra oss. Skriv START hvis du vil ha dem igjen.",
     "started": "Velkommen tilbake! Du får meldinger fra oss igjen. Skriv STOPP for å slutte.",
     "help": (
-        "Du kan skrive: JA eller NEI, TIMER, AKTIVITETER, VAKTER, AVBUD for en vakt, "
+        "Du kan skrive: JA eller NEI, {words}"
         "FORSLAG og ditt forslag, STOPP for ingen meldinger. Alt annet leser de ansatte."
     ),
+    "word_appointments": "TIMER",
+    "word_activities": "AKTIVITETER",
+    "word_shifts": "VAKTER",
+    "word_cancel_shift": "AVBUD for en vakt",
+    "help_stranger": (
+        "Hei! Dette er SMS-tjenesten til {site}: påminnelser og aktiviteter. "
+        "Nummeret ditt er ikke registrert. Spør de ansatte om å bli registrert."
+    ),
+    "stopped_reminder": "Du har sagt STOPP, så du får ingen meldinger. Skriv START for å få dem igjen.",
     "received": "Takk, meldingen er mottatt. En av de ansatte leser den.",
+    "received_again": "Mottatt, takk.",
+    "more_hint": "Skriv MER for {count} til.",
     "unknown_sender": (
         "Hei! Dette nummeret er ikke registrert hos oss. En av de ansatte ser på meldingen din."
     ),
-    "which_question": "Hva svarer du på? Skriv nummeret og svaret, for eksempel 1 JA:\n{options}",
+    "which_question": "Hva svarer du på? Skriv nummeret og svaret, for eksempel {example} JA:\n{lines}",
     "no_open_question": "Takk! Vi har ikke noe spørsmål til deg nå. En ansatt ser på meldingen.",
     "answer_too_late": "Takk for svaret. Den tiden er allerede passert.",
     "telegram_linked": "Hei {name}! Nå får du meldinger fra oss her. Skriv HJELP for hjelp.",

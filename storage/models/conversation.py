@@ -28,6 +28,9 @@ class OpenQuestion(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")  # open|answered|expired|closed
     answer: Mapped[str | None] = mapped_column(String(20))
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The number this question had in a "which question?" list the person was shown; it keeps
+    # that meaning until the question closes, so "3 NEI" from an old list still means this one.
+    list_number: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_open_questions_person_status", "person_id", "status"),)
 
@@ -55,4 +58,8 @@ class InboxItem(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
-    __table_args__ = (Index("ix_inbox_items_status", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_inbox_items_status", "status", "created_at"),
+        # "is anything of theirs still waiting for staff?" on every text that goes to staff
+        Index("ix_inbox_items_contact_status", "contact_point_id", "status"),
+    )

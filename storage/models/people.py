@@ -80,6 +80,10 @@ class ContactPoint(Base):
     failed_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When those failures marked the number as possibly wrong (the key worker was told).
     suspect_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A long list sent in parts: which list ("activities", ...) and where MER goes on. Any other
+    # text clears it, so MER only ever continues the list the person just read.
+    more_list: Mapped[str | None] = mapped_column(String(20))
+    more_from: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("channel", "address"),)
 
