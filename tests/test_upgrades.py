@@ -21,10 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from handlers.clock import FakeClock
 from storage.db import create_engine
 from storage.migrate import MigrationError, pending, upgrade
-from tests import databases
+from tests import databases, harness
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests import harness
 
 FIXTURES = Path(__file__).parent / "fixtures" / "upgrade"
 REVISIONS = sorted(p.stem for p in FIXTURES.glob("*.sql"))
@@ -41,7 +40,9 @@ async def table_counts(engine: AsyncEngine) -> dict[str, int]:
         names = await conn.run_sync(lambda c: inspect(c).get_table_names())
         counts = {}
         for name in sorted(set(names) - {"alembic_version"}):
-            counts[name] = int((await conn.execute(text(f'SELECT count(*) FROM "{name}"'))).scalar())
+            counts[name] = int(
+                (await conn.execute(text(f'SELECT count(*) FROM "{name}"'))).scalar()
+            )
         return counts
 
 
@@ -155,7 +156,9 @@ async def service_answers(database_url: str) -> None:
     await telegram.start()
     try:
         settings = harness.test_settings(database_url, twilio.url, telegram.url)
-        async with harness.running_harness(settings, FakeClock(harness.oslo(2026, 3, 2, 10, 0)), twilio, telegram) as h:
+        async with harness.running_harness(
+            settings, FakeClock(harness.oslo(2026, 3, 2, 10, 0)), twilio, telegram
+        ) as h:
             resp = await h.client.get("/readyz")
             assert resp.status == 200, await resp.text()
             people = await h.api("GET", "/api/people", expect=200)
