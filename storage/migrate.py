@@ -76,7 +76,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
                 if sqlite:
                     broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
                     if broken:
-                        table, rowid, parent, _ = broken[0]
+                        table, rowid, parent = list(broken[0])[:3]
                         raise MigrationError(
                             f"the upgrade would leave {len(broken)} broken references "
                             f"(e.g. {table} row {rowid} -> {parent}); nothing was changed"
