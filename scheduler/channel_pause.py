@@ -50,6 +50,8 @@ class ChannelPauses:
         """The provider refused in a way every send will repeat: pause, and say so once."""
         now = self.clock.now()
         pause = self.paused.get(channel)
+        if pause is not None and now < pause.until:
+            return pause.until  # another text of the same batch: the pause is already set
         failures = pause.failures + 1 if pause else 1
         until = now + min(FIRST * 2 ** (failures - 1), CAP)
         self.paused[channel] = Pause(code, pause.since if pause else now, until, failures)
