@@ -41,7 +41,7 @@ async def table_counts(engine: AsyncEngine) -> dict[str, int]:
         counts = {}
         for name in sorted(set(names) - {"alembic_version"}):
             counts[name] = int(
-                (await conn.execute(text(f'SELECT count(*) FROM "{name}"'))).scalar()
+                (await conn.execute(text(f'SELECT count(*) FROM "{name}"'))).scalar_one()
             )
         return counts
 
@@ -77,7 +77,7 @@ async def expected_after(engine: AsyncEngine, before: dict[str, int]) -> dict[st
                             "* (SELECT count(*) FROM sites)"
                         )
                     )
-                ).scalar()
+                ).scalar_one()
             )
     return expected
 
