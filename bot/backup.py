@@ -94,11 +94,12 @@ def backup_sqlite(source: Path, target: Path) -> BackupFile:
 
 def libpq_url(database_url: str) -> tuple[str, dict[str, str]]:
     """A URL pg_dump understands, and the environment carrying the password (never argv)."""
-    url: URL = make_url(database_url).set(drivername="postgresql")
+    url: URL = make_url(database_url)
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    return url.set(password=None).render_as_string(hide_password=False), env
+    bare = URL.create("postgresql", url.username, None, url.host, url.port, url.database)
+    return bare.render_as_string(hide_password=False), env
 
 
 def backup_postgres(database_url: str, target: Path) -> BackupFile:
