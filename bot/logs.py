@@ -19,7 +19,18 @@ from aiohttp.web_response import StreamResponse
 
 FORMATS = ("plain", "json")
 # Loggers that write request bodies, URLs with tokens or numbers at INFO or DEBUG.
-QUIET = ("twilio", "telegram", "httpx", "httpcore", "hpack", "apscheduler", "alembic", "asyncio")
+QUIET = (
+    "twilio",
+    "telegram",
+    "httpx",
+    "httpcore",
+    "hpack",
+    "apscheduler",
+    "alembic",
+    "asyncio",
+    "aiosqlite",  # logs every call with its arguments at DEBUG: numbers and texts
+    "sqlalchemy",
+)
 PHONE = re.compile(r"\+\d[\d ]{6,16}\d|(?<![\w.:-])\d{8,15}(?![\w.:-])")
 CALENDAR = re.compile(r"(/calendar/)[^/\s?]+")
 
