@@ -104,11 +104,22 @@ def listen_error(settings: Settings, exc: OSError) -> str:
     where = f"{settings.host}:{settings.port}"
     if exc.errno == errno.EADDRINUSE:
         return f"cannot listen on {where}: the port is in use (PORT)"
-    if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EINVAL):
+    unresolved = isinstance(exc, socket.gaierror) or (exc.errno or 0) < 0  # getaddrinfo codes
+    if unresolved or exc.errno in (errno.EADDRNOTAVAIL, errno.EINVAL):
         return f"cannot listen on {where}: {exc.strerror or exc} (HOST)"
     if exc.errno == errno.EACCES:
         return f"cannot listen on {where}: permission denied; use a PORT above 1023 (PORT)"
     return f"cannot listen on {where}: {exc.strerror or exc} (HOST, PORT)"
+
+
+def check_listen(settings: Settings) -> None:
+    """Bind and let go at once, so that a bad HOST or a taken PORT is found before anything
+    else starts."""
+    try:
+        with socket.create_server((settings.host, settings.port)):
+            pass
+    except OSError as exc:
+        fail(listen_error(settings, exc))
 
 
 def serve(settings: Settings, role: str = "all") -> None:
@@ -117,6 +128,7 @@ def serve(settings: Settings, role: str = "all") -> None:
 
     for warning in settings.warnings():
         log.warning("%s", warning)
+    check_listen(settings)
     asyncio.run(preflight(settings))
     los = Los(settings, role=role)
     channels = ", ".join(

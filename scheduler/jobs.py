@@ -148,6 +148,8 @@ class Scheduler:
     async def run_task(self, name: str, run: Task) -> int:
         try:
             done = await run()
+        except asyncio.CancelledError:  # stopped by shutdown: the next start runs it again
+            return 0
         except Exception as exc:
             self.record(name, exc)
             return 0
