@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -101,7 +102,11 @@ def test_migrate_check_and_a_schema_newer_than_the_code(tmp_path: Path) -> None:
 
 
 def test_settings_that_are_probably_wrong_are_warned_about() -> None:
-    twilio = {"twilio_account_sid": "AC1", "twilio_auth_token": "t", "twilio_from": "+4759440000"}
+    twilio: dict[str, Any] = {
+        "twilio_account_sid": "AC1",
+        "twilio_auth_token": "t",
+        "twilio_from": "+4759440000",
+    }
     loopback = Settings(host="0.0.0.0", public_url="http://localhost:8080", **twilio)
     assert any("loopback" in w for w in loopback.warnings())
     plain = Settings(host="0.0.0.0", public_url="http://los.example.org", **twilio)
