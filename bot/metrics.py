@@ -60,8 +60,6 @@ async def refresh(request: web.Request) -> None:
         gauge.clear()
     for channel in los.dispatcher.pauses.paused:
         PAUSED.labels(channel).set(1)
-    last = los.backups.last_success
-    BACKUP.set(last.timestamp() if last else 0)
     try:
         async with los.sessions() as session:
             figures = await ops.overview(session, los.clock)
@@ -69,6 +67,8 @@ async def refresh(request: web.Request) -> None:
         DATABASE_UP.set(0)
         return
     DATABASE_UP.set(1)
+    last = figures["last_backup"] or los.backups.last_success
+    BACKUP.set(last.timestamp() if last else 0)
     for state, channels in figures["queue"].items():
         for channel, count in channels.items():
             QUEUE.labels(state, channel).set(count)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.clock import Clock
 from handlers.inbox import add_item
 from handlers.sites import default_site
-from storage.models import InboxItem, Message, Person
+from storage.models import InboxItem, JobRun, Message, Person
 
 # What a provider's error code means, in the words an operator needs.
 PROVIDER_ERRORS = {
@@ -151,9 +151,31 @@ async def people_by_status(session: AsyncSession) -> dict[str, int]:
     return found
 
 
+async def job_runs(session: AsyncSession) -> dict[str, dict[str, Any]]:
+    """Every periodic job's last run and last success, whichever process ran it."""
+    rows = await session.scalars(select(JobRun).order_by(JobRun.name))
+    return {
+        run.name: {
+            "job": run.name,
+            "every_seconds": run.every_seconds,
+            "last_run": run.last_run_at.isoformat() if run.last_run_at else None,
+            "last_success": run.last_success_at.isoformat() if run.last_success_at else None,
+            "last_error": run.last_error,
+            "worker": run.worker,
+        }
+        for run in rows
+    }
+
+
+async def last_backup(session: AsyncSession) -> datetime | None:
+    return await session.scalar(select(JobRun.last_success_at).where(JobRun.name == "backup"))
+
+
 async def overview(session: AsyncSession, clock: Clock) -> dict[str, Any]:
     """The database's part of the operations overview."""
     return {
+        "job_runs": await job_runs(session),
+        "last_backup": await last_backup(session),
         "queue": await queue_by_state(session),
         "oldest_queued_seconds": await oldest_due_age(session, clock),
         "failed_24h": await failures(session, clock),

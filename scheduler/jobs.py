@@ -9,6 +9,7 @@ one process runs it at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import zlib
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
+from sqlalchemy import text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import activities, checkins, retention
@@ -27,6 +29,7 @@ from handlers.rota import offers as rota_offers
 from scheduler import inbound, outage
 from scheduler.dispatcher import Dispatcher
 from scheduler.metrics import JOB_RUNS
+from storage.models import JobRun as JobRunRow
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,28 @@ JOBS: list[Job] = [
     Job("rota_offers", 60, rota_offers.offer_sweep),
     Job("rota_finish_shifts", 300, rota_offers.finish_shifts),
 ]
+
+
+async def record_run(
+    sessions: async_sessionmaker[AsyncSession], name: str, run: JobRun, worker: str
+) -> None:
+    """Write one job's last run to ``job_runs`` (a lost race between processes is harmless)."""
+    values = {
+        "every_seconds": run.every_seconds,
+        "last_run_at": run.last_run,
+        "last_error": run.last_error,
+        "worker": worker,
+    }
+    if run.last_error is None:
+        values["last_success_at"] = run.last_success
+    async with sessions.begin() as session:
+        result = await session.execute(
+            update(JobRunRow).where(JobRunRow.name == name).values(**values)
+        )
+        if not getattr(result, "rowcount", 0):
+            with contextlib.suppress(IntegrityError):
+                async with session.begin_nested():
+                    session.add(JobRunRow(name=name, **values))
 
 
 @dataclass
@@ -129,8 +154,9 @@ class Scheduler:
             )
         self._aps.start()
 
-    def record(self, name: str, error: BaseException | None) -> None:
-        """Remember this run; a database that is down is one outage story, not a line per job."""
+    async def record(self, name: str, error: BaseException | None) -> None:
+        """Remember this run here and in the database (so that every process can show it); a
+        database that is down is one outage story, not a line per job."""
         run = self.runs.setdefault(name, JobRun())
         run.last_run = self.clock.now()
         self.last_tick = time.monotonic()
@@ -138,12 +164,17 @@ class Scheduler:
             run.last_success = run.last_run
             run.last_error = None
             outage.DATABASE.ok()
-            return
-        run.last_error = outage.reason(error)
-        if outage.is_unavailable(error):
-            outage.DATABASE.failed(error)
         else:
+            run.last_error = outage.reason(error)
+            if outage.is_unavailable(error):
+                outage.DATABASE.failed(error)
+                return  # nowhere to write it down
             log.error("job %s failed", name, exc_info=error)
+        try:
+            await record_run(self.sessions, name, run, self.dispatcher.worker_id)
+        except Exception as exc:
+            if not outage.is_unavailable(exc):
+                log.warning("could not record the run of job %s: %s", name, outage.reason(exc))
 
     async def run_task(self, name: str, run: Task) -> int:
         try:
@@ -151,9 +182,9 @@ class Scheduler:
         except asyncio.CancelledError:  # stopped by shutdown: the next start runs it again
             return 0
         except Exception as exc:
-            self.record(name, exc)
+            await self.record(name, exc)
             return 0
-        self.record(name, None)
+        await self.record(name, None)
         return done
 
     def shutdown(self) -> None:
@@ -176,10 +207,10 @@ class Scheduler:
                     done = await job.run(session, self.clock, self.rules)
                 JOB_RUNS.labels(job.name, "ok").inc()
             except Exception as exc:
-                self.record(job.name, exc)
+                await self.record(job.name, exc)
                 JOB_RUNS.labels(job.name, "error").inc()
                 return 0
-            self.record(job.name, None)
+            await self.record(job.name, None)
         if done:
             self.dispatcher.wake()
         return done
@@ -189,9 +220,9 @@ class Scheduler:
             try:
                 recovered = await self.dispatcher.recover_stale()
             except Exception as exc:
-                self.record("recover_stale", exc)
+                await self.record("recover_stale", exc)
                 return 0
-            self.record("recover_stale", None)
+            await self.record("recover_stale", None)
             return recovered
 
     async def run_due(self) -> None:

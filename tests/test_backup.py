@@ -254,3 +254,25 @@ def test_without_pg_dump_backup_says_what_to_run(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "pg_dump is not on the PATH; run: pg_dump -Fc" in result.stderr
     assert "secret" not in result.stderr
+
+
+async def test_the_nightly_job_backs_up_sqlite_and_admins_and_metrics_see_it(
+    h: Harness, tmp_path: Path
+) -> None:
+    from bot.nightly import nightly_backup_task
+
+    h.los.settings.los_backup_dir = str(tmp_path / "nightly")
+    task = nightly_backup_task(h.los)
+    if not is_sqlite(h.los.settings.database_url):
+        assert task is None, "PostgreSQL is backed up with pg_dump, outside Los"
+        return
+    assert task is not None
+    assert await h.los.scheduler.run_task("backup", task) == 1
+    assert await h.los.scheduler.run_task("backup", task) == 0, "once a day"
+    ops = await h.api("GET", "/api/ops", expect=200)
+    assert ops["backups"]["last_success"] is not None
+    assert [f["name"] for f in ops["backups"]["files"]] == ["los-2026-03-02.db"]
+    metrics = await (await h.client.get("/metrics")).text()
+    assert "los_backup_last_success_timestamp_seconds 0.0" not in metrics
+    h.los.settings.los_backup_dir = "off"
+    assert nightly_backup_task(h.los) is None

@@ -197,3 +197,11 @@ async def test_readyz_goes_503_when_a_real_disk_fills(
         resp = await h.client.get("/readyz")
         assert resp.status == 503
         assert (await resp.json())["checks"]["disk_database"].startswith("full")
+
+
+async def test_every_job_run_is_recorded_for_every_process_to_show(h: Harness) -> None:
+    await h.advance(seconds=1)
+    ops = await h.api("GET", "/api/ops", expect=200)
+    retention = next(j for j in ops["jobs"] if j["job"] == "retention")
+    assert retention["last_success"] == h.clock.now().isoformat()
+    assert retention["worker"] == h.los.worker_id and retention["last_error"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,26 +22,32 @@ if TYPE_CHECKING:
     from bot.service import Los
 
 
-def jobs(los: Los) -> list[dict[str, Any]]:
-    """Every periodic job of this process: how often, last run, last success, last error."""
-    return [
-        {
-            "job": name,
-            "every_seconds": run.every_seconds,
-            "last_run": run.last_run.isoformat() if run.last_run else None,
-            "last_success": run.last_success.isoformat() if run.last_success else None,
-            "last_error": run.last_error,
-        }
-        for name, run in sorted(los.scheduler.runs.items())
-    ]
+def jobs(los: Los, recorded: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every periodic job: as recorded by whichever process ran it last, and the jobs this
+    process knows that have not run yet."""
+    found = dict(recorded)
+    for name, run in los.scheduler.runs.items():
+        found.setdefault(
+            name,
+            {
+                "job": name,
+                "every_seconds": run.every_seconds,
+                "last_run": None,
+                "last_success": None,
+                "last_error": None,
+                "worker": None,
+            },
+        )
+    return [found[name] for name in sorted(found)]
 
 
-def backups(los: Los) -> dict[str, Any]:
+def backups(los: Los, last: datetime | None) -> dict[str, Any]:
     state = los.backups
     files = list_backups(state.folder) if state.folder else []
+    last = last or state.last_success
     return {
         "folder": str(state.folder) if state.folder else None,
-        "last_success": state.last_success.isoformat() if state.last_success else None,
+        "last_success": last.isoformat() if last else None,
         "last_error": state.last_error,
         "files": [
             {"name": b.path.name, "bytes": b.size, "taken_at": b.taken_at.isoformat()}
@@ -67,12 +74,13 @@ async def ops_overview(request: web.Request) -> dict[str, Any]:
     los = los_of(request)
     async with los.sessions() as session:
         figures = await ops.overview(session, los.clock)
+    recorded, last_backup = figures.pop("job_runs"), figures.pop("last_backup")
     return {
         **figures,
         "paused_channels": los.dispatcher.pauses.snapshot(),
         "webhooks": request.app[WATCH].snapshot(),
-        "jobs": jobs(los),
-        "backups": backups(los),
+        "jobs": jobs(los, recorded),
+        "backups": backups(los, last_backup),
         "database": database_facts(los),
         "readiness": await readiness(request),
         "role": los.role,
