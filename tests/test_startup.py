@@ -210,3 +210,58 @@ async def test_sigterm_with_a_slow_provider_exits_0_within_the_grace_and_sends_o
     finally:
         first.kill()
         second.kill()
+
+
+class RoleService(Service):
+    """``los serve --role ROLE``."""
+
+    def __init__(self, role: str, env: dict[str, str], logs: Path) -> None:
+        super().__init__(role, env, logs)
+        self.role = role
+
+    def start(self) -> None:
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--role", self.role],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def test_web_and_worker_processes_split_the_work(tmp_path: Path) -> None:
+    twilio = FakeTwilio()
+    await twilio.start()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'los.db'}"
+    env = {**base_env(url, twilio), "LOS_FAKE_CLOCK": "0"}  # two processes, one real time
+    token = await staff_token(env)
+    await add_people(url)
+    web, worker = RoleService("web", env, tmp_path), RoleService("worker", env, tmp_path)
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+            web.start()
+            worker.start()
+            await web.ready(http)
+            await worker.ready(http)
+            headers = {"Authorization": f"Bearer {token}"}
+            async with http.get(f"{worker.url}/api/ops", headers=headers) as resp:
+                assert resp.status == 404, "a worker answers health and metrics only"
+            body = {"text": TEXT, "audience": {"roles": ["participant"]}}
+            await api(http, web, token, "POST", "/api/broadcasts", body)
+
+            async def all_sent() -> bool:
+                return len({m["To"] for m in twilio.sent}) == PEOPLE
+
+            await eventually(
+                all_sent, "the worker sent what the web process queued", worker.log_tail()
+            )
+            ops = await api(http, web, token, "GET", "/api/ops", None)
+            assert ops["role"] == "web"
+            backup = next(j for j in ops["jobs"] if j["job"] == "backup")
+            assert backup["last_success"], "the worker's nightly backup, seen from the web process"
+            assert "dispatcher" not in ops["readiness"], "the web process sends nothing"
+    finally:
+        web.kill()
+        worker.kill()
+        await twilio.stop()
