@@ -63,8 +63,13 @@ class JsonFormatter(logging.Formatter):
         return scrub(json.dumps(entry, ensure_ascii=False))
 
 
+# The format chosen at start, so that start-up failures are lines of the same kind.
+CURRENT = {"format": "plain"}
+
+
 def configure_logging(fmt: str = "plain", level: int = logging.INFO) -> None:
     """Set up the root logger once for the process (``LOS_LOG_FORMAT``)."""
+    CURRENT["format"] = fmt
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else PlainFormatter())
     root = logging.getLogger()

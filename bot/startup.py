@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
-from bot.logs import PathOnlyAccessLogger
+from bot.logs import CURRENT, PathOnlyAccessLogger
 from scheduler.outage import is_unavailable, reason
 from storage.db import create_engine
 from storage.migrate import MigrationError, upgrade
@@ -33,7 +33,11 @@ MAX_DELAY = 5.0
 
 
 def fail(line: str) -> NoReturn:
-    print(line, file=sys.stderr, flush=True)
+    """One line on standard error (a JSON object with ``LOS_LOG_FORMAT=json``), then exit 2."""
+    if CURRENT["format"] == "json":
+        log.critical("%s", line)
+    else:
+        print(line, file=sys.stderr, flush=True)
     raise SystemExit(EXIT_STARTUP)
 
 

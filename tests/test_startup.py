@@ -67,6 +67,21 @@ def test_a_database_that_never_comes_is_one_line_and_exit_2(tmp_path: Path) -> N
     assert len(result.stderr.strip().splitlines()) <= 2  # "waiting ..." and the verdict
 
 
+def test_json_logs_make_even_the_failure_a_json_line(tmp_path: Path) -> None:
+    import json
+
+    env = {
+        "DATABASE_URL": f"postgresql+asyncpg://los:pw@127.0.0.1:{free_port()}/los",
+        "LOS_DB_WAIT": "0.5",
+        "LOS_LOG_FORMAT": "json",
+    }
+    result = los("serve", env=env)
+    assert result.returncode == 2
+    entries = [json.loads(line) for line in result.stderr.strip().splitlines()]
+    assert entries[-1]["level"] == "CRITICAL"
+    assert entries[-1]["message"].startswith("database unreachable after")
+
+
 def test_port_in_use_bad_host_and_bad_setting_are_one_line_each(tmp_path: Path) -> None:
     db = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'los.db'}"}
     with socket.socket() as taken:
