@@ -151,6 +151,23 @@ async def people_by_status(session: AsyncSession) -> dict[str, int]:
     return found
 
 
+ALERT_KINDS = ("provider_down", "bad_signatures")
+
+
+async def open_alerts(session: AsyncSession) -> list[dict[str, Any]]:
+    """Operations items still open in the inbox (a paused channel, refused webhooks), whichever
+    process raised them."""
+    items = await session.scalars(
+        select(InboxItem)
+        .where(InboxItem.status == "open", InboxItem.kind.in_(ALERT_KINDS))
+        .order_by(InboxItem.created_at, InboxItem.id)
+    )
+    return [
+        {"id": i.id, "kind": i.kind, "summary": i.summary, "created_at": i.created_at.isoformat()}
+        for i in items
+    ]
+
+
 async def job_runs(session: AsyncSession) -> dict[str, dict[str, Any]]:
     """Every periodic job's last run and last success, whichever process ran it."""
     rows = await session.scalars(select(JobRun).order_by(JobRun.name))
@@ -174,6 +191,7 @@ async def last_backup(session: AsyncSession) -> datetime | None:
 async def overview(session: AsyncSession, clock: Clock) -> dict[str, Any]:
     """The database's part of the operations overview."""
     return {
+        "alerts": await open_alerts(session),
         "job_runs": await job_runs(session),
         "last_backup": await last_backup(session),
         "queue": await queue_by_state(session),

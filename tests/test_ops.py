@@ -60,6 +60,7 @@ async def test_wrong_credentials_pause_the_channel_once_and_it_resumes_when_fixe
     assert len(items) == 1 and "20003" in (items[0].summary or "")
     ops = await h.api("GET", "/api/ops", expect=200)
     assert ops["paused_channels"]["sms"]["code"] == "20003"
+    assert [a["kind"] for a in ops["alerts"]] == ["provider_down"]
     assert ops["queue"]["queued"] == {"sms": 3}
 
     requests = h.twilio.requests
