@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench lock
 
 $(BIN)/los: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,3 +25,12 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The hashed lock files: requirements.lock (with the dev tools; CI installs it) and
+# requirements-prod.lock (what the image installs). Regenerate after changing pyproject.toml.
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --no-header --quiet
+lock: install
+	$(BIN)/pip install --quiet uv
+	$(UV_COMPILE) --extra dev -o requirements.lock
+	$(UV_COMPILE) -o requirements-prod.lock

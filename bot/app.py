@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -17,6 +17,7 @@ from bot.api import (
     inbox,
     middleware,
     openapi,
+    ops,
     people,
     reports,
     rota,
@@ -25,6 +26,7 @@ from bot.api import (
 )
 from bot.api.registry import ENDPOINTS, LOS_KEY
 from bot.service import Los
+from bot.webhook_watch import WATCH, WebhookWatch, watch_webhooks
 
 # Every API module is imported above so that its endpoints are registered.
 API_MODULES = (
@@ -39,6 +41,7 @@ API_MODULES = (
     checkins,
     reports,
     attachments,
+    ops,
     dev,
 )
 
@@ -46,9 +49,15 @@ API_MODULES = (
 def make_app(los: Los, *, background: bool = True) -> web.Application:
     """Build the app. ``background=False`` leaves the dispatcher and jobs to the caller (tests)."""
     app = web.Application(
-        middlewares=[middleware.errors, middleware.bearer_auth], client_max_size=256 * 1024
+        middlewares=[watch_webhooks, middleware.errors, middleware.bearer_auth],
+        client_max_size=256 * 1024,
     )
     app[LOS_KEY] = los
+    app[WATCH] = WebhookWatch()
+    if not los.runs_web:  # a worker answers its health and metrics, nothing else
+        app.add_routes([r for r in health.routes() if r.path in HEALTH_PATHS])
+        app.cleanup_ctx.append(lifecycle_of(los, background))
+        return app
     app.add_routes(health.routes())
     app.add_routes(rota.routes())  # the private calendar feed, outside /api
     app.add_routes([web.get("/api/openapi.json", openapi.openapi)])
@@ -59,12 +68,19 @@ def make_app(los: Los, *, background: bool = True) -> web.Application:
             continue
         app.router.add_route(ep.method, ep.path, ep.handler)
 
+    app.cleanup_ctx.append(lifecycle_of(los, background))
+    return app
+
+
+HEALTH_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def lifecycle_of(los: Los, background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await los.prepare()
-        if background:
+        if background and los.runs_background:
             los.start_background()
         yield
         await los.close()
 
-    app.cleanup_ctx.append(lifecycle)
-    return app
+    return lifecycle

@@ -1,71 +1,45 @@
-"""``los``: serve, migrate, staff add, demo, chat."""
+"""``los``: serve, migrate, backup, restore, staff add, demo, chat."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import shutil
 import sys
 from pathlib import Path
 
-from aiohttp import web
-from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web_request import BaseRequest
-from aiohttp.web_response import StreamResponse
-
 from bot.config import Settings, SettingsError, load_settings
-
-# Requests that repeat all the time and say nothing: `los chat` polls twice a second.
-QUIET_REQUESTS = frozenset({("GET", "/console/messages")})
-
-
-class PathOnlyAccessLogger(AbstractAccessLogger):
-    """Access log without query strings (they may hold phone numbers), and without polling."""
-
-    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        if (request.method, request.path) in QUIET_REQUESTS and response.status < 400:
-            return
-        self.logger.info("%s %s %s %.3fs", request.method, request.path, response.status, time)
+from bot.logs import configure_logging
+from bot.startup import fail, preflight, serve
 
 
 def settings_or_exit() -> Settings:
     try:
         return load_settings()
     except SettingsError as exc:
-        print(str(exc), file=sys.stderr)
-        raise SystemExit(2) from None
+        fail(str(exc))
 
 
-def serve(settings: Settings) -> None:
-    from bot.app import make_app
-    from bot.service import Los
-
-    los = Los(settings)
-    channels = ", ".join(
-        f"{c.channel} ({type(c).__name__.removesuffix('Channel').lower()})" for c in los.channels
-    )
-    print(
-        f"Los on http://{settings.host}:{settings.port} — channels: {channels or 'none'}",
-        flush=True,
-    )
-    web.run_app(
-        make_app(los),
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        access_log_class=PathOnlyAccessLogger,
-    )
-
-
-async def migrate(settings: Settings) -> None:
+async def migrate(settings: Settings, check: bool) -> None:
     from storage.db import create_engine
-    from storage.migrate import upgrade
+    from storage.migrate import MigrationError, pending
 
+    if not check:
+        await preflight(settings)
+        print("database is at the newest schema")
+        return
     engine = create_engine(settings.database_url)
-    await upgrade(engine)
-    await engine.dispose()
-    print("database is at the newest schema")
+    try:
+        current, to_run = await pending(engine)
+    except MigrationError as exc:
+        fail(str(exc))
+    finally:
+        await engine.dispose()
+    if not to_run:
+        print(f"database is at the newest schema ({current})")
+        return
+    print(f"database is at {current or 'no schema'}; `los migrate` would run: {' '.join(to_run)}")
+    raise SystemExit(1)
 
 
 async def staff_add(
@@ -136,8 +110,26 @@ async def demo(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="los", description="Los: SMS and Telegram pilot")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the HTTP server and the scheduler")
-    commands.add_parser("migrate", help="bring the database schema up to date")
+    serve_cmd = commands.add_parser("serve", help="run the HTTP server and the scheduler")
+    serve_cmd.add_argument(
+        "--role",
+        choices=["all", "web", "worker"],
+        default="all",
+        help="web: HTTP only; worker: dispatcher and jobs (with health and metrics) [all]",
+    )
+    migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate_cmd.add_argument(
+        "--check", action="store_true", help="print what would run; exit 1 if anything would"
+    )
+    backup_cmd = commands.add_parser("backup", help="write a consistent copy of the database")
+    backup_cmd.add_argument("path", nargs="?", help="[LOS_BACKUP_DIR/los-manual-<time>.db]")
+    restore_cmd = commands.add_parser(
+        "restore", help="restore a backup into a stopped deployment; queued texts are held"
+    )
+    restore_cmd.add_argument("path")
+    restore_cmd.add_argument(
+        "--force", action="store_true", help="even if the database looks in use"
+    )
     staff = commands.add_parser("staff", help="staff users").add_subparsers(
         dest="staff_command", required=True
     )
@@ -162,16 +154,21 @@ def main(argv: list[str] | None = None) -> None:
     chat.add_argument("--url", default=None, help="the service's URL [http://HOST:PORT]")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for chatty in ("alembic", "apscheduler", "httpx"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    configure_logging()
     settings = settings_or_exit()
+    configure_logging(settings.los_log_format)
     if args.command == "serve":
-        serve(settings)
+        serve(settings, args.role)
     elif args.command == "migrate":
-        asyncio.run(migrate(settings))
+        asyncio.run(migrate(settings, args.check))
+    elif args.command == "backup":
+        from bot.restore import backup_command
+
+        backup_command(settings, args.path)
+    elif args.command == "restore":
+        from bot.restore import restore_command
+
+        asyncio.run(restore_command(settings, args.path, force=args.force))
     elif args.command == "staff":
         asyncio.run(staff_add(settings, args.name, args.email, args.role, args.site))
     elif args.command == "telegram-webhook":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import time
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -35,6 +38,19 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     los_fake_clock: bool = False
     los_retention_days: int = Field(default=365, ge=30, le=3650)
+    los_log_format: str = "plain"
+    los_db_wait: float = Field(default=60, ge=0, le=3600)
+    los_shutdown_grace: float = Field(default=20, ge=0, le=600)
+    # Where the nightly SQLite backup goes; None: a "backups" folder beside the database.
+    los_backup_dir: str | None = None
+    los_metrics_token: str | None = None
+
+    @field_validator("los_log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in ("plain", "json"):
+            raise ValueError("use plain or json")
+        return value.lower()
 
     @field_validator("database_url")
     @classmethod
@@ -80,6 +96,29 @@ class Settings(BaseSettings):
             raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_BOT_TOKEN")
         return self
 
+    def warnings(self) -> list[str]:
+        """Settings that work but are probably a mistake: one WARNING line each at start."""
+        found = []
+        public = urlsplit(self.base_url)
+        provider = self.twilio_enabled or self.telegram_enabled
+        if provider and not is_loopback(self.host):
+            if is_loopback(public.hostname or ""):
+                found.append(
+                    f"PUBLIC_URL {self.base_url} is a loopback address while HOST listens on "
+                    f"{self.host}: providers cannot reach it and Twilio signatures will not match"
+                )
+            elif public.scheme != "https":
+                found.append(f"PUBLIC_URL {self.base_url} is plain http; providers need https")
+        if self.los_fake_clock and not is_loopback(public.hostname or ""):
+            found.append("LOS_FAKE_CLOCK is on for a public PUBLIC_URL; never use it in production")
+        secret = self.telegram_webhook_secret
+        if self.telegram_enabled and secret is not None and len(secret) < 16:
+            found.append("TELEGRAM_WEBHOOK_SECRET is shorter than 16 characters; use a long one")
+        sender = self.twilio_from
+        if sender and not (re.fullmatch(r"\+\d{6,15}", sender) or sender.startswith("MG")):
+            found.append("TWILIO_FROM is neither a +number nor a Messaging Service SID (MG…)")
+        return found
+
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
@@ -102,6 +141,15 @@ class Settings(BaseSettings):
             quiet_hours=self.quiet,
             retention_days=self.los_retention_days,
         )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class SettingsError(Exception):

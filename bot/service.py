@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
+import shutil
 import socket
+import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import text
 
 from bot.channels import Channel
 from bot.channels.console import ConsoleChannel
 from bot.clock import make_clock
-from bot.config import Settings
+from bot.config import Settings, is_loopback
 from handlers.clock import Clock, FakeClock
 from handlers.sites import ensure_default_site
 from scheduler.dispatcher import Dispatcher
@@ -25,14 +30,25 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
+ROLES = ("all", "web", "worker")
+# The dispatcher loops every second and some job runs every 30 s: a minute of silence is a hang.
+ALIVE_SECONDS = 60.0
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+
+def free_bytes(path: Path) -> int:
+    """Free space on the file system holding ``path`` (or its nearest existing parent)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free
+
+
+@dataclass
+class BackupState:
+    """The nightly backup as this process saw it; /api/ops and /metrics show it."""
+
+    folder: Path | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
 
 
 def build_channels(settings: Settings) -> list[Channel]:
@@ -59,8 +75,10 @@ class Los:
         *,
         clock: Clock | None = None,
         channels: list[Channel] | None = None,
+        role: str = "all",
     ) -> None:
         self.settings = settings
+        self.role = role
         self.rules = settings.rules()
         self.clock = clock or make_clock(settings.los_fake_clock)
         self.engine = create_engine(settings.database_url)
@@ -77,6 +95,11 @@ class Los:
         self.scheduler = Scheduler(self.sessions, self.clock, self.rules, self.dispatcher)
         self._stop = asyncio.Event()
         self._dispatch_task: asyncio.Task[None] | None = None
+        # time.monotonic() when the dispatcher and jobs started; None while they do not run here
+        self.background_since: float | None = None
+        # Injectable for tests: free bytes on the disk holding a path.
+        self.free_bytes: Callable[[Path], int] = free_bytes
+        self.backups = BackupState()
 
     @property
     def fake_clock(self) -> FakeClock | None:
@@ -101,18 +124,58 @@ class Los:
                 await session.execute(text("SELECT pg_advisory_xact_lock(7406002)"))
             await ensure_default_site(session, self.clock, timezone=self.settings.timezone)
 
+    @property
+    def runs_background(self) -> bool:
+        return self.role in ("all", "worker")
+
+    @property
+    def runs_web(self) -> bool:
+        return self.role in ("all", "web")
+
     def start_background(self) -> None:
-        """Start the dispatcher loop and the periodic jobs."""
+        """Start the dispatcher loop and the periodic jobs (and the nightly SQLite backup)."""
+        from bot.nightly import nightly_backup_task
+
         self._stop.clear()
+        task = nightly_backup_task(self)
+        if task is not None:
+            self.scheduler.add_task("backup", 3600, task)
         self._dispatch_task = asyncio.create_task(self.dispatcher.run_forever(self._stop))
         self.scheduler.start()
+        self.background_since = time.monotonic()
 
-    async def close(self) -> None:
+    def alive(self, last: float | None) -> bool:
+        """A loop of this process ran within the last minute (or started less than one ago)."""
+        if self.background_since is None:
+            return True  # not run in this process (a web process, or tests driving it)
+        return time.monotonic() - (last or self.background_since) < ALIVE_SECONDS
+
+    async def close(self, grace: float | None = None) -> None:
+        """Stop taking work; give texts in the providers' hands ``grace`` seconds to finish;
+        mark what is still unfinished for immediate recovery by the next process."""
+        grace = self.settings.los_shutdown_grace if grace is None else grace
         self._stop.set()
+        self.dispatcher.begin_shutdown()
         self.scheduler.shutdown()
-        if self._dispatch_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._dispatch_task, timeout=10)
+        task = self._dispatch_task
+        if task is not None:
+            done, _ = await asyncio.wait({task}, timeout=grace)
+            if not done:
+                in_hand = list(self.dispatcher.in_flight)
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+                try:
+                    marked = await self.dispatcher.abandon_in_flight(in_hand)
+                except Exception as exc:  # the database may be what is slow
+                    log.warning("could not mark unfinished texts: %s", type(exc).__name__)
+                else:
+                    log.warning(
+                        "stopped after %.0f s with %d texts unfinished; they are recovered at "
+                        "the next start",
+                        grace,
+                        marked,
+                    )
         for channel in self.channels:
             await channel.close()
         await self.engine.dispose()

@@ -106,7 +106,7 @@ async def progress(session: AsyncSession, clock: Clock, broadcast: Broadcast) ->
     elif queued and broadcast.send_at > clock.now():
         status = "scheduled"
     else:
-        status = "sending" if queued else "done"
+        status = "sending" if queued else ("held" if counts.get("held") else "done")
     return {
         "id": broadcast.id,
         "status": status,
@@ -117,6 +117,7 @@ async def progress(session: AsyncSession, clock: Clock, broadcast: Broadcast) ->
         "failed": counts.get("failed", 0),
         "skipped": counts.get("skipped", 0),
         "cancelled": counts.get("cancelled", 0),
+        "held": counts.get("held", 0),  # restored from a backup; an admin decides (/api/ops)
         "send_at": broadcast.send_at.isoformat(),
     }
 

@@ -39,7 +39,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock
 from handlers.context import Rules, site_quiet_hours
 from handlers.localtime import in_quiet_hours, quiet_hours_end
-from scheduler.metrics import MESSAGES_OUT
+from scheduler import outage
+from scheduler.channel_pause import ChannelPauses
+from scheduler.metrics import MESSAGES_OUT, SEND_ERRORS, SEND_SECONDS
 from scheduler.ratelimit import RateLimiter
 from scheduler.sending import OutgoingText, Sender, SendError
 from storage.models import ContactPoint, Message, Person, Site
@@ -88,6 +90,12 @@ class Dispatcher:
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
         self._wake = asyncio.Event()
+        # Channels whose provider refuses every send (wrong credentials): paused with back-off.
+        self.pauses = ChannelPauses(sessions, clock)
+        # Set on SIGTERM: rows not yet handed to a provider go back to the queue unsent.
+        self.stopping = False
+        # time.monotonic() of the last completed loop, for /readyz
+        self.last_run: float | None = None
 
     def wake(self) -> None:
         """Something was queued: send now rather than at the next poll."""
@@ -97,9 +105,14 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 handled = await self.run_once()
-            except Exception:
-                log.exception("dispatch failed; trying again shortly")
+                outage.DATABASE.ok()
+            except Exception as exc:
                 handled = 0
+                if outage.is_unavailable(exc):
+                    outage.DATABASE.failed(exc)
+                else:
+                    log.exception("dispatch failed; trying again shortly")
+            self.last_run = time.monotonic()
             if handled < self.batch_size:
                 self._wake.clear()
                 waiter = asyncio.create_task(self._wake.wait())
@@ -125,6 +138,8 @@ class Dispatcher:
         Returns how many due rows were handled: claimed and sent (or failed), or settled without
         sending (opted out, erased, held for quiet hours). 0 means nothing more is due now.
         """
+        if self.stopping:
+            return 0
         claimed, settled = await self.claim()
         by_address: dict[tuple[str, str], list[OutgoingText]] = defaultdict(list)
         for text in claimed:
@@ -276,6 +291,9 @@ class Dispatcher:
         limiter = self.limiters[text.channel]
         await limiter.acquire(text.address)
         now = self.clock.now()
+        if self.stopping:
+            await self._release(text, now)  # shutting down: the next process sends it at once
+            return
         held = self.held_until.get(text.channel)
         if held is not None and held > now:
             await self._release(text, held)  # a 429 came back while this row waited its turn
@@ -287,8 +305,12 @@ class Dispatcher:
                 return  # the sweep gave it to another worker; not ours to send any more
             text = renewed
         try:
-            provider_id = await sender.send(text)
+            provider_id = await self._timed_send(sender, text)
         except SendError as exc:
+            SEND_ERRORS.labels(text.channel, exc.code or "other").inc()
+            if exc.fatal:
+                await self._pause_channel(text, exc)
+                return
             if exc.ambiguous and await self._settle_ambiguous(sender, text):
                 return
             if exc.retry_after:
@@ -301,6 +323,22 @@ class Dispatcher:
             await self._record_failure(text, SendError(repr(exc), permanent=False))
             return
         await self._record_sent(text, provider_id)
+        self.pauses.ok(text.channel)
+
+    async def _timed_send(self, sender: Sender, text: OutgoingText) -> str:
+        """The provider call alone, timed for the send-latency histogram."""
+        started = time.monotonic()
+        try:
+            return await sender.send(text)
+        finally:
+            SEND_SECONDS.labels(text.channel).observe(time.monotonic() - started)
+
+    async def _pause_channel(self, text: OutgoingText, exc: SendError) -> None:
+        """Every send on this channel would fail: hold the channel, give the row back unsent."""
+        until = await self.pauses.fatal(text.channel, exc.code or "other", exc)
+        self.held_until[text.channel] = max(until, self.held_until.get(text.channel, until))
+        await self._release(text, until)
+        MESSAGES_OUT.labels(text.channel, "paused").inc()
 
     async def _settle_ambiguous(self, sender: Sender, text: OutgoingText) -> bool:
         """After a failure that may hide a success: record it as sent if the provider has it.
@@ -388,6 +426,32 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)
             )
         MESSAGES_OUT.labels(text.channel, result).inc()
+
+    def begin_shutdown(self) -> None:
+        """Stop taking work: rows already claimed but not yet sent are released, unsent."""
+        self.stopping = True
+        self.wake()
+
+    async def abandon_in_flight(self, message_ids: list[int]) -> int:
+        """After the grace period: rows still ``sending`` here are marked for immediate recovery.
+
+        Their claim is backdated past the lease, so the next sweep (in this deployment's next
+        process) asks the provider about them at once instead of waiting two minutes.
+        """
+        if not message_ids:
+            return 0
+        async with self._writing(), self.sessions.begin() as session:
+            result = await session.execute(
+                update(Message)
+                .where(
+                    Message.id.in_(message_ids),
+                    Message.status == "sending",
+                    Message.claimed_by == self.worker_id,
+                )
+                .values(claimed_at=self.clock.now() - LEASE - timedelta(seconds=1))
+                .execution_options(synchronize_session=False)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def recover_stale(self) -> int:
         """Rows left ``sending`` past the lease by a dead worker: settle them as sent if the

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.router import handle_inbound
+from scheduler.metrics import ROUTE_SECONDS
 from storage.models import Message
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ async def process(
     A failure leaves the text unprocessed, so the sweep tries it again; it never loses it.
     """
     try:
-        async with sessions.begin() as session:
-            await handle_inbound(session, clock, rules, message_id)
+        with ROUTE_SECONDS.time():
+            async with sessions.begin() as session:
+                await handle_inbound(session, clock, rules, message_id)
         return True
     except Exception:
         log.exception("could not handle incoming message %s; the sweep will retry", message_id)

@@ -9,22 +9,27 @@ one process runs it at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
+from sqlalchemy import text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import activities, checkins, retention
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.rota import offers as rota_offers
-from scheduler import inbound
+from scheduler import inbound, outage
 from scheduler.dispatcher import Dispatcher
 from scheduler.metrics import JOB_RUNS
+from storage.models import JobRun as JobRunRow
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,41 @@ JOBS: list[Job] = [
 ]
 
 
+async def record_run(
+    sessions: async_sessionmaker[AsyncSession], name: str, run: JobRun, worker: str
+) -> None:
+    """Write one job's last run to ``job_runs`` (a lost race between processes is harmless)."""
+    values = {
+        "every_seconds": run.every_seconds,
+        "last_run_at": run.last_run,
+        "last_error": run.last_error,
+        "worker": worker,
+    }
+    if run.last_error is None:
+        values["last_success_at"] = run.last_success
+    async with sessions.begin() as session:
+        result = await session.execute(
+            update(JobRunRow).where(JobRunRow.name == name).values(**values)
+        )
+        if not getattr(result, "rowcount", 0):
+            with contextlib.suppress(IntegrityError):
+                async with session.begin_nested():
+                    session.add(JobRunRow(name=name, **values))
+
+
+@dataclass
+class JobRun:
+    """What /api/ops shows of a periodic job in this process (times from the Clock)."""
+
+    last_run: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    every_seconds: int = 0
+
+
+Task = Callable[[], Awaitable[int]]
+
+
 class Scheduler:
     """Runs ``JOBS`` on intervals, plus the dispatcher's stale-claim recovery."""
 
@@ -72,6 +112,19 @@ class Scheduler:
         self._locks = {job.name: asyncio.Lock() for job in self.jobs}
         self._recovery_lock = asyncio.Lock()
         self._aps: AsyncIOScheduler | None = None
+        self.runs: dict[str, JobRun] = {
+            job.name: JobRun(every_seconds=job.every_seconds) for job in self.jobs
+        }
+        self.runs["recover_stale"] = JobRun(every_seconds=30)
+        # Jobs of the shell (the nightly backup): name -> (every_seconds, function)
+        self.tasks: dict[str, tuple[int, Task]] = {}
+        # time.monotonic() when any job last finished, for /readyz
+        self.last_tick: float | None = None
+
+    def add_task(self, name: str, every_seconds: int, run: Task) -> None:
+        """A periodic job that needs more than a session (a backup); recorded like the rest."""
+        self.tasks[name] = (every_seconds, run)
+        self.runs[name] = JobRun(every_seconds=every_seconds)
 
     def start(self) -> None:
         self._aps = AsyncIOScheduler(timezone="UTC")
@@ -88,7 +141,51 @@ class Scheduler:
         self._aps.add_job(
             self.recover, "interval", seconds=30, id="recover_stale", max_instances=1, coalesce=True
         )
+        for name, (every, run) in self.tasks.items():
+            self._aps.add_job(
+                self.run_task,
+                "interval",
+                seconds=every,
+                args=[name, run],
+                id=name,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now().astimezone(),  # at start, then on the interval
+            )
         self._aps.start()
+
+    async def record(self, name: str, error: BaseException | None) -> None:
+        """Remember this run here and in the database (so that every process can show it); a
+        database that is down is one outage story, not a line per job."""
+        run = self.runs.setdefault(name, JobRun())
+        run.last_run = self.clock.now()
+        self.last_tick = time.monotonic()
+        if error is None:
+            run.last_success = run.last_run
+            run.last_error = None
+            outage.DATABASE.ok()
+        else:
+            run.last_error = outage.reason(error)
+            if outage.is_unavailable(error):
+                outage.DATABASE.failed(error)
+                return  # nowhere to write it down
+            log.error("job %s failed", name, exc_info=error)
+        try:
+            await record_run(self.sessions, name, run, self.dispatcher.worker_id)
+        except Exception as exc:
+            if not outage.is_unavailable(exc):
+                log.warning("could not record the run of job %s: %s", name, outage.reason(exc))
+
+    async def run_task(self, name: str, run: Task) -> int:
+        try:
+            done = await run()
+        except asyncio.CancelledError:  # stopped by shutdown: the next start runs it again
+            return 0
+        except Exception as exc:
+            await self.record(name, exc)
+            return 0
+        await self.record(name, None)
+        return done
 
     def shutdown(self) -> None:
         if self._aps is not None:
@@ -109,10 +206,11 @@ class Scheduler:
                             return 0
                     done = await job.run(session, self.clock, self.rules)
                 JOB_RUNS.labels(job.name, "ok").inc()
-            except Exception:
-                log.exception("job %s failed", job.name)
+            except Exception as exc:
+                await self.record(job.name, exc)
                 JOB_RUNS.labels(job.name, "error").inc()
                 return 0
+            await self.record(job.name, None)
         if done:
             self.dispatcher.wake()
         return done
@@ -120,10 +218,12 @@ class Scheduler:
     async def recover(self) -> int:
         async with self._recovery_lock:
             try:
-                return await self.dispatcher.recover_stale()
-            except Exception:
-                log.exception("stale-claim recovery failed")
+                recovered = await self.dispatcher.recover_stale()
+            except Exception as exc:
+                await self.record("recover_stale", exc)
                 return 0
+            await self.record("recover_stale", None)
+            return recovered
 
     async def run_due(self) -> None:
         """Run every job once now, then send what is due: what the controllable clock calls."""

@@ -27,6 +27,8 @@ class SendError(Exception):
     ``retry_after`` (seconds) is the provider's own wish, e.g. Telegram's 429. ``ambiguous``
     means the provider may have accepted the text anyway (a time-out or a dropped connection
     after the request went out): the dispatcher asks ``find_sent`` before sending it again.
+    ``code`` is the provider's error code ("21211"); ``fatal`` means every send on the channel
+    will fail the same way (wrong credentials, account suspended), so the channel is paused.
     """
 
     def __init__(
@@ -36,8 +38,12 @@ class SendError(Exception):
         permanent: bool,
         retry_after: float | None = None,
         ambiguous: bool = False,
+        code: str | None = None,
+        fatal: bool = False,
     ) -> None:
         super().__init__(reason)
+        self.code = code
+        self.fatal = fatal
         self.reason = reason[:200]
         self.permanent = permanent
         self.retry_after = retry_after

@@ -26,6 +26,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     The folder of a SQLite file is created, so the embedded default works on a fresh machine.
     """
+    # Statement parameters hold phone numbers and message texts: never in an error or a log.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":

@@ -18,6 +18,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.app import make_app
 from bot.config import Settings
+from bot.logs import PathOnlyAccessLogger
 from bot.service import Los
 from bot.staff_users import add_staff
 from handlers.clock import FakeClock
@@ -205,7 +206,10 @@ async def running_harness(
 ) -> AsyncIterator[Harness]:
     los = Los(settings, clock=clock)
     app = make_app(los, background=False)
-    client = TestClient(TestServer(app))
+    server = TestServer(app)
+    # The production access log (paths only, calendar secrets cut), as `los serve` has it.
+    await server.start_server(access_log_class=PathOnlyAccessLogger)
+    client = TestClient(server)
     await client.start_server()
     harness = Harness(los, client, twilio, telegram)
     async with los.sessions.begin() as session:

@@ -13,6 +13,7 @@ from bot.api.registry import STAFF_KEY, ApiError, Handler, los_of
 from handlers.clock import Clock
 from handlers.errors import Conflict, InputError, NotFound
 from handlers.tokens import hash_token
+from scheduler import outage
 from storage.models import AuditEntry, StaffUser
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         code = exc.reason.lower().replace(" ", "_")
         raise ApiError(exc.status, code, exc.reason) from None
-    except Exception:
+    except Exception as exc:
+        if outage.is_unavailable(exc):  # one story in the log per outage, not a traceback a hit
+            outage.DATABASE.failed(exc)
+            raise ApiError(503, "unavailable", "the database is unavailable; try again") from None
         log.exception("unhandled error on %s %s", request.method, request.path)
         raise ApiError(500, "internal", "something went wrong; it has been logged") from None
 

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.channels.inbound import receive
 from bot.config import Settings
@@ -98,6 +105,13 @@ class TelegramChannel:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 wait = seconds(exc.retry_after)
             raise SendError("telegram 429", permanent=False, retry_after=wait) from exc
+        except InvalidToken as exc:  # every send will fail until the token is fixed
+            raise SendError(
+                "telegram unauthorized: the bot token was refused",
+                permanent=False,
+                code="telegram_unauthorized",
+                fatal=True,
+            ) from exc
         except (Forbidden, BadRequest) as exc:  # blocked by the user, chat gone, bad request
             raise SendError(f"telegram: {exc.message}", permanent=True) from exc
         except (NetworkError, TelegramError) as exc:

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Twilio error codes that no retry can fix: bad number, unsubscribed, not a mobile, blocked.
 PERMANENT_CODES = {21211, 21214, 21217, 21408, 21610, 21612, 21614, 30003, 30004, 30005, 30006}
+FAILED_STATUSES = {"failed", "undelivered"}
+# Every send will fail the same way: wrong credentials, account inactive or suspended.
+FATAL_CODES = {20003, 20005, 30002}
 
 
 async def read_form(request: web.Request) -> dict[str, str]:
@@ -87,7 +90,10 @@ class TwilioChannel:
             transient = exc.status == 429 or exc.status >= 500
             permanent = not transient or (exc.code in PERMANENT_CODES)
             raise SendError(
-                f"twilio {exc.status} {exc.code}: {exc.msg}", permanent=permanent
+                f"twilio {exc.status} {exc.code}: {exc.msg}",
+                permanent=permanent,
+                code=str(exc.code) if exc.code else None,
+                fatal=exc.code in FATAL_CODES or exc.status == 401,
             ) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             # Not connecting at all is clear; anything later may have reached Twilio.

@@ -6,6 +6,7 @@ from storage.models.base import Base, UtcDateTime
 from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
 from storage.models.messages import Broadcast, Message, MessageAttachment
+from storage.models.ops import JobRun
 from storage.models.people import ContactPoint, InviteCode, Person, PersonRole
 from storage.models.rota import (
     Assignment,
@@ -31,6 +32,7 @@ __all__ = [
     "ContactPoint",
     "InboxItem",
     "InviteCode",
+    "JobRun",
     "Message",
     "MessageAttachment",
     "OpenQuestion",

@@ -11,7 +11,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.models.base import Base, UtcDateTime
 
 # Outgoing statuses. queued -> sending -> sent -> delivered | failed; or skipped / cancelled.
-OUT_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "skipped", "cancelled")
+# held: waiting in a restored backup until an admin releases (queued) or cancels it.
+OUT_STATUSES = (
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "failed",
+    "skipped",
+    "cancelled",
+    "held",
+)
 FINAL_OUT_STATUSES = ("sent", "delivered", "failed", "skipped", "cancelled")
 
 
