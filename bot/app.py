@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot import web as health
+from bot import health
+from bot import web as staff_app
 from bot.api import (
     activities,
     appointments,
@@ -44,10 +45,12 @@ API_MODULES = (
 def make_app(los: Los, *, background: bool = True) -> web.Application:
     """Build the app. ``background=False`` leaves the dispatcher and jobs to the caller (tests)."""
     app = web.Application(
-        middlewares=[middleware.errors, middleware.bearer_auth], client_max_size=256 * 1024
+        middlewares=[middleware.errors, middleware.bearer_auth, staff_app.pages],
+        client_max_size=256 * 1024,
     )
     app[LOS_KEY] = los
     app.add_routes(health.routes())
+    staff_app.setup(app)
     app.add_routes(rota.routes())  # the private calendar feed, outside /api
     app.add_routes([web.get("/api/openapi.json", openapi.openapi)])
     for channel in los.channels:

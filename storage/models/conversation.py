@@ -55,4 +55,9 @@ class InboxItem(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
-    __table_args__ = (Index("ix_inbox_items_status", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_inbox_items_status", "status", "created_at"),
+        # Threads (one per person or unknown sender) are read through these.
+        Index("ix_inbox_items_person_created", "person_id", "created_at"),
+        Index("ix_inbox_items_contact_created", "contact_point_id", "created_at"),
+    )
