@@ -223,7 +223,7 @@ async def find_session(
     ).first()
     if found is None:
         return None
-    row, user = found.tuple()
+    row, user = found
     now = clock.now()
     if not session_alive(row, user, now):
         return None

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.web.core import (
     PRE_COOKIE,
+    PRE_CSRF_KEY,
     SAFE_METHODS,
     SESSION_COOKIE,
     SESSION_KEY,
@@ -80,14 +81,14 @@ def admin_only(request: web.Request) -> StaffUser:
 def pre_csrf(request: web.Request) -> str:
     """The double-submit token of the forms shown before sign-in."""
     token = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(24)
-    request["pre_csrf"] = token
+    request[PRE_CSRF_KEY] = token
     return token
 
 
 def with_pre_cookie(request: web.Request, response: web.Response) -> web.Response:
     response.set_cookie(
         PRE_COOKIE,
-        request["pre_csrf"],
+        request[PRE_CSRF_KEY],
         httponly=True,
         samesite="Strict",
         secure=is_https(request),

@@ -42,6 +42,7 @@ SECURITY_HEADERS = {
 
 USER_KEY: web.RequestKey[StaffUser] = web.RequestKey("web_user", StaffUser)
 SESSION_KEY: web.RequestKey[StaffSession] = web.RequestKey("web_session", StaffSession)
+PRE_CSRF_KEY: web.RequestKey[str] = web.RequestKey("pre_csrf", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -137,7 +138,7 @@ def render(
         "t": lambda key, **values: ui(language, key, **values),
         "lang": language,
         "user": request.get(USER_KEY),
-        "csrf": session.csrf_token if session is not None else request.get("pre_csrf", ""),
+        "csrf": session.csrf_token if session is not None else request.get(PRE_CSRF_KEY, ""),
         "path": request.path,
         "form": Form(),
         "flash": request.query.get("ok", ""),
