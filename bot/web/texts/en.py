@@ -72,7 +72,7 @@ TEXTS: dict[str, str] = {
     "today.silent": "Not heard from",
     "today.silent.none": "Everyone with check-ins has answered.",
     "today.silent.missed": "{count} questions unanswered",
-    "today.open_inbox": "{count} open conversations in the inbox",
+    "today.open_inbox": "Open conversations in the inbox: {count}",
     "appt.scheduled": "No answer yet",
     "appt.confirmed": "Coming (YES)",
     "appt.declined": "Not coming (NO)",

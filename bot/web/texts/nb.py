@@ -75,7 +75,7 @@ TEXTS: dict[str, str] = {
     "today.silent": "Ikke hørt fra",
     "today.silent.none": "Alle med innsjekk har svart.",
     "today.silent.missed": "{count} spørsmål uten svar",
-    "today.open_inbox": "{count} åpne samtaler i innboksen",
+    "today.open_inbox": "Åpne samtaler i innboksen: {count}",
     # appointment statuses
     "appt.scheduled": "Ikke svart ennå",
     "appt.confirmed": "Kommer (JA)",
