@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench screenshots
 
 $(BIN)/los: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy bot handlers scheduler storage tests bench
+	@test -x "$${LOS_CHROMIUM:-/usr/bin/chromium}" || echo "browser tests skipped: no Chromium at $${LOS_CHROMIUM:-/usr/bin/chromium} (apt-get install -y chromium)"
 	$(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python -m bench
+
+# Every staff view at 1280 and 390 px into docs/screenshots/, from the demo data (needs Chromium).
+screenshots: install
+	$(BIN)/python -m tests.browser.screenshots docs/screenshots

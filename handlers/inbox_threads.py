@@ -295,6 +295,10 @@ class Entry:
     status: str | None = None
     detail: str | None = None  # an item's kind, a note's author
     urgent: bool = False
+    order: tuple[datetime, int, int] | None = None  # when it happened, then which came first
+
+    def sort_key(self) -> tuple[datetime, int, int]:
+        return self.order or (self.at, 9, 0)
 
 
 @dataclass
@@ -348,7 +352,12 @@ async def _state(session: AsyncSession, key: ThreadKey) -> InboxThread | None:
 
 
 async def load_thread(
-    session: AsyncSession, staff: StaffUser, key: ThreadKey, *, with_entries: bool = True
+    session: AsyncSession,
+    staff: StaffUser,
+    key: ThreadKey,
+    *,
+    with_entries: bool = True,
+    now: datetime | None = None,
 ) -> Thread:
     """The thread for ``key``, or 404 if this user may not see it (or it does not exist)."""
     person = await session.get(Person, key.id) if key.kind == "p" else None
@@ -369,7 +378,7 @@ async def load_thread(
     entries: list[Entry] = []
     earlier = False
     if with_entries:
-        entries, earlier = await _entries(session, key, items, state)
+        entries, earlier = await _entries(session, key, items, state, now)
     return Thread(
         key=key,
         site_id=site_id,
@@ -384,20 +393,29 @@ async def load_thread(
 
 
 async def _entries(
-    session: AsyncSession, key: ThreadKey, items: list[InboxItem], state: InboxThread | None
+    session: AsyncSession,
+    key: ThreadKey,
+    items: list[InboxItem],
+    state: InboxThread | None,
+    now: datetime | None,
 ) -> tuple[list[Entry], bool]:
+    """The conversation, oldest first: texts both ways, the inbox items and staff's notes.
+
+    Reminders queued for later are not part of the conversation yet, so they are left out."""
     if key.kind == "p":
         where = Message.person_id == key.id
     elif key.kind == "c":
         where = Message.contact_point_id == key.id
     else:
         where = Message.id.in_([i.message_id for i in items if i.message_id])
+    query = select(Message).where(where, Message.kind.not_like("button:%") | Message.kind.is_(None))
+    if now is not None:
+        query = query.where(or_(Message.status != "queued", Message.send_after <= now))
     messages = list(
         await session.scalars(
-            select(Message)
-            .where(where, Message.kind.not_like("button:%") | Message.kind.is_(None))
-            .order_by(Message.created_at.desc(), Message.id.desc())
-            .limit(CONVERSATION_LIMIT + 1)
+            query.order_by(Message.created_at.desc(), Message.id.desc()).limit(
+                CONVERSATION_LIMIT + 1
+            )
         )
     )
     earlier = len(messages) > CONVERSATION_LIMIT
@@ -408,9 +426,11 @@ async def _entries(
             at=m.created_at if m.direction == "in" else (m.sent_at or m.send_after or m.created_at),
             text=m.text,
             status=m.status if m.direction == "out" else None,
+            order=(m.created_at, 0, 2 * m.id),
         )
         for m in messages
     ]
+    created = {m.id: m.created_at for m in messages}
     shown = {m.id for m in messages}
     oldest = messages[-1].created_at if earlier and messages else None
     for item in items:
@@ -418,8 +438,21 @@ async def _entries(
             continue
         # An item about a text already shown adds only what it is (a crisis, a late answer).
         text = None if item.message_id in shown else item.summary
+        # Right after the text it is about, before the answer that text got.
+        order = (
+            (created[item.message_id], 0, 2 * item.message_id + 1)
+            if item.message_id is not None and item.message_id in created
+            else (item.created_at, 1, item.id)
+        )
         entries.append(
-            Entry(kind="item", at=item.created_at, text=text, detail=item.kind, urgent=item.urgent)
+            Entry(
+                kind="item",
+                at=item.created_at,
+                text=text,
+                detail=item.kind,
+                urgent=item.urgent,
+                order=order,
+            )
         )
     if state is not None:
         notes = (
@@ -439,7 +472,7 @@ async def _entries(
             )
             for n, name in notes
         )
-    entries.sort(key=lambda e: e.at)
+    entries.sort(key=Entry.sort_key)
     return entries, earlier
 
 

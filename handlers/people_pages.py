@@ -135,7 +135,10 @@ class Profile:
     has_thread: bool
 
 
-async def profile(session: AsyncSession, staff: StaffUser, person_id: int) -> Profile:
+async def profile(
+    session: AsyncSession, staff: StaffUser, person_id: int, now: datetime
+) -> Profile:
+    """Everything about one person a coordinator reads; texts queued for later are left out."""
     person = await visible_person(session, staff, person_id)
     contact_staff = (
         await session.get(Person, person.contact_staff_id) if person.contact_staff_id else None
@@ -143,7 +146,10 @@ async def profile(session: AsyncSession, staff: StaffUser, person_id: int) -> Pr
     messages = list(
         await session.scalars(
             select(Message)
-            .where(Message.person_id == person.id)
+            .where(
+                Message.person_id == person.id,
+                or_(Message.status != "queued", Message.send_after <= now),
+            )
             .order_by(Message.created_at.desc(), Message.id.desc())
             .limit(PROFILE_MESSAGES)
         )
@@ -228,6 +234,7 @@ def score_chart(
         {"x": round(pad + i * step, 1), "y": y(score), "score": score, "at": at}
         for i, (at, score) in enumerate(scores)
     ]
+    first, last = scores[0][0], scores[-1][0]
     levels = [{"score": s, "y": y(s)} for s in range(1, 6)]
     return {
         "points": points,
@@ -235,6 +242,8 @@ def score_chart(
         "width": width,
         "height": height,
         "levels": levels,
+        "first": first,
+        "last": last,
     }
 
 

@@ -52,7 +52,7 @@ async def thread_view(
     user = user_of(request)
     key = threads.ThreadKey.parse(request.match_info["key"])
     async with los.sessions() as session:
-        thread = await threads.load_thread(session, user, key)
+        thread = await threads.load_thread(session, user, key, now=los.clock.now())
         tz = await zone_for(session, user)
         people = await colleagues(session, thread)
     name = (

@@ -119,7 +119,7 @@ async def profile_view(
     los = los_of(request)
     user = user_of(request)
     async with los.sessions() as session:
-        found = await pages.profile(session, user, person_id(request))
+        found = await pages.profile(session, user, person_id(request), los.clock.now())
         tz = await zone_for(session, user)
     context: dict[str, Any] = {
         "p": found,

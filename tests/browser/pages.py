@@ -64,7 +64,9 @@ def code(h: Harness, secret: str) -> str:
     return pyotp.TOTP(secret).at(h.clock.now())
 
 
-async def sign_in(page: Page, h: Harness, email: str, secret: str, password: str = PASSWORD) -> None:
+async def sign_in(
+    page: Page, h: Harness, email: str, secret: str, password: str = PASSWORD
+) -> None:
     await page.goto("/login")
     await page.get_by_label("E-post").fill(email)
     await page.get_by_label("Passord").fill(password)

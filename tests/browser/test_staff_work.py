@@ -26,7 +26,7 @@ async def test_answer_assign_and_resolve_an_inbox_thread(h: Harness, browser: Br
     await check_axe(page)
     threads = page.locator(".thread")
     await expect(threads).to_have_count(1)  # two texts, one thread
-    await expect(threads.first).to_contain_text("2 åpne")
+    await expect(threads.first).to_contain_text("Åpne: 2")
     await threads.first.get_by_role("link").click()
     await expect(page.locator(".messages")).to_contain_text("Det haster litt")
     await check_axe(page)

@@ -90,7 +90,7 @@ TEXTS: dict[str, str] = {
     "inbox.unknown": "Unknown number",
     "inbox.nobody": "No sender",
     "inbox.crisis": "Crisis",
-    "inbox.open_count": "{count} open",
+    "inbox.open_count": "Open: {count}",
     "inbox.assigned_to": "Assigned to {name}",
     "inbox.unassigned": "Unassigned",
     "inbox.resolved": "Resolved",

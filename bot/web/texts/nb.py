@@ -95,7 +95,7 @@ TEXTS: dict[str, str] = {
     "inbox.unknown": "Ukjent nummer",
     "inbox.nobody": "Uten avsender",
     "inbox.crisis": "Krise",
-    "inbox.open_count": "{count} åpne",
+    "inbox.open_count": "Åpne: {count}",
     "inbox.assigned_to": "Tildelt {name}",
     "inbox.unassigned": "Ikke tildelt",
     "inbox.resolved": "Løst",
