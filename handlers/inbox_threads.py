@@ -36,6 +36,8 @@ LIST_VIEWS = (*VIEWS, "any")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 CONVERSATION_LIMIT = 200
+ITEMS_PER_THREAD = 20  # the API lists a thread's newest items; its counts give the totals
+PLAIN_KINDS = ("message", "unknown_sender")
 MAX_REPLY = 1600
 MAX_NOTE = 2000
 
@@ -87,12 +89,18 @@ class ThreadPage:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _groups(staff: StaffUser) -> Select[Any]:
-    """One row per thread of the items this user may see, with its figures."""
+def _thread_columns() -> tuple[Any, Any, Any]:
+    """What makes items one thread: the person; else the sender's number; else the item."""
     contact_key = case((InboxItem.person_id.is_(None), InboxItem.contact_point_id))
     item_key = case(
         (and_(InboxItem.person_id.is_(None), InboxItem.contact_point_id.is_(None)), InboxItem.id)
     )
+    return InboxItem.person_id, contact_key, item_key
+
+
+def _groups(staff: StaffUser) -> Select[Any]:
+    """One row per thread of the items this user may see, with its figures."""
+    _, contact_key, item_key = _thread_columns()
     is_open = case((InboxItem.status == "open", 1), else_=0)
     urgent_open = case((and_(InboxItem.status == "open", InboxItem.urgent), 1), else_=0)
     return (
@@ -436,7 +444,10 @@ async def _entries(
     for item in items:
         if oldest is not None and item.created_at < oldest:
             continue
-        # An item about a text already shown adds only what it is (a crisis, a late answer).
+        # An item about a text already shown adds only what it is (a crisis, a late answer);
+        # a plain "message" item adds nothing, so a flood of texts is not doubled by markers.
+        if item.message_id in shown and item.kind in PLAIN_KINDS and not item.urgent:
+            continue
         text = None if item.message_id in shown else item.summary
         # Right after the text it is about, before the answer that text got.
         order = (
@@ -628,19 +639,33 @@ async def erase_notes(session: AsyncSession, person_id: int) -> None:
 async def items_of(
     session: AsyncSession, staff: StaffUser, summaries: list[ThreadSummary], *, open_only: bool
 ) -> dict[str, list[tuple[InboxItem, Message | None]]]:
-    """The items of each listed thread, oldest first, with the text each is about."""
+    """The newest items of each listed thread (oldest first), with the text each is about."""
     if not summaries:
         return {}
     keys = [s.key for s in summaries]
-    where = or_(*(_item_filter(k) for k in keys))
+    people = [k.id for k in keys if k.kind == "p"]
+    contacts = [k.id for k in keys if k.kind == "c"]
+    lone = [k.id for k in keys if k.kind == "i"]
+    where = or_(
+        InboxItem.person_id.in_(people),
+        and_(InboxItem.person_id.is_(None), InboxItem.contact_point_id.in_(contacts)),
+        InboxItem.id.in_(lone),
+    )
+    conditions = [where, site_filter(staff, InboxItem.site_id)]
+    if open_only:
+        conditions.append(InboxItem.status == "open")
+    newest = func.row_number().over(
+        partition_by=_thread_columns(),
+        order_by=(InboxItem.created_at.desc(), InboxItem.id.desc()),
+    )
+    ranked = select(InboxItem.id, newest.label("rank")).where(*conditions).subquery()
     query = (
         select(InboxItem, Message)
+        .join(ranked, ranked.c.id == InboxItem.id)
         .outerjoin(Message, Message.id == InboxItem.message_id)
-        .where(where, site_filter(staff, InboxItem.site_id))
+        .where(ranked.c.rank <= ITEMS_PER_THREAD)
         .order_by(InboxItem.created_at, InboxItem.id)
     )
-    if open_only:
-        query = query.where(InboxItem.status == "open")
     grouped: dict[str, list[tuple[InboxItem, Message | None]]] = {str(k): [] for k in keys}
     for item, message in (await session.execute(query)).all():
         grouped[str(key_of(item))].append((item, message))
