@@ -80,7 +80,7 @@ async def scale_up(h: Harness) -> dict[str, int]:
                 )
             ).all()
         }
-        senders = [ids[c["address"]] for c in contacts]
+        senders = [ids[str(c["address"])] for c in contacts]
         messages = []
         for n in range(TEXTS - FLOOD):
             contact_id, person_id = rng.choice(senders)

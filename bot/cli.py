@@ -90,8 +90,8 @@ async def staff_add(
                 staff_auth.check_new_password(password, email=user.email, name=user.name)
                 user.password_hash = staff_auth.hash_password(password)
     except (InputError, Conflict) as exc:
-        fields = ", ".join(f"{k}: {v}" for k, v in getattr(exc, "fields", {}).items())
-        print(f"could not add staff user: {fields or exc}", file=sys.stderr)
+        fields = ", ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        print(f"could not add staff user: {exc} ({fields})", file=sys.stderr)
         raise SystemExit(1) from None
     finally:
         await los.engine.dispose()

@@ -51,6 +51,7 @@ async def test_another_sites_person_is_not_found(h: Harness) -> None:
         await session.flush()
         first = await session.scalar(select(Site.id).where(Site.id != other.id))
     stranger = await h.person("Per Annensted", phone=PHONE, site_id=other.id)
+    assert first is not None
     await make_staff(h, "kari@los.test", site_ids=[first])
     await sign_in(h, "kari@los.test")
     resp = await h.client.get(f"/people/{stranger['id']}")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pyotp
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from bot.staff_users import add_staff
 from handlers import staff_auth
@@ -14,8 +14,8 @@ from tests.harness import Harness
 
 AXE = Path(__file__).parent / "vendor" / "axe-4.10.2.min.js"
 PASSWORD = "tre ord og litt til"
-WIDE = {"width": 1280, "height": 900}
-NARROW = {"width": 390, "height": 844}
+WIDE: ViewportSize = {"width": 1280, "height": 900}
+NARROW: ViewportSize = {"width": 390, "height": 844}
 
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
@@ -29,7 +29,7 @@ def base_url(h: Harness) -> str:
     return str(h.client.make_url("")).rstrip("/")
 
 
-async def open_page(browser: Browser, h: Harness, viewport: dict[str, int] = WIDE) -> Page:
+async def open_page(browser: Browser, h: Harness, viewport: ViewportSize = WIDE) -> Page:
     context = await browser.new_context(base_url=base_url(h), viewport=viewport, locale="nb-NO")
     # axe-core goes in before the page's own scripts; the page's CSP stays on.
     await context.add_init_script(path=str(AXE))
