@@ -37,7 +37,9 @@ async def test_answer_assign_and_resolve_an_inbox_thread(h: Harness, browser: Br
     await reply.fill("Hei 😊")
     await expect(page.locator("#counter")).to_contain_text("70 tegn")
     await reply.fill("Hei Ola! Vi ringer deg i dag før kl. 14.")
-    await page.get_by_role("button", name="Send svar").click()
+    await page.keyboard.press("Tab")  # from the text to "Send svar", by keyboard
+    await expect(page.get_by_role("button", name="Send svar")).to_be_focused()
+    await page.keyboard.press("Enter")
     await expect(page.get_by_role("status")).to_have_text("Svaret er sendt til utsending.")
     await h.send_due()
     assert h.sms_to(PHONE)[-1] == "Hei Ola! Vi ringer deg i dag før kl. 14."
