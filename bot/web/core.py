@@ -176,10 +176,6 @@ def check_csrf(request: web.Request, expected: str, data: MultiDictProxy[Any]) -
         raise PageError(403, "error.csrf.body")
 
 
-def site_zone(name: str | None) -> ZoneInfo:
-    return ZoneInfo(name or "Europe/Oslo")
-
-
 @web.middleware
 async def pages(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Staff pages never show a stack trace: friendly 403/404/500 pages in the user's language.

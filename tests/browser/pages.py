@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pyotp
 from playwright.async_api import Browser, Page, ViewportSize, expect
@@ -75,7 +74,3 @@ async def sign_in(
     await page.get_by_role("button", name="Bekreft").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("I dag")
     h.clock.advance(30)  # the next sign-in needs the next code: each is used once
-
-
-def texts(values: Any) -> list[str]:
-    return [str(v) for v in values]
