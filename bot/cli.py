@@ -102,6 +102,9 @@ async def staff_add(
     print(token)
 
 
+DEMO_EMAIL = "demo@los.invalid"
+
+
 def setup_link(settings: Settings, token: str) -> str:
     return f"{settings.base_url.rstrip('/')}/setup/{token}"
 
@@ -159,14 +162,25 @@ async def telegram_webhook(settings: Settings) -> None:
 
 
 async def demo(settings: Settings) -> None:
+    from sqlalchemy import select
+
     from bot.demo import fill_demo
     from bot.service import Los
+    from handlers import staff_auth
+    from storage.models import StaffUser
 
     los = Los(settings, channels=[])
     await los.prepare()
+    link = None
     async with los.sessions.begin() as session:
         filled = await fill_demo(session, los.clock)
+        # The demo coordinator signs in to the staff app through a set-up link, as anyone would.
+        user = await session.scalar(select(StaffUser).where(StaffUser.email == DEMO_EMAIL))
+        if user is not None and user.password_hash is None:
+            link = setup_link(settings, staff_auth.new_setup_link(user, los.clock))
     await los.engine.dispose()
+    if link:
+        print(f"Staff app: set a password for {DEMO_EMAIL} at {link}")
     print(filled)
 
 
