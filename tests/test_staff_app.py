@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from handlers.clock import FakeClock
 from storage.models import Site
-from tests.harness import Harness
-from tests.staff_app import make_staff, page_csrf, sign_in
+from tests import harness
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
+from tests.harness import Harness, running_harness
+from tests.staff_app import PASSWORD, csrf_of, make_staff, page_csrf, sign_in
 
 PHONE = "+4791234567"
 
@@ -80,3 +84,26 @@ async def test_a_post_without_the_csrf_token_is_refused(h: Harness) -> None:
     assert resp.status == 403
     fetched = await h.api("GET", f"/api/people/{person['id']}", expect=200)
     assert fetched["status"] == "active"
+
+
+async def test_the_session_cookie_is_secure_behind_https(
+    database_url: str, clock: FakeClock, twilio: FakeTwilio, telegram: FakeTelegram
+) -> None:
+    settings = harness.test_settings(
+        database_url, twilio.url, telegram.url, public_url="https://los.example.org"
+    )
+    async with running_harness(settings, clock, twilio, telegram) as h:
+        await make_staff(h, "kari@los.test")
+        form = await h.client.get("/login")
+        assert form.cookies["los_pre"]["secure"]
+        token = csrf_of(await form.text())
+        # A browser sends a Secure cookie back over https only; the test server is plain http.
+        resp = await h.client.post(
+            "/login",
+            data={"email": "kari@los.test", "password": PASSWORD, "csrf": token},
+            cookies={"los_pre": token},
+            allow_redirects=False,
+        )
+        assert resp.status == 303
+        cookie = resp.cookies["los_session"]
+        assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
