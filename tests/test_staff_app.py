@@ -107,3 +107,14 @@ async def test_the_session_cookie_is_secure_behind_https(
         assert resp.status == 303
         cookie = resp.cookies["los_session"]
         assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+async def test_an_unknown_numbers_thread_offers_to_register_the_number(h: Harness) -> None:
+    await h.sms("+4798765432", "Hei, er dette dagsenteret?")
+    await make_staff(h, "kari@los.test")
+    await sign_in(h, "kari@los.test")
+    listed = await h.api("GET", "/api/inbox", expect=200)
+    thread = await (await h.client.get(f"/inbox/{listed['items'][0]['id']}")).text()
+    assert "/people/new?phone=%2B4798765432" in thread
+    form = await (await h.client.get("/people/new?phone=%2B4798765432")).text()
+    assert 'value="+4798765432"' in form

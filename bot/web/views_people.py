@@ -70,7 +70,11 @@ async def register_view(request: web.Request, form: Form, status: int = 200) -> 
 
 @staff_page
 async def register_form(request: web.Request) -> web.Response:
-    return await register_view(request, Form({"roles": ["participant"], "language": "nb"}))
+    # From an unknown number's thread the number comes along, so nobody types it twice.
+    phone = request.query.get("phone", "")
+    return await register_view(
+        request, Form({"roles": ["participant"], "language": "nb", "phone": phone})
+    )
 
 
 @staff_page

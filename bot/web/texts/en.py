@@ -117,6 +117,7 @@ TEXTS: dict[str, str] = {
     "inbox.event.assigned": "assigned the conversation",
     "inbox.event.resolved": "marked it as resolved",
     "inbox.profile": "See profile",
+    "inbox.register": "Register the number as a new person",
     "msg.in": "In",
     "msg.out": "Out",
     "msg.note": "Note",

@@ -122,6 +122,7 @@ TEXTS: dict[str, str] = {
     "inbox.event.assigned": "tildelte samtalen",
     "inbox.event.resolved": "markerte som løst",
     "inbox.profile": "Se profil",
+    "inbox.register": "Registrer nummeret som ny person",
     "msg.in": "Inn",
     "msg.out": "Ut",
     "msg.note": "Notat",
