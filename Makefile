@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench lock
+.PHONY: install run test lint bench lock screenshots
 
 $(BIN)/los: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy bot handlers scheduler storage tests bench
+	@test -x "$${LOS_CHROMIUM:-/usr/bin/chromium}" || echo "browser tests skipped: no Chromium at $${LOS_CHROMIUM:-/usr/bin/chromium} (apt-get install -y chromium)"
 	$(BIN)/python -m pytest -q
 
 bench: install
@@ -34,3 +35,6 @@ lock: install
 	$(BIN)/pip install --quiet uv
 	$(UV_COMPILE) --extra dev -o requirements.lock
 	$(UV_COMPILE) -o requirements-prod.lock
+# Every staff view at 1280 and 390 px into docs/screenshots/, from the demo data (needs Chromium).
+screenshots: install
+	$(BIN)/python -m tests.browser.screenshots docs/screenshots

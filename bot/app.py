@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from bot import web as health
+from bot import health
+from bot import web as staff_app
 from bot.api import (
     activities,
     appointments,
@@ -49,7 +50,7 @@ API_MODULES = (
 def make_app(los: Los, *, background: bool = True) -> web.Application:
     """Build the app. ``background=False`` leaves the dispatcher and jobs to the caller (tests)."""
     app = web.Application(
-        middlewares=[watch_webhooks, middleware.errors, middleware.bearer_auth],
+        middlewares=[watch_webhooks, middleware.errors, middleware.bearer_auth, staff_app.pages],
         client_max_size=256 * 1024,
     )
     app[LOS_KEY] = los
@@ -59,6 +60,7 @@ def make_app(los: Los, *, background: bool = True) -> web.Application:
         app.cleanup_ctx.append(lifecycle_of(los, background))
         return app
     app.add_routes(health.routes())
+    staff_app.setup(app)
     app.add_routes(rota.routes())  # the private calendar feed, outside /api
     app.add_routes([web.get("/api/openapi.json", openapi.openapi)])
     for channel in los.channels:

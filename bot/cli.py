@@ -43,26 +43,86 @@ async def migrate(settings: Settings, check: bool) -> None:
 
 
 async def staff_add(
-    settings: Settings, name: str, email: str, role: str, site_ids: list[int]
+    settings: Settings,
+    name: str,
+    email: str,
+    role: str,
+    site_ids: list[int],
+    password: str | None,
 ) -> None:
+    """Create a staff user. With a password (from stdin) they can sign in at once; otherwise a
+    one-time set-up link is printed. The API token is always the last line."""
     from bot.service import Los
     from bot.staff_users import add_staff
+    from handlers import staff_auth
     from handlers.errors import Conflict, InputError
 
     los = Los(settings, channels=[])
     await los.prepare()
+    link = None
     try:
         async with los.sessions.begin() as session:
             user, token = await add_staff(
                 session, los.clock, name=name, email=email, role=role, site_ids=site_ids
             )
+            if password is None:
+                link = setup_link(settings, staff_auth.new_setup_link(user, los.clock))
+            else:
+                staff_auth.check_new_password(password, email=user.email, name=user.name)
+                user.password_hash = staff_auth.hash_password(password)
     except (InputError, Conflict) as exc:
-        print(f"could not add staff user: {exc}", file=sys.stderr)
+        fields = ", ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        print(f"could not add staff user: {exc} ({fields})", file=sys.stderr)
         raise SystemExit(1) from None
     finally:
         await los.engine.dispose()
-    print(f"staff user {user.id} ({user.email}, {user.role}) created; API token:")
+    print(f"staff user {user.id} ({user.email}, {user.role}) created")
+    if link:
+        print(f"set-up link for the staff app (one use, 72 hours): {link}")
+    print("API token:")
     print(token)
+
+
+DEMO_EMAIL = "demo@los.invalid"
+
+
+def setup_link(settings: Settings, token: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/setup/{token}"
+
+
+async def staff_reset(settings: Settings, email: str) -> None:
+    """A new set-up link; the old password, second factor and every session stop working."""
+    from sqlalchemy import select
+
+    from bot.service import Los
+    from handlers import staff_auth
+    from storage.models import StaffUser
+
+    los = Los(settings, channels=[])
+    await los.prepare()
+    try:
+        async with los.sessions.begin() as session:
+            user = await session.scalar(
+                select(StaffUser).where(StaffUser.email == email.strip().lower())
+            )
+            if user is None:
+                print(f"no staff user with e-mail {email}", file=sys.stderr)
+                raise SystemExit(1)
+            token = staff_auth.new_setup_link(user, los.clock)
+            await staff_auth.end_sessions(session, los.clock, user.id)
+    finally:
+        await los.engine.dispose()
+    print(f"password and second factor of {user.email} cleared; new set-up link (72 hours):")
+    print(setup_link(settings, token))
+
+
+def read_password() -> str:
+    """The password from standard input (first line), for scripts and provisioning."""
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        print("no password on standard input", file=sys.stderr)
+        raise SystemExit(1)
+    return line
 
 
 async def telegram_webhook(settings: Settings) -> None:
@@ -95,14 +155,25 @@ def los_command() -> str:
 
 
 async def demo(settings: Settings) -> None:
+    from sqlalchemy import select
+
     from bot.demo import fill_demo, next_steps
     from bot.service import Los
+    from handlers import staff_auth
+    from storage.models import StaffUser
 
     los = Los(settings, channels=[])
     await los.prepare()
+    link = None
     async with los.sessions.begin() as session:
         filled = await fill_demo(session, los.clock)
+        # The demo coordinator signs in to the staff app through a set-up link, as anyone would.
+        user = await session.scalar(select(StaffUser).where(StaffUser.email == DEMO_EMAIL))
+        if user is not None and user.password_hash is None:
+            link = setup_link(settings, staff_auth.new_setup_link(user, los.clock))
     await los.engine.dispose()
+    if link:
+        print(f"Staff app: set a password for {DEMO_EMAIL} at {link}")
     print(filled)
     print(next_steps(los_command(), f"http://{settings.host}:{settings.port}"))
 
@@ -145,6 +216,13 @@ def main(argv: list[str] | None = None) -> None:
         metavar="SITE_ID",
         help="a site the coordinator works at (repeatable) [the first site]",
     )
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the sign-in password from standard input instead of printing a set-up link",
+    )
+    reset = staff.add_parser("reset", help="clear password and second factor; a new set-up link")
+    reset.add_argument("--email", required=True)
     commands.add_parser("demo", help="fill an empty database with a demo site")
     commands.add_parser(
         "telegram-webhook", help="point the Telegram bot at PUBLIC_URL/webhooks/telegram"
@@ -169,8 +247,11 @@ def main(argv: list[str] | None = None) -> None:
         from bot.restore import restore_command
 
         asyncio.run(restore_command(settings, args.path, force=args.force))
+    elif args.command == "staff" and args.staff_command == "reset":
+        asyncio.run(staff_reset(settings, args.email))
     elif args.command == "staff":
-        asyncio.run(staff_add(settings, args.name, args.email, args.role, args.site))
+        password = read_password() if args.password_stdin else None
+        asyncio.run(staff_add(settings, args.name, args.email, args.role, args.site, password))
     elif args.command == "telegram-webhook":
         asyncio.run(telegram_webhook(settings))
     elif args.command == "demo":

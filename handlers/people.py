@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.errors import Conflict, InputError
+from handlers.inbox_threads import erase_notes
 from handlers.phones import normalise_phone
 from storage.models import (
     ContactPoint,
@@ -150,6 +151,7 @@ async def erase(session: AsyncSession, clock: Clock, rules: Rules, person: Perso
     await session.execute(
         update(OpenQuestion).where(OpenQuestion.person_id == person.id).values(label=None)
     )
+    await erase_notes(session, person.id)
     await session.execute(delete(InviteCode).where(InviteCode.person_id == person.id))
     await session.execute(delete(ContactPoint).where(ContactPoint.person_id == person.id))
     person.name = None

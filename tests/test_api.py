@@ -98,8 +98,9 @@ async def test_erasure_removes_name_addresses_and_texts_and_frees_the_number(h: 
     assert texts and all(t is None for t in texts)
     assert all(a is None for a in addresses)
     assert contacts == 0
-    items = await h.api("GET", "/api/inbox?status=all", expect=200)
-    assert all(i["text"] is None and i["summary"] is None for i in items)
+    listed = await h.api("GET", "/api/inbox?status=all", expect=200)
+    items = [i for thread in listed["items"] for i in thread["items"]]
+    assert items and all(i["text"] is None and i["summary"] is None for i in items)
     again = await h.person(name="Kari", phone=PHONE)
     assert again["phone"] == PHONE
 
@@ -137,7 +138,8 @@ async def test_invite_gives_a_code_and_telegram_link(h: Harness) -> None:
 async def test_inbox_reply_and_resolve(h: Harness) -> None:
     await h.person(phone=PHONE)
     await h.sms(PHONE, "Når åpner dere i morgen?")
-    [item] = await h.api("GET", "/api/inbox", expect=200)
+    [thread] = (await h.api("GET", "/api/inbox", expect=200))["items"]
+    [item] = thread["items"]
     await h.api(
         "POST", f"/api/inbox/{item['id']}/reply", {"text": "Vi åpner kl. 08:00."}, expect=202
     )
@@ -145,8 +147,8 @@ async def test_inbox_reply_and_resolve(h: Harness) -> None:
     assert h.sms_to(PHONE)[-1] == "Vi åpner kl. 08:00."
     await h.api("POST", f"/api/inbox/{item['id']}/reply", {"text": ""}, expect=422)
     await h.api("POST", f"/api/inbox/{item['id']}/resolve", expect=200)
-    assert await h.api("GET", "/api/inbox", expect=200) == []
-    assert len(await h.api("GET", "/api/inbox?status=resolved", expect=200)) == 1
+    assert (await h.api("GET", "/api/inbox", expect=200))["items"] == []
+    assert len((await h.api("GET", "/api/inbox?status=resolved", expect=200))["items"]) == 1
 
 
 async def test_broadcast_to_a_role_with_progress_counts(h: Harness) -> None:
@@ -218,17 +220,6 @@ async def test_health_ready_and_metrics(h: Harness) -> None:
     metrics = await (await h.client.get("/metrics")).text()
     assert "los_messages_out_total" in metrics
     assert 'los_messages_in_total{channel="sms"}' in metrics
-
-
-async def test_staff_pages_are_served_with_a_strict_policy(h: Harness) -> None:
-    page = await h.client.get("/")
-    assert page.status == 200
-    html = await page.text()
-    assert '<script src="/static/staff.js">' in html
-    assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
-    script = await h.client.get("/static/staff.js")
-    assert "Authorization" in await script.text()
-    assert script.content_type == "application/javascript"
 
 
 async def test_a_new_phone_number_takes_over_what_is_queued(h: Harness) -> None:

@@ -90,3 +90,38 @@ async def test_telegram_webhook_is_set_with_the_secret(tmp_path: Path) -> None:
     assert call["secret_token"] == "s3cret"
     refused = los("telegram-webhook", db=tmp_path / "l.db", PUBLIC_URL="http://x")
     assert refused.returncode == 1
+
+
+def test_staff_add_prints_a_set_up_link_or_takes_a_password_from_stdin(tmp_path: Path) -> None:
+    db = tmp_path / "los.db"
+    assert los("migrate", db=db).returncode == 0
+    linked = los("staff", "add", "--name", "Kari", "--email", "kari@example.org", db=db)
+    assert linked.returncode == 0, linked.stderr
+    lines = linked.stdout.strip().splitlines()
+    assert any("http://127.0.0.1:8080/setup/" in line for line in lines)
+    assert lines[-1].startswith("los_")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    command = [sys.executable, "-m", "bot", "staff", "add", "--name", "Ola", "--password-stdin"]
+
+    def add(email: str, password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, "--email", email],
+            input=password + "\n",
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    weak = add("ola@example.org", "password1234")
+    assert weak.returncode == 1 and "too_common" in weak.stderr
+    strong = add("ola@example.org", "en lang setning som passord")
+    assert strong.returncode == 0, strong.stderr
+    assert "/setup/" not in strong.stdout
+    assert strong.stdout.strip().splitlines()[-1].startswith("los_")
+    reset = los("staff", "reset", "--email", "ola@example.org", db=db)
+    assert reset.returncode == 0, reset.stderr
+    assert "/setup/" in reset.stdout.strip().splitlines()[-1]
+    missing = los("staff", "reset", "--email", "nobody@example.org", db=db)
+    assert missing.returncode == 1

@@ -70,9 +70,10 @@ async def test_unknown_text_goes_to_inbox_with_one_acknowledgement(h: Harness) -
     await h.sms(PHONE, "Hei, kan noen ringe meg om husleia?")
     await h.sms(PHONE, "Det haster litt")
     assert h.sms_to(PHONE) == ["Takk, meldingen er mottatt. En av de ansatte leser den."]
-    items = await h.api("GET", "/api/inbox", expect=200)
-    assert [i["text"] for i in items] == ["Hei, kan noen ringe meg om husleia?", "Det haster litt"]
-    assert items[0]["person_name"] == "Ola Nordmann"
+    [thread] = (await h.api("GET", "/api/inbox", expect=200))["items"]
+    texts = [i["text"] for i in thread["items"]]
+    assert texts == ["Hei, kan noen ringe meg om husleia?", "Det haster litt"]
+    assert thread["person_name"] == "Ola Nordmann" and thread["open_count"] == 2
 
 
 async def test_unknown_number_gets_one_polite_answer_a_day(h: Harness) -> None:
@@ -81,8 +82,8 @@ async def test_unknown_number_gets_one_polite_answer_a_day(h: Harness) -> None:
     assert len(h.sms_to(STRANGER)) == 1
     assert "ikke registrert" in h.sms_to(STRANGER)[0]
     assert await inbox_kinds(h) == ["unknown_sender", "unknown_sender"]
-    items = await h.api("GET", "/api/inbox", expect=200)
-    assert items[0]["from"] == STRANGER
+    [thread] = (await h.api("GET", "/api/inbox", expect=200))["items"]
+    assert thread["from"] == STRANGER
     await h.advance(days=1)
     await h.sms(STRANGER, "Hei igjen")
     assert len(h.sms_to(STRANGER)) == 2

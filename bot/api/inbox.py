@@ -1,4 +1,7 @@
-"""The staff inbox: what the bot could not answer, and staff answers to it."""
+"""The staff inbox: threads (one per person or unknown number), and staff answers to them.
+
+The grouping is ``handlers.inbox_threads``, shared with the staff pages.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,13 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, json_response, los_of, path_id, read_body, staff_of
-from handlers import outbox
+from handlers import inbox_threads as threads
 from handlers.attachments import attachments_of, message_content
-from handlers.errors import InputError, NotFound
-from storage.models import ContactPoint, InboxItem, Message, MessageAttachment, Person
+from handlers.errors import InputError
+from storage.models import InboxItem, Message, MessageAttachment
 
 
 class ReplyIn(BaseModel):
@@ -21,19 +23,13 @@ class ReplyIn(BaseModel):
 
 
 def item_json(
-    item: InboxItem,
-    message: Message | None,
-    person: Person | None,
-    attached: list[MessageAttachment] | None = None,
+    item: InboxItem, message: Message | None, attached: list[MessageAttachment] | None = None
 ) -> dict[str, Any]:
     return {
         "id": item.id,
         "kind": item.kind,
         "urgent": item.urgent,
         "status": item.status,
-        "person_id": item.person_id,
-        "person_name": person.name if person else None,
-        "from": message.address if message and not person else None,
         "text": message.text if message else None,
         **message_content(message, attached or []),
         "summary": item.summary,
@@ -43,36 +39,70 @@ def item_json(
     }
 
 
+def thread_json(
+    summary: threads.ThreadSummary,
+    items: list[tuple[InboxItem, Message | None]],
+    attached: dict[int, list[MessageAttachment]],
+) -> dict[str, Any]:
+    return {
+        "id": str(summary.key),
+        "person_id": summary.person_id,
+        "person_name": summary.name,
+        "from": summary.address if summary.person_id is None else None,
+        "site_id": summary.site_id,
+        "urgent": summary.urgent,
+        "status": summary.status,
+        "open_count": summary.open_items,
+        "item_count": summary.items,
+        "last_at": summary.last_at.isoformat(),
+        "assigned_staff_id": summary.assigned_staff_id,
+        "items": [item_json(i, m, attached.get(m.id) if m else None) for i, m in items],
+    }
+
+
+STATUS_VIEWS = {"open": "all", "resolved": "resolved", "all": "any"}
+
+
 @endpoint(
     "GET",
     "/api/inbox",
-    summary="Inbox items (?status=open|resolved|all), urgent first",
+    summary=(
+        "Threads, one per person or unknown number, crisis first (?status=open|resolved|all, "
+        "?view=mine|unassigned, ?limit=, ?cursor=); each with its items and counts"
+    ),
     tag="inbox",
 )
-async def list_items(request: web.Request) -> web.Response:
+async def list_threads(request: web.Request) -> web.Response:
     status = request.query.get("status", "open")
-    if status not in ("open", "resolved", "all"):
+    if status not in STATUS_VIEWS:
         raise InputError({"status": "use open, resolved or all"})
-    query = (
-        select(InboxItem, Message, Person)
-        .outerjoin(Message, Message.id == InboxItem.message_id)
-        .outerjoin(Person, Person.id == InboxItem.person_id)
-        .order_by(InboxItem.urgent.desc(), InboxItem.created_at, InboxItem.id)
-    )
-    if status != "all":
-        query = query.where(InboxItem.status == status)
+    view = request.query.get("view") or STATUS_VIEWS[status]
+    if view in ("mine", "unassigned") and status != "open":
+        raise InputError({"view": "mine and unassigned are open threads"})
+    raw_limit = request.query.get("limit")
+    if raw_limit is not None and not raw_limit.isdigit():
+        raise InputError({"limit": "a number"})
+    staff = staff_of(request)
     async with los_of(request).sessions() as session:
-        rows = (await session.execute(query)).all()
-        attached = await attachments_of(session, (m.id for _, m, _ in rows if m is not None))
-        return json_response(
-            [item_json(i, m, p, attached.get(m.id) if m else None) for i, m, p in rows]
+        page = await threads.list_threads(
+            session,
+            staff,
+            view=view,
+            limit=int(raw_limit) if raw_limit else None,
+            cursor=request.query.get("cursor") or None,
         )
+        items = await threads.items_of(session, staff, page.threads, open_only=status == "open")
+        attached = await attachments_of(
+            session, (m.id for listed in items.values() for _, m in listed if m is not None)
+        )
+        body = [thread_json(s, items[str(s.key)], attached) for s in page.threads]
+    return json_response({"items": body, "next": page.next})
 
 
 @endpoint(
     "POST",
     "/api/inbox/{id}/reply",
-    summary="Answer the sender",
+    summary="Answer the sender of this item (the thread's person or number)",
     tag="inbox",
     body=ReplyIn,
     status=202,
@@ -80,31 +110,12 @@ async def list_items(request: web.Request) -> web.Response:
 async def reply(request: web.Request) -> web.Response:
     body = await read_body(request, ReplyIn)
     los = los_of(request)
+    staff = staff_of(request)
     async with los.sessions.begin() as session:
-        item = await session.get(InboxItem, path_id(request))
-        if item is None:
-            raise NotFound("inbox item")
-        contact = (
-            await session.get(ContactPoint, item.contact_point_id)
-            if item.contact_point_id
-            else None
+        message = await threads.reply_to_item(
+            session, los.clock, staff, path_id(request), body.text
         )
-        person = await session.get(Person, item.person_id) if item.person_id else None
-        if contact is None and person is not None:
-            contact = outbox.preferred_contact(person)
-        if contact is None or contact.opted_out_at is not None:
-            raise InputError({"id": "this sender cannot be reached (no address or opted out)"})
-        message = await outbox.queue(
-            session,
-            los.clock,
-            contact=contact,
-            text=body.text,
-            site_id=item.site_id,
-            person_id=item.person_id,
-            kind="staff_reply",
-        )
-        assert message is not None
-        audit(session, los.clock, staff_of(request), "inbox.reply", "inbox_item", item.id)
+        audit(session, los.clock, staff, "inbox.reply", "inbox_item", path_id(request))
         result = {"message_id": message.id, "status": message.status}
     los.dispatcher.wake()
     return json_response(result, 202)
@@ -115,12 +126,7 @@ async def resolve(request: web.Request) -> web.Response:
     los = los_of(request)
     staff = staff_of(request)
     async with los.sessions.begin() as session:
-        item = await session.get(InboxItem, path_id(request))
-        if item is None:
-            raise NotFound("inbox item")
-        item.status = "resolved"
-        item.resolved_at = los.clock.now()
-        item.resolved_by = staff.id
+        item = await threads.resolve_item(session, los.clock, staff, path_id(request))
         audit(session, los.clock, staff, "inbox.resolve", "inbox_item", item.id)
-        result = item_json(item, None, None)
+        result = item_json(item, None)
     return json_response(result)

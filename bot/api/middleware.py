@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.registry import STAFF_KEY, ApiError, Handler, los_of
-from handlers.clock import Clock
+from handlers.audit import audit
 from handlers.errors import Conflict, InputError, NotFound
 from handlers.tokens import hash_token
 from scheduler import outage
-from storage.models import AuditEntry, StaffUser
+from storage.models import StaffUser
 
 log = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/api/openapi.json",)
+__all__ = ["audit", "bearer_auth", "errors"]  # audit lives in handlers/, shared with the pages
 
 
 @web.middleware
@@ -65,25 +64,3 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
         raise ApiError(401, "unauthorized", "unknown or disabled token")
     request[STAFF_KEY] = staff
     return await handler(request)
-
-
-def audit(
-    session: AsyncSession,
-    clock: Clock,
-    staff: StaffUser | None,
-    action: str,
-    target_type: str | None = None,
-    target_id: int | None = None,
-    **detail: Any,
-) -> None:
-    """Record a staff action: ids and field names only, never texts or health data."""
-    session.add(
-        AuditEntry(
-            staff_user_id=staff.id if staff else None,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            detail=detail,
-            at=clock.now(),
-        )
-    )

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, json_response, los_of, read_body, require_admin
 from bot.backup import list_backups
-from bot.web import readiness
+from bot.health import readiness
 from bot.webhook_watch import WATCH
 from handlers import ops
 from scheduler.outage import DATABASE

@@ -19,8 +19,8 @@ from bot.api.registry import (
     staff_of,
 )
 from handlers import sites as rules
-from handlers.appointments import check_reminders
 from handlers.errors import InputError, NotFound
+from handlers.site_settings import apply_site_fields
 from storage.models import Site
 
 
@@ -54,22 +54,6 @@ def site_json(site: Site) -> dict[str, Any]:
     }
 
 
-def apply(site: Site, fields: dict[str, Any]) -> None:
-    """Check and set the given fields; each bad one is a 422 naming it."""
-    if "name" in fields:
-        site.name = fields["name"].strip()
-    if "timezone" in fields:
-        site.timezone = rules.check_timezone(fields["timezone"])
-    if "opening_hours" in fields:
-        site.opening_hours = rules.check_opening_hours(fields["opening_hours"])
-    if "quiet_hours" in fields:
-        site.quiet_hours = rules.check_quiet_hours(fields["quiet_hours"])
-    if "default_reminders" in fields:
-        site.default_reminders = check_reminders(fields["default_reminders"], "default_reminders")
-    if "sms_number" in fields:
-        site.sms_number = rules.check_sms_number(fields["sms_number"])
-
-
 @endpoint("GET", "/api/sites", summary="All sites", tag="sites")
 async def list_sites(request: web.Request) -> web.Response:
     async with los_of(request).sessions() as session:
@@ -93,7 +77,7 @@ async def create(request: web.Request) -> web.Response:
     los = los_of(request)
     async with los.sessions.begin() as session:
         site = Site(name="", created_at=los.clock.now())
-        apply(site, body.model_dump())
+        apply_site_fields(site, body.model_dump())
         await rules.check_number_free(session, site.sms_number, None)
         session.add(site)
         await session.flush()
@@ -119,7 +103,7 @@ async def patch(request: web.Request) -> web.Response:
         fields = {name: getattr(body, name) for name in body.model_fields_set}
         if fields.get("name") is None and "name" in fields:
             raise InputError({"name": "must not be empty"})
-        apply(site, fields)
+        apply_site_fields(site, fields)
         await rules.check_number_free(session, site.sms_number, site.id)
         audit(
             session,

@@ -5,6 +5,7 @@ from storage.models.appointments import Appointment
 from storage.models.base import Base, UtcDateTime
 from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
+from storage.models.inbox_threads import InboxNote, InboxThread
 from storage.models.messages import Broadcast, Message, MessageAttachment
 from storage.models.ops import JobRun
 from storage.models.people import ContactPoint, InviteCode, Person, PersonRole
@@ -16,7 +17,7 @@ from storage.models.rota import (
     VolunteerTerms,
 )
 from storage.models.sites import Site
-from storage.models.staff import AuditEntry, StaffUser, staff_sites
+from storage.models.staff import AuditEntry, StaffSession, StaffUser, staff_sites
 
 __all__ = [
     "Activity",
@@ -31,6 +32,8 @@ __all__ = [
     "CheckinRound",
     "ContactPoint",
     "InboxItem",
+    "InboxNote",
+    "InboxThread",
     "InviteCode",
     "JobRun",
     "Message",
@@ -42,6 +45,7 @@ __all__ = [
     "ShiftTemplate",
     "Signup",
     "Site",
+    "StaffSession",
     "StaffUser",
     "UtcDateTime",
     "VolunteerTerms",

@@ -62,4 +62,7 @@ class InboxItem(Base):
         Index("ix_inbox_items_status", "status", "created_at"),
         # "is anything of theirs still waiting for staff?" on every text that goes to staff
         Index("ix_inbox_items_contact_status", "contact_point_id", "status"),
+        # Threads (one per person or unknown sender) are read through these.
+        Index("ix_inbox_items_person_created", "person_id", "created_at"),
+        Index("ix_inbox_items_contact_created", "contact_point_id", "created_at"),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime
@@ -31,6 +31,18 @@ class StaffUser(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Sign-in to the staff app (CONTRACT §7): argon2id hash, TOTP second factor, lockout.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The last TOTP time step accepted, so one code cannot be used twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # SHA-256 of the one-time set-up link's token, and when the link stops working.
+    setup_token_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    setup_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    language: Mapped[str] = mapped_column(String(5), default="nb")
     # The sites a coordinator may see and change; loaded with the user, since every request asks.
     sites: Mapped[list[Site]] = relationship(secondary=staff_sites, lazy="selectin")
 
@@ -51,3 +63,24 @@ class AuditEntry(Base):
     target_id: Mapped[int | None] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class StaffSession(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's value is stored.
+
+    ``stage`` is ``password`` between the two factors and ``full`` once the TOTP code is right;
+    only ``full`` sessions open the staff pages.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(10), default="password")  # password | full
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -74,39 +74,9 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
-PAGES = Path(__file__).parent / "pages"
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-
-def page(name: str, content_type: str) -> web.Response:
-    return web.Response(
-        body=(PAGES / name).read_bytes(), content_type=content_type, headers=SECURITY_HEADERS
-    )
-
-
-async def staff_page(request: web.Request) -> web.Response:
-    """The staff pages: inbox, people and broadcasts, through the same API and its token."""
-    return page("index.html", "text/html")
-
-
-async def staff_script(request: web.Request) -> web.Response:
-    return page("staff.js", "application/javascript")
-
-
-async def staff_style(request: web.Request) -> web.Response:
-    return page("staff.css", "text/css")
-
-
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
         web.get("/readyz", readyz),
         web.get("/metrics", metrics),
-        web.get("/", staff_page),
-        web.get("/static/staff.js", staff_script),
-        web.get("/static/staff.css", staff_style),
     ]
