@@ -7,6 +7,7 @@ queue; sending is the dispatcher's job.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -41,8 +42,12 @@ async def store_inbound(
     received_at: datetime,
     kind: str = "inbound",
     via: str | None = None,
+    button: ButtonPress | None = None,
 ) -> Message | None:
-    """Store an incoming text once. Returns None for a provider id already stored."""
+    """Store an incoming text once. Returns None for a provider id already stored.
+
+    A Telegram button press is stored with kind "button", the question it answers (when that
+    question exists) and the answer it carried."""
     seen = await session.scalar(
         select(Message.id).where(
             Message.direction == "in",
@@ -64,6 +69,13 @@ async def store_inbound(
         created_at=received_at,
         attempts=0,
     )
+    if button is not None:
+        message.kind = "button"
+        message.button_answer = button.answer[:20]
+        if 0 < button.question_id < 2**31:  # a forged id the column cannot hold finds nothing
+            message.question_id = await session.scalar(
+                select(OpenQuestion.id).where(OpenQuestion.id == button.question_id)
+            )
     try:
         async with session.begin_nested():
             session.add(message)
@@ -108,8 +120,8 @@ async def handle_inbound(
     message.site_id = site.id
     message.processed_at = now
     conv = Conversation(session, clock, rules, site, contact, person, message)
-    if message.kind.startswith("button:"):
-        await handle_button(conv, message.kind)
+    if message.kind == "button":
+        await handle_button(conv, message)
     else:
         await route(conv)
 
@@ -236,15 +248,20 @@ async def apply_answer(conv: Conversation, question: OpenQuestion, answer: Answe
     await handler(conv, question, answer)
 
 
-def button_kind(question_id: int, value: str) -> str:
-    """How a stored Telegram button press remembers which question it answers."""
-    return f"button:{question_id}:{value}"
+@dataclass(frozen=True)
+class ButtonPress:
+    """A Telegram button: which question it answers and the answer it carries."""
+
+    question_id: int
+    answer: str
 
 
-async def handle_button(conv: Conversation, kind: str) -> None:
+async def handle_button(conv: Conversation, message: Message) -> None:
     """A Telegram button press: the answer names its question, so nothing is ambiguous."""
-    _, question_id, value = kind.split(":", 2)
-    question = await conv.session.get(OpenQuestion, int(question_id))
+    value = message.button_answer or ""
+    question = (
+        await conv.session.get(OpenQuestion, message.question_id) if message.question_id else None
+    )
     if conv.person is None or question is None or question.person_id != conv.person.id:
         return  # a stale or forged button: nothing to apply
     now = conv.clock.now()

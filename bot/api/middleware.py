@@ -6,13 +6,12 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.registry import STAFF_KEY, ApiError, Handler, los_of
 from handlers.clock import Clock
 from handlers.errors import Conflict, InputError, NotFound
-from handlers.tokens import hash_token
+from handlers.staff_tokens import authenticate, record_use, use_is_news
 from storage.models import AuditEntry, StaffUser
 
 log = logging.getLogger(__name__)
@@ -51,14 +50,15 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
-    async with los_of(request).sessions() as session:
-        staff = await session.scalar(
-            select(StaffUser).where(
-                StaffUser.token_hash == hash_token(token.strip()), StaffUser.disabled_at.is_(None)
-            )
-        )
-    if staff is None:
-        raise ApiError(401, "unauthorized", "unknown or disabled token")
+    los = los_of(request)
+    async with los.sessions() as session:
+        found = await authenticate(session, token.strip())
+    if found is None:
+        raise ApiError(401, "unauthorized", "unknown, revoked or disabled token")
+    staff, api_token = found
+    if use_is_news(los.clock, api_token):
+        async with los.sessions.begin() as session:
+            await record_use(session, los.clock, api_token.id)
     request[STAFF_KEY] = staff
     return await handler(request)
 

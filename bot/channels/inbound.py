@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handlers.router import store_inbound
+from handlers.router import ButtonPress, store_inbound
 from scheduler import inbound
 from scheduler.metrics import MESSAGES_IN
 
@@ -21,6 +21,7 @@ async def receive(
     provider_id: str,
     kind: str = "inbound",
     via: str | None = None,
+    button: ButtonPress | None = None,
 ) -> bool:
     """Store an incoming text (deduplicated on the provider id) and commit it, then route it.
 
@@ -37,6 +38,7 @@ async def receive(
             received_at=los.clock.now(),
             kind=kind,
             via=via,
+            button=button,
         )
         if message is None:
             return False

@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.channels.inbound import receive
 from bot.config import Settings
-from handlers.router import button_kind
+from handlers.router import ButtonPress
 from scheduler.sending import Limits, OutgoingText, SendError
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ class TelegramChannel:
             address=str(chat_id),
             text=label,
             provider_id=provider_id,
-            kind=button_kind(question_id, parts[2]),
+            button=ButtonPress(question_id, parts[2]),
         )
         if stored and query.get("id"):
             try:  # stops the spinner on the button; failure here changes nothing
