@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -22,7 +22,7 @@ from bot.api import (
     sites,
     stats,
 )
-from bot.api.registry import ENDPOINTS, LOS_KEY
+from bot.api.registry import ENDPOINTS, LOS_KEY, Endpoint
 from bot.service import Los
 
 # Every API module is imported above so that its endpoints are registered.
@@ -41,6 +41,13 @@ API_MODULES = (
 )
 
 
+def handle(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await ep(request)
+
+    return handler
+
+
 def make_app(los: Los, *, background: bool = True) -> web.Application:
     """Build the app. ``background=False`` leaves the dispatcher and jobs to the caller (tests)."""
     app = web.Application(
@@ -55,7 +62,7 @@ def make_app(los: Los, *, background: bool = True) -> web.Application:
     for ep in ENDPOINTS:
         if ep.tag == "dev" and los.fake_clock is None:
             continue
-        app.router.add_route(ep.method, ep.path, ep.handler)
+        app.router.add_route(ep.method, ep.path, handle(ep))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await los.prepare()

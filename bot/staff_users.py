@@ -34,9 +34,7 @@ async def add_staff(
     if await session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
         raise Conflict("a staff user with this e-mail exists", {"email": "in use"})
     sites = await sites_named(session, site_ids or [])
-    user = StaffUser(
-        name=name.strip(), email=email, role=role, created_at=clock.now(), sites=sites
-    )
+    user = StaffUser(name=name.strip(), email=email, role=role, created_at=clock.now(), sites=sites)
     session.add(user)
     await session.flush()
     _, token = await issue_token(session, clock, user)

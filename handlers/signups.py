@@ -108,23 +108,27 @@ async def sign_up(
     if check_deadline and acts.deadline(activity) <= now:
         return Outcome("closed")
     if signup is None:
-        signup = Signup(
-            activity_id=activity.id, person_id=person.id, status="new", position=0, created_at=now
-        )
+        # Its status is decided below; it is not written before then (statuses are checked).
+        signup = Signup(activity_id=activity.id, person_id=person.id, position=0, created_at=now)
         session.add(signup)
     signup.source = source
     signup.updated_at = now
     signup.cancelled_at = None
-    full = (
-        activity.capacity is not None
-        and await taken_places(session, activity.id) >= activity.capacity
-    )
-    if full:
-        last = await session.scalar(
-            select(func.max(Signup.position)).where(
-                Signup.activity_id == activity.id, Signup.status == "waitlisted"
-            )
+    with session.no_autoflush:
+        full = (
+            activity.capacity is not None
+            and await taken_places(session, activity.id) >= activity.capacity
         )
+        last = (
+            await session.scalar(
+                select(func.max(Signup.position)).where(
+                    Signup.activity_id == activity.id, Signup.status == "waitlisted"
+                )
+            )
+            if full
+            else None
+        )
+    if full:
         signup.status = "waitlisted"
         signup.position = int(last or 0) + 1
         await session.flush()

@@ -198,7 +198,7 @@ class Dispatcher:
         async with self.sessions.begin() as session:
             rows = (await session.execute(query)).all()
             # Rows that get the same change are updated together: verdict -> values -> rows.
-            changes: dict[str, tuple[dict[str, object], list[Message]]] = {}
+            changes: dict[Verdict, tuple[dict[str, object], list[Message]]] = {}
             for message, contact, person in rows:
                 if message.site_id is not None and message.site_id not in sites:
                     sites[message.site_id] = await session.get(Site, message.site_id)

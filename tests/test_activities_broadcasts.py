@@ -83,14 +83,14 @@ async def test_preview_counts_recipients_opted_out_unreachable_and_segments(h: H
     plain = await h.api(
         "POST",
         "/api/broadcasts/preview",
-        {"text": "Kafeen er stengt i dag.", "audience": {}},
+        {"text": "Kafeen er stengt i dag.", "audience": {"all": True}},
         expect=200,
     )
     assert plain["recipients"] == 4 and plain["sms"]["encoding"] == "GSM-7"
-    bad = await h.api("POST", "/api/broadcasts/preview", {"text": "", "audience": {}})
+    bad = await h.api("POST", "/api/broadcasts/preview", {"text": "", "audience": {"all": True}})
     assert h.last_status == 422 and "text" in bad["error"]["fields"]
     no_site = await h.api(
-        "POST", "/api/broadcasts/preview", {"text": "x", "audience": {"site_id": 99}}
+        "POST", "/api/broadcasts/preview", {"text": "x", "audience": {"all": True, "site_id": 99}}
     )
     assert h.last_status == 422 and "audience.site_id" in no_site["error"]["fields"]
 
@@ -149,7 +149,7 @@ async def test_cancelled_broadcast_sends_nothing_more(h: Harness) -> None:
     created = await h.api(
         "POST",
         "/api/broadcasts",
-        {"text": "Sommerfest!", "audience": {}, "send_at": "2026-03-03T12:00:00"},
+        {"text": "Sommerfest!", "audience": {"all": True}, "send_at": "2026-03-03T12:00:00"},
         expect=202,
     )
     cancelled = await h.api("POST", f"/api/broadcasts/{created['id']}/cancel", expect=200)
@@ -162,7 +162,7 @@ async def test_cancelled_broadcast_sends_nothing_more(h: Harness) -> None:
 async def test_cancelling_a_running_broadcast_keeps_what_went_out(h: Harness) -> None:
     await h.person("Anne Berg", phone=ANNE)
     await h.person("Bjørn Lie", phone=BJORN)
-    created = await h.api("POST", "/api/broadcasts", {"text": "Hei!", "audience": {}}, expect=202)
+    created = await h.api("POST", "/api/broadcasts", {"text": "Hei!", "audience": {"all": True}}, expect=202)
     async with h.session() as session:  # one went out before staff pressed cancel
         first = await session.scalar(
             select(Message).where(Message.broadcast_id == created["id"]).order_by(Message.id)
@@ -256,7 +256,7 @@ async def test_erasure_removes_suggestion_texts_and_frees_places(h: Harness) -> 
     # The freed place goes to the first in line at once; the counts keep Anne's sign-up.
     await h.send_due()
     assert h.sms_to(BJORN)[-1].startswith("Du har fått plass på Quiz")
-    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-03-31", expect=200)
+    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-04-01", expect=200)
     assert stats["activities"]["signups"] == 2
 
 

@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field
-from sqlalchemy import select
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
-from bot.api.registry import endpoint, json_response, los_of, path_id, read_body, staff_of
-from handlers import outbox
-from handlers.errors import InputError, NotFound
-from storage.models import ContactPoint, InboxItem, Message, Person
+from bot.api.registry import endpoint, los_of, path_id, staff_of
+from bot.api.schema import ApiModel, Text, Time
+from handlers import lists, outbox
+from handlers.access import visible
+from handlers.errors import InputError
+from storage.models import ContactPoint, InboxItem, Message, Person, StaffUser
+from storage.models.states import InboxStatus, MessageStatus
 
 
-class ReplyIn(BaseModel):
-    text: str = Field(min_length=1, max_length=1600)
+class ReplyIn(ApiModel):
+    text: Text = Field(min_length=1, max_length=1600)
+
+
+class InboxQuery(ApiModel):
+    status: Literal["open", "resolved", "all"] = "open"
+
+
+class ItemOut(ApiModel):
+    id: int
+    kind: str
+    urgent: bool
+    status: InboxStatus
+    person_id: int | None
+    person_name: str | None
+    from_: str | None = Field(alias="from", serialization_alias="from")
+    text: str | None
+    summary: str | None
+    assigned_to: int | None
+    created_at: Time
+    resolved_at: Time | None
+
+
+class QueuedOut(ApiModel):
+    message_id: int
+    status: MessageStatus
 
 
 def item_json(item: InboxItem, message: Message | None, person: Person | None) -> dict[str, Any]:
@@ -31,32 +58,28 @@ def item_json(item: InboxItem, message: Message | None, person: Person | None) -
         "text": message.text if message else None,
         "summary": item.summary,
         "assigned_to": item.assigned_to,
-        "created_at": item.created_at.isoformat(),
-        "resolved_at": item.resolved_at.isoformat() if item.resolved_at else None,
+        "created_at": item.created_at,
+        "resolved_at": item.resolved_at,
     }
+
+
+async def load_item(session: AsyncSession, staff: StaffUser, item_id: int) -> InboxItem:
+    return await visible(session, staff, InboxItem, item_id, "inbox item")
 
 
 @endpoint(
     "GET",
     "/api/inbox",
-    summary="Inbox items (?status=open|resolved|all), urgent first",
+    summary="Inbox items of your sites (?status=open|resolved|all), urgent first",
     tag="inbox",
+    query=InboxQuery,
+    response=list[ItemOut],
 )
-async def list_items(request: web.Request) -> web.Response:
-    status = request.query.get("status", "open")
-    if status not in ("open", "resolved", "all"):
-        raise InputError({"status": "use open, resolved or all"})
-    query = (
-        select(InboxItem, Message, Person)
-        .outerjoin(Message, Message.id == InboxItem.message_id)
-        .outerjoin(Person, Person.id == InboxItem.person_id)
-        .order_by(InboxItem.urgent.desc(), InboxItem.created_at, InboxItem.id)
-    )
-    if status != "all":
-        query = query.where(InboxItem.status == status)
+async def list_items(request: web.Request, *, query: InboxQuery) -> Any:
+    status = None if query.status == "all" else query.status
     async with los_of(request).sessions() as session:
-        rows = (await session.execute(query)).all()
-        return json_response([item_json(i, m, p) for i, m, p in rows])
+        rows = await lists.inbox(session, staff_of(request), status=status)
+        return [item_json(i, m, p) for i, m, p in rows]
 
 
 @endpoint(
@@ -65,15 +88,13 @@ async def list_items(request: web.Request) -> web.Response:
     summary="Answer the sender",
     tag="inbox",
     body=ReplyIn,
+    response=QueuedOut,
     status=202,
 )
-async def reply(request: web.Request) -> web.Response:
-    body = await read_body(request, ReplyIn)
+async def reply(request: web.Request, *, body: ReplyIn, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        item = await session.get(InboxItem, path_id(request))
-        if item is None:
-            raise NotFound("inbox item")
+        item = await load_item(session, staff_of(request), path_id(request))
         contact = (
             await session.get(ContactPoint, item.contact_point_id)
             if item.contact_point_id
@@ -97,20 +118,23 @@ async def reply(request: web.Request) -> web.Response:
         audit(session, los.clock, staff_of(request), "inbox.reply", "inbox_item", item.id)
         result = {"message_id": message.id, "status": message.status}
     los.dispatcher.wake()
-    return json_response(result, 202)
+    return result
 
 
-@endpoint("POST", "/api/inbox/{id}/resolve", summary="Mark as dealt with", tag="inbox")
-async def resolve(request: web.Request) -> web.Response:
+@endpoint(
+    "POST",
+    "/api/inbox/{id}/resolve",
+    summary="Mark as dealt with",
+    tag="inbox",
+    response=ItemOut,
+)
+async def resolve(request: web.Request, *, query: object) -> Any:
     los = los_of(request)
     staff = staff_of(request)
     async with los.sessions.begin() as session:
-        item = await session.get(InboxItem, path_id(request))
-        if item is None:
-            raise NotFound("inbox item")
+        item = await load_item(session, staff, path_id(request))
         item.status = "resolved"
         item.resolved_at = los.clock.now()
         item.resolved_by = staff.id
         audit(session, los.clock, staff, "inbox.resolve", "inbox_item", item.id)
-        result = item_json(item, None, None)
-    return json_response(result)
+        return item_json(item, None, None)

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.registry import STAFF_KEY, ApiError, Handler, los_of
@@ -30,6 +31,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise ApiError(409, "conflict", exc.message, exc.fields) from None
     except NotFound as exc:
         raise ApiError(404, "not_found", exc.message) from None
+    except IntegrityError:
+        # A unique value taken between our check and the write (two requests at once).
+        raise ApiError(409, "conflict", "clashes with what is stored; try again") from None
     except ApiError:
         raise
     except web.HTTPException as exc:
