@@ -162,7 +162,9 @@ async def test_cancelled_broadcast_sends_nothing_more(h: Harness) -> None:
 async def test_cancelling_a_running_broadcast_keeps_what_went_out(h: Harness) -> None:
     await h.person("Anne Berg", phone=ANNE)
     await h.person("Bjørn Lie", phone=BJORN)
-    created = await h.api("POST", "/api/broadcasts", {"text": "Hei!", "audience": {"all": True}}, expect=202)
+    created = await h.api(
+        "POST", "/api/broadcasts", {"text": "Hei!", "audience": {"all": True}}, expect=202
+    )
     async with h.session() as session:  # one went out before staff pressed cancel
         first = await session.scalar(
             select(Message).where(Message.broadcast_id == created["id"]).order_by(Message.id)

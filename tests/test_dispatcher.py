@@ -119,7 +119,9 @@ async def test_stop_in_the_middle_of_a_broadcast_stops_the_rest_to_that_number(
         progress = await h.api("GET", f"/api/broadcasts/{broadcast['id']}", expect=200)
         assert (progress["sent"], progress["skipped"], progress["queued"]) == (4, 1, 0)
 
-    await h.api("POST", "/api/broadcasts", {"text": "Tur lørdag", "audience": {"all": True}}, expect=202)
+    await h.api(
+        "POST", "/api/broadcasts", {"text": "Tur lørdag", "audience": {"all": True}}, expect=202
+    )
     await h.send_due()
     assert len(h.sms_to(PHONES[3])) == 1  # still nothing more after the confirmation
     assert h.sms_to(PHONES[4])[-1] == "Tur lørdag"
@@ -128,7 +130,9 @@ async def test_stop_in_the_middle_of_a_broadcast_stops_the_rest_to_that_number(
 async def test_quiet_hours_hold_a_broadcast_until_morning(h: Harness) -> None:
     await h.person(phone=PHONE)
     await h.set_time(oslo(2026, 3, 2, 22, 0))
-    await h.api("POST", "/api/broadcasts", {"text": "Kino i morgen!", "audience": {"all": True}}, expect=202)
+    await h.api(
+        "POST", "/api/broadcasts", {"text": "Kino i morgen!", "audience": {"all": True}}, expect=202
+    )
     await h.send_due()
     assert h.sms_to(PHONE) == []
     [held] = await out_rows(h)
@@ -144,7 +148,9 @@ async def test_quiet_hours_hold_a_broadcast_until_morning(h: Harness) -> None:
 async def test_a_reply_and_an_opt_out_confirmation_go_at_once_in_quiet_hours(h: Harness) -> None:
     await h.person(phone=PHONE)
     await h.set_time(oslo(2026, 3, 2, 23, 30))
-    await h.api("POST", "/api/broadcasts", {"text": "Kino i morgen!", "audience": {"all": True}}, expect=202)
+    await h.api(
+        "POST", "/api/broadcasts", {"text": "Kino i morgen!", "audience": {"all": True}}, expect=202
+    )
     await h.sms(PHONE, "hjelp")
     assert len(h.sms_to(PHONE)) == 1
     assert "TIMER" in h.sms_to(PHONE)[0]
