@@ -20,6 +20,7 @@ from bot.api import (
     reports,
     rota,
     sites,
+    staff,
     stats,
 )
 from bot.api.registry import ENDPOINTS, LOS_KEY, Endpoint
@@ -37,6 +38,7 @@ API_MODULES = (
     rota,
     checkins,
     reports,
+    staff,
     dev,
 )
 

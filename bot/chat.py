@@ -33,7 +33,10 @@ async def run_chat(url: str, phone: str) -> None:
         try:
             async with http.get(f"{url}/console/messages", params={"phone": phone}) as resp:
                 if resp.status == 404:
-                    print("the console channel is off (Twilio is set, or the host is public)")
+                    print(
+                        "the console channel is off: it needs LOS_CONSOLE=1, no Twilio, "
+                        "and loopback HOST and PUBLIC_URL"
+                    )
                     raise SystemExit(1)
                 if resp.status == 422:
                     print(f"{phone} is not a phone number")

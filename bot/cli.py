@@ -32,14 +32,15 @@ def settings_or_exit() -> Settings:
 
 def serve(settings: Settings) -> None:
     from bot.app import make_app
-    from bot.service import Los
+    from bot.service import Los, console_state
 
     los = Los(settings)
     channels = ", ".join(
         f"{c.channel} ({type(c).__name__.removesuffix('Channel').lower()})" for c in los.channels
     )
     print(
-        f"Los on http://{settings.host}:{settings.port} — channels: {channels or 'none'}",
+        f"Los on http://{settings.host}:{settings.port} — channels: {channels or 'none'}; "
+        f"console channel {console_state(settings)}",
         flush=True,
     )
     web.run_app(
@@ -82,6 +83,51 @@ async def staff_add(
         await los.engine.dispose()
     print(f"staff user {user.id} ({user.email}, {user.role}) created; API token:")
     print(token)
+
+
+async def staff_list(settings: Settings) -> None:
+    """One line per staff user: id, e-mail, role, sites, and whether they are disabled."""
+    from sqlalchemy import select
+
+    from bot.service import Los
+    from storage.models import StaffUser
+
+    los = Los(settings, channels=[])
+    await los.prepare()
+    try:
+        async with los.sessions() as session:
+            users = list(await session.scalars(select(StaffUser).order_by(StaffUser.id)))
+    finally:
+        await los.engine.dispose()
+    for user in users:
+        sites = ",".join(str(i) for i in sorted(user.site_ids)) if user.role != "admin" else "all"
+        state = f"disabled {user.disabled_at:%Y-%m-%d}" if user.disabled_at else "active"
+        print(f"{user.id}\t{user.email}\t{user.role}\tsites={sites}\t{state}\t{user.name}")
+
+
+async def staff_disable(settings: Settings, email: str) -> None:
+    """Disable a staff user: every token of theirs stops working at once."""
+    from sqlalchemy import select
+
+    from bot.service import Los
+    from handlers.staff_tokens import disable_user
+    from storage.models import StaffUser
+
+    los = Los(settings, channels=[])
+    await los.prepare()
+    try:
+        async with los.sessions.begin() as session:
+            user = await session.scalar(
+                select(StaffUser).where(StaffUser.email == email.strip().lower())
+            )
+            if user is not None:
+                await disable_user(session, los.clock, user)
+    finally:
+        await los.engine.dispose()
+    if user is None:
+        print(f"no staff user with the e-mail {email}", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"staff user {user.id} ({user.email}) disabled; every token of theirs is revoked")
 
 
 async def telegram_webhook(settings: Settings) -> None:
@@ -133,6 +179,9 @@ def main(argv: list[str] | None = None) -> None:
         metavar="SITE_ID",
         help="a site the coordinator works at (repeatable) [the first site]",
     )
+    staff.add_parser("list", help="list staff users, their roles and sites")
+    disable = staff.add_parser("disable", help="disable a staff user and revoke every token")
+    disable.add_argument("--email", required=True)
     commands.add_parser("demo", help="fill an empty database with a demo site")
     commands.add_parser(
         "telegram-webhook", help="point the Telegram bot at PUBLIC_URL/webhooks/telegram"
@@ -152,6 +201,10 @@ def main(argv: list[str] | None = None) -> None:
         serve(settings)
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
+    elif args.command == "staff" and args.staff_command == "list":
+        asyncio.run(staff_list(settings))
+    elif args.command == "staff" and args.staff_command == "disable":
+        asyncio.run(staff_disable(settings, args.email))
     elif args.command == "staff":
         asyncio.run(staff_add(settings, args.name, args.email, args.role, args.site))
     elif args.command == "telegram-webhook":

@@ -8,6 +8,8 @@ PostgreSQL; SQLite lets one writer at a time) before places are counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -429,9 +431,12 @@ async def suggestion_command(conv: Conversation, args: list[str]) -> None:
     item.message_id = None
     item.contact_point_id = None
     item.assigned_to = None
-    # The incoming text would name the sender through their conversation: keep only the words
-    # that say an anonymous suggestion was sent.
-    conv.message.text = " ".join(raw.split()[:2])
+    # The exact time would link the item to the sender's own incoming row: keep the day only
+    # (local midnight). And the incoming row keeps no text at all.
+    tz = ZoneInfo(conv.site.timezone)
+    day = item.created_at.astimezone(tz).date()
+    item.created_at = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+    conv.message.text = None
     await conv.reply("suggestion_thanks_anon")
 
 
