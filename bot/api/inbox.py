@@ -28,6 +28,7 @@ class InboxQuery(ApiModel):
 
 class ItemOut(ApiModel):
     id: int
+    site_id: int
     kind: str
     urgent: bool
     status: InboxStatus
@@ -49,6 +50,7 @@ class QueuedOut(ApiModel):
 def item_json(item: InboxItem, message: Message | None, person: Person | None) -> dict[str, Any]:
     return {
         "id": item.id,
+        "site_id": item.site_id,
         "kind": item.kind,
         "urgent": item.urgent,
         "status": item.status,

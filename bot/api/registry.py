@@ -77,6 +77,8 @@ class Endpoint:
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         if self.admin:
             require_admin(request)
+        for name in self.path_params:  # an id the database cannot hold is 404 before all else
+            path_id(request, name)
         kwargs: dict[str, Any] = {"query": parse(self.query, dict(request.query), "query")}
         if self.body is not None:
             kwargs["body"] = parse(self.body, await read_json(request), "body")
