@@ -113,7 +113,8 @@ async def two_sites(h: Harness) -> dict[str, Any]:
         await h.api(
             "POST",
             "/api/shift-templates",
-            {"title": "Kafé", "weekdays": [0], "start": "08:00", "end": "12:00", "site_id": site_id},
+            {"title": "Kafé", "weekdays": [0], "start": "08:00", "end": "12:00"}
+            | {"site_id": site_id},
             expect=201,
         )
         await h.api(
@@ -127,9 +128,7 @@ async def two_sites(h: Harness) -> dict[str, Any]:
             },
             expect=201,
         )
-        await h.api(
-            "POST", "/api/checkins", {"person_id": person["id"], "at": "18:00"}, expect=201
-        )
+        await h.api("POST", "/api/checkins", {"person_id": person["id"], "at": "18:00"}, expect=201)
         await h.sms(phone, "Kan noen ringe meg?")  # an inbox item of the person's site
     return made
 
@@ -243,6 +242,4 @@ def test_console_is_off_behind_a_proxy_even_with_a_loopback_host() -> None:
     assert not console_allowed(Settings(host="127.0.0.1"))  # not asked for
     assert console_allowed(Settings(host="127.0.0.1", los_console=True))
     assert not console_allowed(Settings(host="0.0.0.0", los_console=True))
-    assert console_allowed(
-        Settings(host="::1", public_url="http://[::1]:8080", los_console=True)
-    )
+    assert console_allowed(Settings(host="::1", public_url="http://[::1]:8080", los_console=True))
