@@ -14,6 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -57,6 +58,7 @@ def fuzz(base_url: str, token: str) -> int:
     headers = {"Authorization": f"Bearer {token}"}
     calls = 0
     for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result  # the document itself must be valid
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
