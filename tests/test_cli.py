@@ -72,3 +72,27 @@ async def test_telegram_webhook_is_set_with_the_secret(tmp_path: Path) -> None:
     assert call["secret_token"] == "s3cret"
     refused = los("telegram-webhook", db=tmp_path / "l.db", PUBLIC_URL="http://x")
     assert refused.returncode == 1
+
+
+async def test_staff_list_and_disable_stop_every_token(tmp_path: Path) -> None:
+    from bot.config import Settings
+    from bot.service import Los
+    from handlers.staff_tokens import authenticate
+
+    db = tmp_path / "los.db"
+    made = los("staff", "add", "--name", "Kari", "--email", "kari@example.org", db=db)
+    token = made.stdout.strip().splitlines()[-1]
+    listed = los("staff", "list", db=db)
+    assert (
+        listed.returncode == 0 and "kari@example.org\tcoordinator\tsites=1\tactive" in listed.stdout
+    )
+    disabled = los("staff", "disable", "--email", "KARI@example.org", db=db)
+    assert disabled.returncode == 0, disabled.stderr
+    assert "disabled" in los("staff", "list", db=db).stdout
+    assert los("staff", "disable", "--email", "nobody@example.org", db=db).returncode == 1
+    service = Los(Settings(database_url=f"sqlite+aiosqlite:///{db}"), channels=[])
+    try:
+        async with service.sessions() as session:
+            assert await authenticate(session, token) is None
+    finally:
+        await service.engine.dispose()
