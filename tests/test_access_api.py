@@ -77,6 +77,11 @@ async def test_a_typo_in_an_audience_or_a_patch_is_refused(h: Harness) -> None:
             if query.startswith("status") and path in ("/api/shifts", "/api/stats"):
                 continue
             await h.api("GET", f"{path}?{query}", expect=422)
+    deep = b"[" * 100_000 + b"]" * 100_000  # deeper than any JSON parser recurses
+    resp = await h.client.post(
+        "/api/people", data=deep, headers={"Authorization": f"Bearer {h.token}"}
+    )
+    assert resp.status == 400
     huge = 2**31
     for ep in ENDPOINTS:
         if ep.path_params and ep.tag != "dev":

@@ -64,6 +64,7 @@ def test_los_chat_talks_to_los_serve_through_the_console(tmp_path: Path) -> None
         )
     try:
         wait_ready(f"http://127.0.0.1:{port}")
+        assert "console channel on" in (tmp_path / "serve.log").read_text()
         chat = subprocess.run(
             [sys.executable, "-m", "bot", "chat", "+4740000100"],
             cwd=ROOT,

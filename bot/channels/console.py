@@ -55,6 +55,8 @@ class ConsoleChannel:
             try:
                 phone = normalise_phone(request.query.get("phone", ""))
                 after = int(request.query.get("after", "0"))
+                if not 0 <= after < 2**31:
+                    raise ValueError("after is an id")
             except ValueError:
                 return web.json_response({"error": {"code": "bad_query"}}, status=422)
             async with los.sessions() as session:
