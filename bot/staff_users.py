@@ -10,6 +10,7 @@ from handlers.errors import Conflict, InputError
 from handlers.sites import default_site
 from handlers.staff_tokens import issue_token
 from storage.models import Site, StaffUser
+from storage.models.states import StaffRole
 
 
 async def add_staff(
@@ -26,7 +27,7 @@ async def add_staff(
     A coordinator belongs to the sites named, or to the first site when none is named; an admin
     sees every site whatever is named.
     """
-    if role not in ("admin", "coordinator"):
+    if role not in set(StaffRole):
         raise InputError({"role": "use admin or coordinator"})
     if "@" not in email:
         raise InputError({"email": "not an e-mail address"})

@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.errors import InputError, NotFound
 from storage.models import Site, StaffUser
+from storage.models.states import StaffRole
 
 T = TypeVar("T")
 
 
 def visible_site_ids(staff: StaffUser) -> frozenset[int] | None:
     """The sites this user may see, or None for all of them (admins)."""
-    if staff.role == "admin":
+    if staff.role == StaffRole.ADMIN:
         return None
     return staff.site_ids
 
