@@ -94,6 +94,16 @@ async def participant(session: AsyncSession, staff: StaffUser, person_id: int) -
     return person
 
 
+async def companion_of(
+    session: AsyncSession, staff: StaffUser, companion_id: int | None, person_id: int
+) -> Person | None:
+    """The escort, who must be of the user's sites too."""
+    companion = await rules.load_companion(session, companion_id, person_id)
+    if companion is not None and not can_see(staff, companion.site_id):
+        raise InputError({"companion_id": "no such person"})
+    return companion
+
+
 @endpoint(
     "POST",
     "/api/appointments",
@@ -108,7 +118,7 @@ async def create(request: web.Request, *, body: AppointmentIn, query: object) ->
     staff = staff_of(request)
     async with los.sessions.begin() as session:
         person = await participant(session, staff, body.person_id)
-        companion = await rules.load_companion(session, body.companion_id, person.id)
+        companion = await companion_of(session, staff, body.companion_id, person.id)
         timezone = await site_timezone(session, person.site_id)
         appointment = await rules.create(
             session,
@@ -204,7 +214,7 @@ async def patch(request: web.Request, *, body: AppointmentPatch, query: object) 
             los.clock, starts_at, ends_at, start_changed=starts_at != appointment.starts_at
         )
         if "companion_id" in changed:
-            await rules.load_companion(session, body.companion_id, appointment.person_id)
+            await companion_of(session, staff_of(request), body.companion_id, appointment.person_id)
         if "reminders_minutes_before" in changed:
             appointment.reminders_minutes_before = rules.check_reminders(
                 body.reminders_minutes_before
