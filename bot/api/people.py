@@ -14,7 +14,7 @@ from bot.api.registry import endpoint, los_of, path_id, staff_of
 from bot.api.schema import ApiModel, Id, Text, Time, When, keep, local_to_utc
 from handlers import lists
 from handlers import people as rules
-from handlers.access import require_visible, site_for
+from handlers.access import can_see, require_visible, site_for
 from handlers.errors import InputError, NotFound
 from handlers.linking import new_invite
 from storage.db import checkpoint
@@ -113,13 +113,16 @@ async def load_person(session: AsyncSession, staff: StaffUser, person_id: int) -
     return person
 
 
-async def check_contact_staff(session: AsyncSession, staff_id: int | None) -> None:
+async def check_contact_staff(session: AsyncSession, user: StaffUser, staff_id: int | None) -> None:
+    """The contact must be a person with the staff role, of the user's sites."""
     if staff_id is None:
         return
     found = await session.scalar(
-        select(PersonRole).where(PersonRole.person_id == staff_id, PersonRole.role == "staff")
+        select(Person.site_id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(Person.id == staff_id, PersonRole.role == "staff", Person.erased_at.is_(None))
     )
-    if found is None:
+    if found is None or not can_see(user, found):
         raise InputError({"contact_staff_id": "no person with the staff role has this id"})
 
 
@@ -136,7 +139,7 @@ async def create(request: web.Request, *, body: PersonIn, query: object) -> Pers
     los = los_of(request)
     async with los.sessions.begin() as session:
         site = await site_for(session, staff_of(request), body.site_id)
-        await check_contact_staff(session, body.contact_staff_id)
+        await check_contact_staff(session, staff_of(request), body.contact_staff_id)
         person = await rules.create_person(
             session,
             los.clock,
@@ -203,7 +206,7 @@ async def patch(request: web.Request, *, body: PersonPatch, query: object) -> Pe
                 local_to_utc(body.paused_until, site.timezone) if body.paused_until else None
             )
         if "contact_staff_id" in changed:
-            await check_contact_staff(session, body.contact_staff_id)
+            await check_contact_staff(session, staff_of(request), body.contact_staff_id)
             person.contact_staff_id = body.contact_staff_id
         audit(
             session,
