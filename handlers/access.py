@@ -88,3 +88,14 @@ async def visible(
         raise NotFound(what)
     require_visible(staff, getattr(row, "site_id", None), what)
     return row
+
+
+async def home_timezone(
+    session: AsyncSession, staff: StaffUser, default: str, site_id: int | None = None
+) -> str:
+    """The time zone a staff user's dates mean: the named site's, else their first site's (an
+    admin's: the default), so "from=2026-03-01" is midnight where they work."""
+    if site_id is None and visible_site_ids(staff) is None:
+        return default
+    site = await site_for(session, staff, site_id)
+    return site.timezone

@@ -248,3 +248,24 @@ def test_console_is_off_behind_a_proxy_even_with_a_loopback_host() -> None:
     assert console_allowed(Settings(host="127.0.0.1", los_console=True))
     assert not console_allowed(Settings(host="0.0.0.0", los_console=True))
     assert console_allowed(Settings(host="::1", public_url="http://[::1]:8080", los_console=True))
+
+
+async def test_dates_in_a_query_are_days_where_the_coordinator_works(h: Harness) -> None:
+    async with h.session() as session:
+        away = Site(name="New York", timezone="America/New_York", created_at=h.clock.now())
+        session.add(away)
+        await session.flush()
+        _, token = await add_staff(
+            session, h.clock, name="Nora", email="nora@los.test", site_ids=[away.id]
+        )
+    person = await h.person("Ny Person", phone=BERIT, site_id=away.id)
+    await h.api(  # 20:00 on 9 March in New York is already 10 March in Oslo
+        "POST",
+        "/api/appointments",
+        {"person_id": person["id"], "starts_at": "2026-03-09T20:00:00"},
+        expect=201,
+    )
+    ninth = await h.api("GET", "/api/appointments?from=2026-03-09&to=2026-03-10", token=token)
+    tenth = await h.api("GET", "/api/appointments?from=2026-03-10&to=2026-03-11", token=token)
+    assert len(ninth) == 1 and tenth == []
+    assert ninth[0]["starts_at"] == "2026-03-10T00:00:00+00:00"

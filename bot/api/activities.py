@@ -15,7 +15,7 @@ from bot.api.registry import endpoint, los_of, path_id, staff_of
 from bot.api.schema import ApiModel, Count, Day, Id, Period, Text, Time, When, keep, local_to_utc
 from handlers import activities as rules
 from handlers import lists, signups
-from handlers.access import can_see, site_for, visible
+from handlers.access import can_see, home_timezone, site_for, visible
 from handlers.errors import Conflict, InputError
 from storage.models import Activity, ActivitySeries, Person, Signup, StaffUser
 from storage.models.states import ActivityStatus, SeriesStatus, SignupStatus
@@ -268,8 +268,9 @@ async def create(request: web.Request, *, body: ActivityIn, query: object) -> An
 )
 async def list_activities(request: web.Request, *, query: ActivitiesQuery) -> Any:
     los = los_of(request)
-    start, end = query.bounds(los.rules.timezone)
     async with los.sessions() as session:
+        tz = await home_timezone(session, staff_of(request), los.rules.timezone)
+        start, end = query.bounds(tz)
         found = await lists.activities(
             session,
             staff_of(request),

@@ -11,7 +11,7 @@ from bot.api.registry import endpoint, los_of, path_id, staff_of
 from bot.api.schema import ApiModel, Id, Period, Text, Time, When, keep, local_to_utc
 from handlers import appointments as rules
 from handlers import lists
-from handlers.access import can_see, visible
+from handlers.access import can_see, home_timezone, visible
 from handlers.errors import InputError
 from storage.models import Appointment, Person, Site, StaffUser
 from storage.models.states import AppointmentStatus
@@ -159,7 +159,8 @@ async def list_appointments(
 ) -> list[AppointmentOut]:
     los = los_of(request)
     async with los.sessions() as session:
-        start, end = query.bounds(los.rules.timezone)
+        tz = await home_timezone(session, staff_of(request), los.rules.timezone)
+        start, end = query.bounds(tz)
         found = await lists.appointments(
             session,
             staff_of(request),

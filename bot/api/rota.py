@@ -20,7 +20,7 @@ from bot.api.people import load_person
 from bot.api.registry import endpoint, los_of, path_id, staff_of
 from bot.api.schema import ApiModel, Count, Day, Id, Period, Text, Time, When, local_to_utc
 from handlers import calendar_feed, lists
-from handlers.access import can_see, site_for, visible
+from handlers.access import can_see, home_timezone, site_for, visible
 from handlers.errors import InputError, NotFound
 from handlers.rota import offers, shifts, staff
 from storage.models import Assignment, Shift, ShiftTemplate, StaffUser, VolunteerTerms
@@ -361,8 +361,9 @@ async def create_shift(request: web.Request, *, body: ShiftIn, query: object) ->
 )
 async def list_shifts(request: web.Request, *, query: ShiftsQuery) -> Any:
     los = los_of(request)
-    start, end = query.bounds(los.rules.timezone)
     async with los.sessions() as session:
+        tz = await home_timezone(session, staff_of(request), los.rules.timezone)
+        start, end = query.bounds(tz)
         found = await lists.shifts(session, staff_of(request), start=start, end=end)
         return [shift_json(s, assignments) for s, assignments in found]
 

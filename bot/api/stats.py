@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 
 from bot.api.registry import endpoint, los_of, staff_of
 from bot.api.schema import ApiModel, Day, Id, Period
-from handlers.access import one_site
+from handlers.access import home_timezone, one_site
 from handlers.errors import InputError
 from handlers.features import STATS
 
@@ -41,16 +41,16 @@ class StatsOut(ApiModel):
 )
 async def stats(request: web.Request, *, query: StatsQuery) -> Any:
     los = los_of(request)
-    tz = los.rules.timezone
-    today = los.clock.now().astimezone(ZoneInfo(tz)).date()
-    first, end = query.days(today.replace(month=1, day=1), today + timedelta(days=1))
-    if end <= first:
-        raise InputError({"to": "must be after from"})
-    # Local midnights (not UTC): the sections count days by subtracting them, across DST too.
-    start_at = datetime.combine(first, time(), tzinfo=ZoneInfo(tz))
-    end_at = datetime.combine(end, time(), tzinfo=ZoneInfo(tz))
     async with los.sessions() as session:
         site_id = await one_site(session, staff_of(request), query.site_id)
+        tz = await home_timezone(session, staff_of(request), los.rules.timezone, site_id)
+        today = los.clock.now().astimezone(ZoneInfo(tz)).date()
+        first, end = query.days(today.replace(month=1, day=1), today + timedelta(days=1))
+        if end <= first:
+            raise InputError({"to": "must be after from"})
+        # Local midnights (not UTC): the sections count days by subtracting them, across DST too.
+        start_at = datetime.combine(first, time(), tzinfo=ZoneInfo(tz))
+        end_at = datetime.combine(end, time(), tzinfo=ZoneInfo(tz))
         result: dict[str, Any] = {"from": first, "to": end, "site_id": site_id}
         for name, section in STATS.items():
             result[name] = await section(session, site_id, start_at, end_at)
