@@ -16,7 +16,7 @@ install: $(BIN)/los
 run: install
 	$(BIN)/los migrate
 	$(BIN)/los demo
-	$(BIN)/los serve
+	LOS_CONSOLE=1 $(BIN)/los serve
 
 test: install
 	$(BIN)/ruff check .

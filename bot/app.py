@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -23,9 +23,10 @@ from bot.api import (
     reports,
     rota,
     sites,
+    staff,
     stats,
 )
-from bot.api.registry import ENDPOINTS, LOS_KEY
+from bot.api.registry import ENDPOINTS, LOS_KEY, Endpoint
 from bot.service import Los
 from bot.webhook_watch import WATCH, WebhookWatch, watch_webhooks
 
@@ -43,8 +44,16 @@ API_MODULES = (
     reports,
     attachments,
     ops,
+    staff,
     dev,
 )
+
+
+def handle(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await ep(request)
+
+    return handler
 
 
 def make_app(los: Los, *, background: bool = True) -> web.Application:
@@ -68,7 +77,7 @@ def make_app(los: Los, *, background: bool = True) -> web.Application:
     for ep in ENDPOINTS:
         if ep.tag == "dev" and los.fake_clock is None:
             continue
-        app.router.add_route(ep.method, ep.path, ep.handler)
+        app.router.add_route(ep.method, ep.path, handle(ep))
 
     app.cleanup_ctx.append(lifecycle_of(los, background))
     return app

@@ -48,7 +48,10 @@ async def earlier_texts(http: aiohttp.ClientSession, url: str, phone: str) -> li
             f"{url}/console/messages", params={"phone": phone, "last": EARLIER}
         ) as resp:
             if resp.status == 404:
-                print("the console channel is off (Twilio is set, or the host is public)")
+                print(
+                    "the console channel is off: it needs LOS_CONSOLE=1, no Twilio, "
+                    "and loopback HOST and PUBLIC_URL"
+                )
                 raise SystemExit(1)
             if resp.status == 422:
                 print(f"{phone} is not a phone number")

@@ -125,6 +125,51 @@ def read_password() -> str:
     return line
 
 
+async def staff_list(settings: Settings) -> None:
+    """One line per staff user: id, e-mail, role, sites, and whether they are disabled."""
+    from sqlalchemy import select
+
+    from bot.service import Los
+    from storage.models import StaffUser
+
+    los = Los(settings, channels=[])
+    await los.prepare()
+    try:
+        async with los.sessions() as session:
+            users = list(await session.scalars(select(StaffUser).order_by(StaffUser.id)))
+    finally:
+        await los.engine.dispose()
+    for user in users:
+        sites = ",".join(str(i) for i in sorted(user.site_ids)) if user.role != "admin" else "all"
+        state = f"disabled {user.disabled_at:%Y-%m-%d}" if user.disabled_at else "active"
+        print(f"{user.id}\t{user.email}\t{user.role}\tsites={sites}\t{state}\t{user.name}")
+
+
+async def staff_disable(settings: Settings, email: str) -> None:
+    """Disable a staff user: every token of theirs stops working at once."""
+    from sqlalchemy import select
+
+    from bot.service import Los
+    from handlers.staff_tokens import disable_user
+    from storage.models import StaffUser
+
+    los = Los(settings, channels=[])
+    await los.prepare()
+    try:
+        async with los.sessions.begin() as session:
+            user = await session.scalar(
+                select(StaffUser).where(StaffUser.email == email.strip().lower())
+            )
+            if user is not None:
+                await disable_user(session, los.clock, user)
+    finally:
+        await los.engine.dispose()
+    if user is None:
+        print(f"no staff user with the e-mail {email}", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"staff user {user.id} ({user.email}) disabled; every token of theirs is revoked")
+
+
 async def telegram_webhook(settings: Settings) -> None:
     from bot.channels.telegram import TelegramChannel
 
@@ -223,6 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     reset = staff.add_parser("reset", help="clear password and second factor; a new set-up link")
     reset.add_argument("--email", required=True)
+    staff.add_parser("list", help="list staff users, their roles and sites")
+    disable = staff.add_parser("disable", help="disable a staff user and revoke every token")
+    disable.add_argument("--email", required=True)
     commands.add_parser("demo", help="fill an empty database with a demo site")
     commands.add_parser(
         "telegram-webhook", help="point the Telegram bot at PUBLIC_URL/webhooks/telegram"
@@ -247,6 +295,10 @@ def main(argv: list[str] | None = None) -> None:
         from bot.restore import restore_command
 
         asyncio.run(restore_command(settings, args.path, force=args.force))
+    elif args.command == "staff" and args.staff_command == "list":
+        asyncio.run(staff_list(settings))
+    elif args.command == "staff" and args.staff_command == "disable":
+        asyncio.run(staff_disable(settings, args.email))
     elif args.command == "staff" and args.staff_command == "reset":
         asyncio.run(staff_reset(settings, args.email))
     elif args.command == "staff":

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     los_fake_clock: bool = False
+    # The console channel (``los chat``); on only with loopback HOST and PUBLIC_URL as well.
+    los_console: bool = False
     los_retention_days: int = Field(default=365, ge=30, le=3650)
     los_log_format: str = "plain"
     los_db_wait: float = Field(default=60, ge=0, le=3600)

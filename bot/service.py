@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import text
 
@@ -51,15 +52,42 @@ class BackupState:
     last_error: str | None = None
 
 
+def url_is_loopback(url: str) -> bool:
+    return is_loopback((urlsplit(url).hostname or "").strip("[]"))
+
+
+def console_allowed(settings: Settings) -> bool:
+    """The console lets anyone speak as any number, so it is on only when asked for
+    (``LOS_CONSOLE=1``), Twilio is not set, and both the listening address and the public URL
+    are loopback: a loopback HOST behind a reverse proxy has a public PUBLIC_URL."""
+    return (
+        settings.los_console
+        and not settings.twilio_enabled
+        and is_loopback(settings.host)
+        and url_is_loopback(settings.base_url)
+    )
+
+
+def console_state(settings: Settings) -> str:
+    """For the start-up line: on, or off and why."""
+    if console_allowed(settings):
+        return "on (LOS_CONSOLE=1, loopback only)"
+    if not settings.los_console:
+        return "off (LOS_CONSOLE is not 1)"
+    if settings.twilio_enabled:
+        return "off (Twilio is set)"
+    return "off (HOST and PUBLIC_URL must both be loopback)"
+
+
 def build_channels(settings: Settings) -> list[Channel]:
-    """Every channel whose credentials are set; without Twilio on a loopback host, SMS goes to
-    the console."""
+    """Every channel whose credentials are set; SMS goes to the console only when
+    ``console_allowed``."""
     channels: list[Channel] = []
     if settings.twilio_enabled:
         from bot.channels.twilio_sms import TwilioChannel
 
         channels.append(TwilioChannel(settings))
-    elif is_loopback(settings.host):
+    elif console_allowed(settings):
         channels.append(ConsoleChannel())
     if settings.telegram_enabled:
         from bot.channels.telegram import TelegramChannel

@@ -8,8 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.clock import Clock
 from handlers.errors import Conflict, InputError
 from handlers.sites import default_site
-from handlers.tokens import hash_token, new_secret
+from handlers.staff_tokens import issue_token
 from storage.models import Site, StaffUser
+from storage.models.states import StaffRole
 
 
 async def add_staff(
@@ -26,7 +27,7 @@ async def add_staff(
     A coordinator belongs to the sites named, or to the first site when none is named; an admin
     sees every site whatever is named.
     """
-    if role not in ("admin", "coordinator"):
+    if role not in set(StaffRole):
         raise InputError({"role": "use admin or coordinator"})
     if "@" not in email:
         raise InputError({"email": "not an e-mail address"})
@@ -34,17 +35,10 @@ async def add_staff(
     if await session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
         raise Conflict("a staff user with this e-mail exists", {"email": "in use"})
     sites = await sites_named(session, site_ids or [])
-    token = new_secret("los_")
-    user = StaffUser(
-        name=name.strip(),
-        email=email,
-        role=role,
-        token_hash=hash_token(token),
-        created_at=clock.now(),
-        sites=sites,
-    )
+    user = StaffUser(name=name.strip(), email=email, role=role, created_at=clock.now(), sites=sites)
     session.add(user)
     await session.flush()
+    _, token = await issue_token(session, clock, user)
     return user, token
 
 

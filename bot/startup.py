@@ -128,7 +128,7 @@ def check_listen(settings: Settings) -> None:
 
 def serve(settings: Settings, role: str = "all") -> None:
     from bot.app import make_app
-    from bot.service import Los
+    from bot.service import Los, console_state
 
     for warning in settings.warnings():
         log.warning("%s", warning)
@@ -139,7 +139,8 @@ def serve(settings: Settings, role: str = "all") -> None:
         f"{c.channel} ({type(c).__name__.removesuffix('Channel').lower()})" for c in los.channels
     )
     print(
-        f"Los ({role}) on http://{settings.host}:{settings.port} — channels: {channels or 'none'}",
+        f"Los ({role}) on http://{settings.host}:{settings.port} — channels: {channels or 'none'}; "
+        f"console channel {console_state(settings)}",
         flush=True,
     )
     try:

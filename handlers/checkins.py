@@ -434,7 +434,7 @@ async def record_answer(
     round_.score = int(answer.value)
     round_.answered_at = conv.clock.now()
     round_.free_text = (
-        None if conv.message.kind.startswith("button:") else free_text_of(conv.message.text, answer)
+        None if conv.message.kind == "button" else free_text_of(conv.message.text, answer)
     )
     register_answer(plan)
     return round_, plan

@@ -416,7 +416,7 @@ async def _entries(
         where = Message.contact_point_id == key.id
     else:
         where = Message.id.in_([i.message_id for i in items if i.message_id])
-    query = select(Message).where(where, Message.kind.not_like("button:%") | Message.kind.is_(None))
+    query = select(Message).where(where, Message.kind.is_distinct_from("button"))
     if now is not None:
         query = query.where(or_(Message.status != "queued", Message.send_after <= now))
     messages = list(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
@@ -120,16 +120,47 @@ async def set_roles(session: AsyncSession, person: Person, roles: Iterable[str])
     await session.flush()
 
 
+async def _erase_unlinked(session: AsyncSession, clock: Clock, person: Person) -> None:
+    """Texts from or to the person's numbers and chats that were never linked to them (written
+    before they were registered): blanked like their own, and their inbox items with them."""
+    await session.refresh(person, ["contacts"])
+    contacts = list(person.contacts)
+    if not contacts:
+        return
+    by_address = or_(
+        *(and_(Message.channel == c.channel, Message.address == c.address) for c in contacts),
+        Message.contact_point_id.in_([c.id for c in contacts]),
+    )
+    contact_ids = [c.id for c in contacts]
+    # The inbox first: its items are found through the texts before those lose their address.
+    await session.execute(
+        update(InboxItem)
+        .where(
+            or_(
+                InboxItem.message_id.in_(select(Message.id).where(by_address)),
+                InboxItem.contact_point_id.in_(contact_ids),
+            )
+        )
+        .values(summary=None, status="resolved", resolved_at=clock.now())
+    )
+    await session.execute(
+        update(Message).where(by_address, Message.status == "queued").values(status="cancelled")
+    )
+    await session.execute(update(Message).where(by_address).values(text=None, address=None))
+
+
 async def erase(session: AsyncSession, clock: Clock, rules: Rules, person: Person) -> None:
     """Erase what identifies a person or what they said; counts for reports stay.
 
-    Name, addresses, invite codes, message texts and inbox texts go; queued texts are cancelled.
-    The phone number can be registered again at once.
+    Name, addresses, invite codes, message texts and inbox texts go, also those from or to the
+    person's numbers and chats before they were registered; queued texts are cancelled. The
+    phone number can be registered again at once.
     """
     from handlers.features import ERASERS  # features import this module
 
     for eraser in ERASERS:
         await eraser(session, clock, rules, person)
+    await _erase_unlinked(session, clock, person)
     await session.execute(
         update(Message)
         .where(Message.person_id == person.id, Message.status == "queued")

@@ -8,6 +8,7 @@ queue; sending is the dispatcher's job.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -56,9 +57,13 @@ async def store_inbound(
     via: str | None = None,
     attachments: Sequence[IncomingAttachment] = (),
     provider_ref: str | None = None,
+    button: ButtonPress | None = None,
 ) -> Message | None:
     """Store an incoming text once, normalised (handlers/incoming_text.py), with what came with
-    it. Returns None for a provider id already stored."""
+    it. Returns None for a provider id already stored.
+
+    A Telegram button press is stored with kind "button", the question it answers (when that
+    question exists) and the answer it carried."""
     address, provider_id = clean_field(address, 64), clean_field(provider_id, 64)
     via = clean_field(via, 40) or None if via is not None else None
     seen = await session.scalar(
@@ -83,6 +88,13 @@ async def store_inbound(
         created_at=received_at,
         attempts=0,
     )
+    if button is not None:
+        message.kind = "button"
+        message.button_answer = button.answer[:20]
+        if 0 < button.question_id < 2**31:  # a forged id the column cannot hold finds nothing
+            message.question_id = await session.scalar(
+                select(OpenQuestion.id).where(OpenQuestion.id == button.question_id)
+            )
     try:
         async with session.begin_nested():
             session.add(message)
@@ -132,8 +144,8 @@ async def handle_inbound(
     message.site_id = site.id
     message.processed_at = now
     conv = Conversation(session, clock, rules, site, contact, person, message)
-    if message.kind.startswith("button:"):
-        await handle_button(conv, message.kind)
+    if message.kind == "button":
+        await handle_button(conv, message)
     elif message.kind in NOT_WORDS_KINDS:
         await (to_staff(conv) if person else unknown_sender(conv, command=False))
     else:
@@ -327,15 +339,20 @@ async def apply_answer(conv: Conversation, question: OpenQuestion, answer: Answe
     await handler(conv, question, answer)
 
 
-def button_kind(question_id: int, value: str) -> str:
-    """How a stored Telegram button press remembers which question it answers."""
-    return f"button:{question_id}:{value}"
+@dataclass(frozen=True)
+class ButtonPress:
+    """A Telegram button: which question it answers and the answer it carries."""
+
+    question_id: int
+    answer: str
 
 
-async def handle_button(conv: Conversation, kind: str) -> None:
+async def handle_button(conv: Conversation, message: Message) -> None:
     """A Telegram button press: the answer names its question, so nothing is ambiguous."""
-    _, question_id, value = kind.split(":", 2)
-    question = await conv.session.get(OpenQuestion, int(question_id))
+    value = message.button_answer or ""
+    question = (
+        await conv.session.get(OpenQuestion, message.question_id) if message.question_id else None
+    )
     if conv.person is None or question is None or question.person_id != conv.person.id:
         return  # a stale or forged button: nothing to apply
     now = conv.clock.now()

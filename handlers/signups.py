@@ -8,6 +8,8 @@ PostgreSQL; SQLite lets one writer at a time) before places are counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -109,23 +111,27 @@ async def sign_up(
     if check_deadline and acts.deadline(activity) <= now:
         return Outcome("closed")
     if signup is None:
-        signup = Signup(
-            activity_id=activity.id, person_id=person.id, status="new", position=0, created_at=now
-        )
+        # Its status is decided below; it is not written before then (statuses are checked).
+        signup = Signup(activity_id=activity.id, person_id=person.id, position=0, created_at=now)
         session.add(signup)
     signup.source = source
     signup.updated_at = now
     signup.cancelled_at = None
-    full = (
-        activity.capacity is not None
-        and await taken_places(session, activity.id) >= activity.capacity
-    )
-    if full:
-        last = await session.scalar(
-            select(func.max(Signup.position)).where(
-                Signup.activity_id == activity.id, Signup.status == "waitlisted"
-            )
+    with session.no_autoflush:
+        full = (
+            activity.capacity is not None
+            and await taken_places(session, activity.id) >= activity.capacity
         )
+        last = (
+            await session.scalar(
+                select(func.max(Signup.position)).where(
+                    Signup.activity_id == activity.id, Signup.status == "waitlisted"
+                )
+            )
+            if full
+            else None
+        )
+    if full:
         signup.status = "waitlisted"
         signup.position = int(last or 0) + 1
         await session.flush()
@@ -432,9 +438,12 @@ async def suggestion_command(conv: Conversation, args: list[str]) -> None:
     item.message_id = None
     item.contact_point_id = None
     item.assigned_to = None
-    # The incoming text would name the sender through their conversation: keep only the words
-    # that say an anonymous suggestion was sent.
-    conv.message.text = " ".join(raw.split()[:2])
+    # The exact time would link the item to the sender's own incoming row: keep the day only
+    # (local midnight). And the incoming row keeps no text at all.
+    tz = ZoneInfo(conv.site.timezone)
+    day = item.created_at.astimezone(tz).date()
+    item.created_at = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+    conv.message.text = None
     await conv.reply("suggestion_thanks_anon")
 
 

@@ -86,7 +86,7 @@ def check_opening_hours(hours: dict[str, list[list[str]]]) -> dict[str, list[lis
 def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InputError({"timezone": f"unknown time zone {name!r}"}) from None
     return name
 

@@ -30,7 +30,9 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, or_, select, update
@@ -45,6 +47,7 @@ from scheduler.metrics import MESSAGES_OUT, SEND_ERRORS, SEND_SECONDS
 from scheduler.ratelimit import RateLimiter
 from scheduler.sending import OutgoingText, Sender, SendError
 from storage.models import ContactPoint, Message, Person, Site
+from storage.models.states import MessageStatus
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,21 @@ POLL_SECONDS = 1.0
 def backoff(attempts: int) -> timedelta:
     """15 s, 30 s, 1 min, 2 min ... at most an hour."""
     return min(BACKOFF_FIRST * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with a due row: send it, hold it until ``until``, or settle it for good with
+    ``status`` and ``reason``. Frozen, so rows with the same verdict are updated together."""
+
+    action: Literal["send", "later", "settle"]
+    status: MessageStatus | None = None
+    reason: str | None = None
+    until: datetime | None = None
+
+    @classmethod
+    def settle(cls, status: MessageStatus, reason: str) -> Verdict:
+        return cls("settle", status=status, reason=reason)
 
 
 class Dispatcher:
@@ -195,24 +213,23 @@ class Dispatcher:
         async with self.sessions.begin() as session:
             rows = (await session.execute(query)).all()
             # Rows that get the same change are updated together: verdict -> values -> rows.
-            changes: dict[str, tuple[dict[str, object], list[Message]]] = {}
+            changes: dict[Verdict, tuple[dict[str, object], list[Message]]] = {}
             for message, contact, person in rows:
                 if message.site_id is not None and message.site_id not in sites:
                     sites[message.site_id] = await session.get(Site, message.site_id)
                 site = sites.get(message.site_id) if message.site_id else None
                 verdict = self._verdict(message, contact, person, site, now)
-                if verdict == "later":
+                if verdict.action == "later":
                     assert site is not None
                     quiet = site_quiet_hours(site, self.rules)
                     assert quiet is not None
                     until = quiet_hours_end(now, ZoneInfo(site.timezone), quiet)
-                    verdict = f"later:{until.isoformat()}"
+                    verdict = Verdict("later", until=until)
                     values: dict[str, object] = {"send_after": until}
-                elif verdict == "send":
+                elif verdict.action == "send":
                     values = {"status": "sending", "claimed_by": self.worker_id, "claimed_at": now}
                 else:
-                    status, error = verdict.split(":", 1)
-                    values = {"status": status, "error": error}
+                    values = {"status": verdict.status, "error": verdict.reason}
                 changes.setdefault(verdict, (values, []))[1].append(message)
             for verdict, (values, messages) in changes.items():
                 # Conditional on the rows still being queued: never take one another worker has.
@@ -227,9 +244,9 @@ class Dispatcher:
                 for message in messages:
                     if message.id not in changed:
                         continue
-                    if verdict != "send":
+                    if verdict.action != "send":
                         settled += 1
-                        if not verdict.startswith("later:"):
+                        if verdict.action == "settle":
                             MESSAGES_OUT.labels(message.channel, str(values["status"])).inc()
                         continue
                     claimed.append(
@@ -256,23 +273,23 @@ class Dispatcher:
         person: Person | None,
         site: Site | None,
         now: datetime,
-    ) -> str:
-        """``send``, ``later`` (quiet hours), or ``status:reason`` to settle the row for good."""
+    ) -> Verdict:
+        """Send now, later (quiet hours), or settle the row for good with a status and reason."""
         if not message.address or message.text is None:
-            return "cancelled:erased"
+            return Verdict.settle(MessageStatus.CANCELLED, "erased")
         if contact is None and message.contact_point_id is None and message.person_id is not None:
-            return "cancelled:no_contact"
+            return Verdict.settle(MessageStatus.CANCELLED, "no_contact")
         if contact is not None and contact.opted_out_at is not None and message.kind != "opt_out":
-            return "skipped:opted_out"
+            return Verdict.settle(MessageStatus.SKIPPED, "opted_out")
         if person is not None and person.status == "paused" and not message.urgent:
-            return "skipped:paused"
+            return Verdict.settle(MessageStatus.SKIPPED, "paused")
         if message.channel not in self.senders:
-            return "failed:channel_off"
+            return Verdict.settle(MessageStatus.FAILED, "channel_off")
         if not message.urgent and site is not None:
             quiet = site_quiet_hours(site, self.rules)
             if in_quiet_hours(now, ZoneInfo(site.timezone), quiet):
-                return "later"
-        return "send"
+                return Verdict("later")
+        return Verdict("send")
 
     def _writing(self) -> AbstractAsyncContextManager[object]:
         return self._write_lock if self._write_lock is not None else contextlib.nullcontext()

@@ -44,6 +44,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Erased or blanked data is overwritten with zeros, not left in free space.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
@@ -60,3 +62,19 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def checkpoint(engine: AsyncEngine) -> None:
+    """Copy SQLite's write-ahead log into the database file and empty it, so that erased data
+    does not linger in ``-wal``; PostgreSQL keeps old row versions until VACUUM (see README)."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as conn:
+        # Outside a transaction (ours begin with BEGIN IMMEDIATE, which would block it).
+        await conn.run_sync(_checkpoint)
+
+
+def _checkpoint(sync_conn: Any) -> None:
+    cursor = sync_conn.connection.dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cursor.close()

@@ -412,7 +412,7 @@ async def test_attendance_head_count_and_the_yearly_figures(h: Harness) -> None:
         expect=200,
     )
     await h.api("PATCH", f"/api/activities/{lunch['id']}", {"head_count": 11}, expect=200)
-    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-03-31", expect=200)
+    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-04-01", expect=200)
     assert stats["activities"] == {
         "held": 2,
         "cancelled": 1,
@@ -424,7 +424,7 @@ async def test_attendance_head_count_and_the_yearly_figures(h: Harness) -> None:
         "no_shows": 1,
         "interested": 0,
     }
-    later = await h.api("GET", "/api/stats?from=2026-04-01&to=2026-04-30", expect=200)
+    later = await h.api("GET", "/api/stats?from=2026-04-01&to=2026-05-01", expect=200)
     assert later["activities"]["held"] == 0
 
 

@@ -4,6 +4,7 @@ erasure, and the last place never given twice under concurrent answers."""
 from __future__ import annotations
 
 import asyncio
+from datetime import time
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from handlers import signups
 from handlers.segments import count_segments
 from storage.models import InboxItem, Message, Person, Signup
-from tests.harness import Harness, oslo
+from tests.harness import OSLO, Harness, oslo
 
 ANNE = "+4791000001"
 BJORN = "+4791000002"
@@ -83,14 +84,14 @@ async def test_preview_counts_recipients_opted_out_unreachable_and_segments(h: H
     plain = await h.api(
         "POST",
         "/api/broadcasts/preview",
-        {"text": "Kafeen er stengt i dag.", "audience": {}},
+        {"text": "Kafeen er stengt i dag.", "audience": {"all": True}},
         expect=200,
     )
     assert plain["recipients"] == 4 and plain["sms"]["encoding"] == "GSM-7"
-    bad = await h.api("POST", "/api/broadcasts/preview", {"text": "", "audience": {}})
+    bad = await h.api("POST", "/api/broadcasts/preview", {"text": "", "audience": {"all": True}})
     assert h.last_status == 422 and "text" in bad["error"]["fields"]
     no_site = await h.api(
-        "POST", "/api/broadcasts/preview", {"text": "x", "audience": {"site_id": 99}}
+        "POST", "/api/broadcasts/preview", {"text": "x", "audience": {"all": True, "site_id": 99}}
     )
     assert h.last_status == 422 and "audience.site_id" in no_site["error"]["fields"]
 
@@ -149,7 +150,7 @@ async def test_cancelled_broadcast_sends_nothing_more(h: Harness) -> None:
     created = await h.api(
         "POST",
         "/api/broadcasts",
-        {"text": "Sommerfest!", "audience": {}, "send_at": "2026-03-03T12:00:00"},
+        {"text": "Sommerfest!", "audience": {"all": True}, "send_at": "2026-03-03T12:00:00"},
         expect=202,
     )
     cancelled = await h.api("POST", f"/api/broadcasts/{created['id']}/cancel", expect=200)
@@ -162,7 +163,9 @@ async def test_cancelled_broadcast_sends_nothing_more(h: Harness) -> None:
 async def test_cancelling_a_running_broadcast_keeps_what_went_out(h: Harness) -> None:
     await h.person("Anne Berg", phone=ANNE)
     await h.person("Bjørn Lie", phone=BJORN)
-    created = await h.api("POST", "/api/broadcasts", {"text": "Hei!", "audience": {}}, expect=202)
+    created = await h.api(
+        "POST", "/api/broadcasts", {"text": "Hei!", "audience": {"all": True}}, expect=202
+    )
     async with h.session() as session:  # one went out before staff pressed cancel
         first = await session.scalar(
             select(Message).where(Message.broadcast_id == created["id"]).order_by(Message.id)
@@ -219,20 +222,22 @@ async def test_suggestions_named_and_anonymous(h: Harness) -> None:
     await h.sms(ANNE, "FORSLAG")
     assert h.sms_to(ANNE)[-1].startswith("Skriv forslaget etter ordet")
 
-    items = [i for i in await inbox(h) if i.kind == "suggestion"]
+    items = sorted((i for i in await inbox(h) if i.kind == "suggestion"), key=lambda i: i.id)
     assert [(i.summary, i.person_id) for i in items] == [
         ("mer fisk til middag", anne["id"]),
         ("Noen er sure i resepsjonen", None),
         ("a chess club", None),
     ]
     assert all(i.message_id is None and i.contact_point_id is None for i in items[1:])
+    # Only the day is kept, so the time does not point at the sender's own incoming text.
+    assert {i.created_at.astimezone(OSLO).time() for i in items[1:]} == {time(0, 0)}
     listed = await h.api("GET", "/api/inbox", expect=200)
     assert "Noen er sure i resepsjonen" in str(listed)
     # Her conversation does not give the anonymous text away.
     conversation = await h.api("GET", f"/api/people/{anne['id']}/messages", expect=200)
     texts = [m["text"] for m in conversation if m["direction"] == "in"]
     assert "Noen er sure i resepsjonen" not in str(texts)
-    assert "FORSLAG ANONYM" in texts
+    assert None in texts  # the incoming text is not kept at all
 
 
 async def test_erasure_removes_suggestion_texts_and_frees_places(h: Harness) -> None:
@@ -256,7 +261,7 @@ async def test_erasure_removes_suggestion_texts_and_frees_places(h: Harness) -> 
     # The freed place goes to the first in line at once; the counts keep Anne's sign-up.
     await h.send_due()
     assert h.sms_to(BJORN)[-1].startswith("Du har fått plass på Quiz")
-    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-03-31", expect=200)
+    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-04-01", expect=200)
     assert stats["activities"]["signups"] == 2
 
 

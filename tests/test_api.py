@@ -204,7 +204,7 @@ async def test_stats_count_messages_and_opt_outs(h: Harness) -> None:
     await h.person(phone=PHONE)
     await h.sms(PHONE, "hjelp")
     await h.sms(PHONE, "stopp")
-    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-03-31", expect=200)
+    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-04-01", expect=200)
     assert stats["messages"]["received"] == 2
     assert stats["messages"]["sent"] == 2
     assert stats["messages"]["opt_outs"] == 1
@@ -259,7 +259,7 @@ async def test_numbers_too_large_for_the_database_are_bad_input_not_a_crash(h: H
     )
     assert "person_id" in body["error"]["fields"]
     body = await h.api("GET", f"/api/appointments?person_id={huge}", expect=422)
-    assert body["error"]["fields"] == {"person_id": "must be a number"}
+    assert body["error"]["fields"] == {"person_id": "number too large"}
     await h.api("GET", "/api/stats?site_id=x", expect=422)
 
 
@@ -267,11 +267,11 @@ async def test_dates_in_year_one_are_bad_input_not_a_crash(h: Harness) -> None:
     body = await h.api(
         "POST", "/api/rota/plan", {"from": "0001-01-01", "to": "0001-01-01"}, expect=422
     )
-    assert body["error"]["fields"] == {"from": "must be between the years 1900 and 2200"}
+    assert body["error"]["fields"]["from"] == "must be between the years 1900 and 2200"
     body = await h.api(
         "POST",
         "/api/broadcasts",
-        {"text": "Hei", "audience": {}, "send_at": "0001-01-01T00:00:00"},
+        {"text": "Hei", "audience": {"all": True}, "send_at": "0001-01-01T00:00:00"},
         expect=422,
     )
     assert "send_at" in body["error"]["fields"]

@@ -125,3 +125,25 @@ def test_staff_add_prints_a_set_up_link_or_takes_a_password_from_stdin(tmp_path:
     assert "/setup/" in reset.stdout.strip().splitlines()[-1]
     missing = los("staff", "reset", "--email", "nobody@example.org", db=db)
     assert missing.returncode == 1
+async def test_staff_list_and_disable_stop_every_token(tmp_path: Path) -> None:
+    from bot.config import Settings
+    from bot.service import Los
+    from handlers.staff_tokens import authenticate
+
+    db = tmp_path / "los.db"
+    made = los("staff", "add", "--name", "Kari", "--email", "kari@example.org", db=db)
+    token = made.stdout.strip().splitlines()[-1]
+    listed = los("staff", "list", db=db)
+    assert (
+        listed.returncode == 0 and "kari@example.org\tcoordinator\tsites=1\tactive" in listed.stdout
+    )
+    disabled = los("staff", "disable", "--email", "KARI@example.org", db=db)
+    assert disabled.returncode == 0, disabled.stderr
+    assert "disabled" in los("staff", "list", db=db).stdout
+    assert los("staff", "disable", "--email", "nobody@example.org", db=db).returncode == 1
+    service = Los(Settings(database_url=f"sqlite+aiosqlite:///{db}"), channels=[])
+    try:
+        async with service.sessions() as session:
+            assert await authenticate(session, token) is None
+    finally:
+        await service.engine.dispose()

@@ -34,7 +34,12 @@ def wait_ready(url: str, seconds: float = 60) -> None:
 def test_los_chat_talks_to_los_serve_through_the_console(tmp_path: Path) -> None:
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TWILIO_", "TELEGRAM_", "PUBLIC_URL", "HOST"))
+        },
+        "LOS_CONSOLE": "1",
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/los.db",
         "PORT": str(port),
@@ -59,6 +64,7 @@ def test_los_chat_talks_to_los_serve_through_the_console(tmp_path: Path) -> None
         )
     try:
         wait_ready(f"http://127.0.0.1:{port}")
+        assert "console channel on" in (tmp_path / "serve.log").read_text()
         chat = subprocess.run(
             [sys.executable, "-m", "bot", "chat", "+4740000100"],
             cwd=ROOT,

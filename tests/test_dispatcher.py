@@ -94,10 +94,10 @@ async def test_stop_in_the_middle_of_a_broadcast_stops_the_rest_to_that_number(
     for n, phone in enumerate(PHONES):
         await h.person(name=f"Deltaker {n}", phone=phone)
     first = await h.api(
-        "POST", "/api/broadcasts", {"text": "Kino fredag!", "audience": {}}, expect=202
+        "POST", "/api/broadcasts", {"text": "Kino fredag!", "audience": {"all": True}}, expect=202
     )
     second = await h.api(
-        "POST", "/api/broadcasts", {"text": "Husk kaffe!", "audience": {}}, expect=202
+        "POST", "/api/broadcasts", {"text": "Husk kaffe!", "audience": {"all": True}}, expect=202
     )
     h.los.dispatcher.batch_size = 2
     assert await h.los.dispatcher.run_once() == 2  # the first two have gone
@@ -119,7 +119,9 @@ async def test_stop_in_the_middle_of_a_broadcast_stops_the_rest_to_that_number(
         progress = await h.api("GET", f"/api/broadcasts/{broadcast['id']}", expect=200)
         assert (progress["sent"], progress["skipped"], progress["queued"]) == (4, 1, 0)
 
-    await h.api("POST", "/api/broadcasts", {"text": "Tur lørdag", "audience": {}}, expect=202)
+    await h.api(
+        "POST", "/api/broadcasts", {"text": "Tur lørdag", "audience": {"all": True}}, expect=202
+    )
     await h.send_due()
     assert len(h.sms_to(PHONES[3])) == 1  # still nothing more after the confirmation
     assert h.sms_to(PHONES[4])[-1] == "Tur lørdag"
@@ -128,7 +130,9 @@ async def test_stop_in_the_middle_of_a_broadcast_stops_the_rest_to_that_number(
 async def test_quiet_hours_hold_a_broadcast_until_morning(h: Harness) -> None:
     await h.person(phone=PHONE)
     await h.set_time(oslo(2026, 3, 2, 22, 0))
-    await h.api("POST", "/api/broadcasts", {"text": "Kino i morgen!", "audience": {}}, expect=202)
+    await h.api(
+        "POST", "/api/broadcasts", {"text": "Kino i morgen!", "audience": {"all": True}}, expect=202
+    )
     await h.send_due()
     assert h.sms_to(PHONE) == []
     [held] = await out_rows(h)
@@ -144,7 +148,9 @@ async def test_quiet_hours_hold_a_broadcast_until_morning(h: Harness) -> None:
 async def test_a_reply_and_an_opt_out_confirmation_go_at_once_in_quiet_hours(h: Harness) -> None:
     await h.person(phone=PHONE)
     await h.set_time(oslo(2026, 3, 2, 23, 30))
-    await h.api("POST", "/api/broadcasts", {"text": "Kino i morgen!", "audience": {}}, expect=202)
+    await h.api(
+        "POST", "/api/broadcasts", {"text": "Kino i morgen!", "audience": {"all": True}}, expect=202
+    )
     await h.sms(PHONE, "hjelp")
     assert len(h.sms_to(PHONE)) == 1
     assert "TIMER" in h.sms_to(PHONE)[0]
@@ -205,7 +211,7 @@ async def test_stale_sms_found_at_twilio_is_marked_sent_not_resent(h: Harness) -
 async def test_stale_telegram_text_is_sent_again(h: Harness) -> None:
     person = await h.person(name="Kari", phone=None)
     await h.link_telegram(person["id"], CHAT)
-    await h.api("POST", "/api/broadcasts", {"text": "Kino!", "audience": {}}, expect=202)
+    await h.api("POST", "/api/broadcasts", {"text": "Kino!", "audience": {"all": True}}, expect=202)
     dead = dead_worker(h)
     claimed, _ = await dead.claim()
     assert [t.text for t in claimed] == ["Kino!"]

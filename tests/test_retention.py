@@ -27,7 +27,7 @@ async def test_old_texts_are_blanked_but_rows_and_open_items_stay(h: Harness) ->
         ("in", "Kan noen ringe meg?", "received"),  # staff have not dealt with it yet
         ("out", None, "sent"),
     ]
-    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-03-31", expect=200)
+    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-04-01", expect=200)
     assert stats["messages"]["received"] == 2
 
 

@@ -4,6 +4,7 @@ hours and the calendar feed. The clock starts on Monday 2 March 2026 10:00 in Os
 from __future__ import annotations
 
 import asyncio
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -43,7 +44,9 @@ async def cafe(h: Harness, needed: int = 1, **extra: Any) -> int:
 
 
 async def plan(h: Harness, first: str = "2026-03-05", last: str = "2026-03-05", **extra: Any):
-    body = {"from": first, "to": last, **extra}
+    """Plan the days ``first`` to ``last``, both included (the API's ``to`` is exclusive)."""
+    to = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
+    body = {"from": first, "to": to, **extra}
     result = await h.api("POST", "/api/rota/plan", body, expect=200)
     await h.send_due()
     return result
@@ -76,7 +79,7 @@ async def test_templates_make_the_shifts_of_a_period(h: Harness) -> None:
     made = await h.api(
         "POST",
         f"/api/shift-templates/{template['id']}/generate",
-        {"from": "2026-03-23", "to": "2026-04-05"},
+        {"from": "2026-03-23", "to": "2026-04-06"},
         expect=201,
     )
     assert made["created"] == 10  # two weeks, Monday to Friday
@@ -87,7 +90,7 @@ async def test_templates_make_the_shifts_of_a_period(h: Harness) -> None:
     again = await h.api(
         "POST",
         f"/api/shift-templates/{template['id']}/generate",
-        {"from": "2026-03-23", "to": "2026-03-31"},
+        {"from": "2026-03-23", "to": "2026-04-01"},
         expect=201,
     )
     assert again["created"] == 0  # making a period twice is harmless
@@ -102,7 +105,7 @@ async def test_templates_make_the_shifts_of_a_period(h: Harness) -> None:
         "/api/shift-templates",
         {"title": "x", "weekdays": [7], "start": "07:00", "end": "13:00"},
     )
-    assert h.last_status == 422 and "weekdays" in bad["error"]["fields"]
+    assert h.last_status == 422 and "weekdays.0" in bad["error"]["fields"]
     # /api/rota/plan makes the templates' shifts of its period too.
     result = await plan(h, "2026-04-06", "2026-04-06")
     assert result["generated"] == 1

@@ -18,7 +18,7 @@ async def test_hours_count_for_shifts_that_took_place(h: Harness) -> None:
         await h.api("POST", f"/api/shifts/{shift}/assign", {"person_id": person}, expect=200)
     full = await h.api("POST", f"/api/shifts/{shift}/assign", {"person_id": kari}, expect=200)
     assert full["confirmed"] == 2
-    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-03-31", expect=200)
+    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-04-01", expect=200)
     assert stats["volunteers"]["volunteer_hours"] == 0  # not held yet
     assert stats["volunteers"]["shifts_filled"] == 1
     await h.set_time(oslo(2026, 3, 5, 17, 0))
@@ -29,12 +29,12 @@ async def test_hours_count_for_shifts_that_took_place(h: Harness) -> None:
     )
     await h.api("PATCH", f"/api/assignments/{per_assignment}", {"status": "no_show"}, expect=200)
     await h.set_time(oslo(2026, 3, 5, 20, 10))
-    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-03-31", expect=200)
+    stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-04-01", expect=200)
     figures = stats["volunteers"]
     assert figures["volunteer_hours"] == 4.0  # Kari's four hours; Per did not come
     assert figures["shifts_held"] == 1 and figures["no_shows"] == 1 and figures["volunteers"] == 1
     assert figures["full_time_equivalents"] == round(4 / (1695 * 31 / 365), 3)
-    april = await h.api("GET", "/api/stats?from=2026-04-01&to=2026-04-30", expect=200)
+    april = await h.api("GET", "/api/stats?from=2026-04-01&to=2026-05-01", expect=200)
     assert april["volunteers"]["volunteer_hours"] == 0
 
 
@@ -121,7 +121,7 @@ async def test_staff_list_shifts_and_start_an_open_call(h: Harness) -> None:
     kari = await volunteer(h, "Kari", KARI)
     await volunteer(h, "Per", PER, weekdays=[0])  # never on Thursdays: not called
     shift = await cafe(h)
-    listed = await h.api("GET", "/api/shifts?from=2026-03-05&to=2026-03-05", expect=200)
+    listed = await h.api("GET", "/api/shifts?from=2026-03-05&to=2026-03-06", expect=200)
     assert [s["id"] for s in listed] == [shift]
     assert await h.api("GET", "/api/shifts?from=2026-03-06", expect=200) == []
     called = await h.api("POST", f"/api/shifts/{shift}/call", expect=202)

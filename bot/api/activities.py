@@ -2,86 +2,138 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
-from bot.api.registry import (
-    endpoint,
-    json_response,
-    local_to_utc,
-    los_of,
-    path_id,
-    query_id,
-    read_body,
-    staff_of,
-)
+from bot.api.registry import endpoint, los_of, path_id, staff_of
+from bot.api.schema import ApiModel, Count, Day, Id, Period, Text, Time, When, keep, local_to_utc
 from handlers import activities as rules
-from handlers import signups
-from handlers.errors import Conflict, InputError, NotFound
-from handlers.sites import default_site, site_or_default
-from storage.models import Activity, ActivitySeries, Person, Signup
+from handlers import lists, signups
+from handlers.access import can_see, home_timezone, site_for, visible
+from handlers.errors import Conflict, InputError
+from storage.models import Activity, ActivitySeries, Person, Signup, StaffUser
+from storage.models.states import ActivityStatus, SeriesStatus, SignupStatus
 
 Audience = Literal["participants", "volunteers", "all"]
+Minutes = list[Annotated[int, Field(ge=0, le=60 * 24 * 365)]]
 
 
-class RepeatIn(BaseModel):
+class RepeatIn(ApiModel):
     every: Literal["week"] = "week"
-    until: date | None = None
+    until: Day | None = None
 
 
-class ActivityIn(BaseModel):
-    title: str = Field(min_length=1, max_length=120)
-    description: str | None = Field(None, max_length=1000)
-    starts_at: datetime
-    ends_at: datetime | None = None
-    location: str | None = Field(None, max_length=200)
-    capacity: int | None = Field(None, ge=1)
-    signup_deadline: datetime | None = None
+class ActivityIn(ApiModel):
+    title: Text = Field(min_length=1, max_length=120)
+    description: Text | None = Field(None, max_length=1000)
+    starts_at: When
+    ends_at: When | None = None
+    location: Text | None = Field(None, max_length=200)
+    capacity: int | None = Field(None, ge=1, le=100_000)
+    signup_deadline: When | None = None
     audience: Audience = "all"
     signup_required: bool = True
-    code: str | None = Field(None, max_length=8)
-    reminders_minutes_before: list[int] | None = None
+    code: Text | None = Field(None, max_length=8)
+    reminders_minutes_before: Minutes | None = Field(None, max_length=10)
     repeat: RepeatIn | None = None
-    site_id: int | None = None
+    site_id: Id | None = None
 
 
-class ActivityPatch(BaseModel):
-    title: str | None = Field(None, min_length=1, max_length=120)
-    description: str | None = Field(None, max_length=1000)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    location: str | None = Field(None, max_length=200)
-    capacity: int | None = Field(None, ge=1)
-    signup_deadline: datetime | None = None
-    audience: Audience | None = None
-    code: str | None = Field(None, max_length=8)
-    reminders_minutes_before: list[int] | None = None
-    status: Literal["planned", "cancelled", "held"] | None = None
-    head_count: int | None = Field(None, ge=0)
+class ActivityPatch(ApiModel):
+    """Fields left out stay; title, starts_at, audience, code and status cannot be null."""
+
+    title: Text = keep(min_length=1, max_length=120)
+    description: Text | None = Field(None, max_length=1000)
+    starts_at: When = keep()
+    ends_at: When | None = None
+    location: Text | None = Field(None, max_length=200)
+    capacity: int | None = Field(None, ge=1, le=100_000)
+    signup_deadline: When | None = None
+    audience: Audience = keep()
+    code: Text = keep(min_length=1, max_length=8)
+    reminders_minutes_before: Minutes | None = Field(None, max_length=10)
+    status: ActivityStatus = keep()
+    head_count: int | None = Field(None, ge=0, le=100_000)
 
 
-class AnnounceIn(BaseModel):
-    send_at: datetime | None = None
+class ActivitiesQuery(Period):
+    status: ActivityStatus | None = None
+    series_id: Id | None = None
 
 
-class SignupIn(BaseModel):
-    person_id: int
+class AnnounceIn(ApiModel):
+    send_at: When | None = None
 
 
-class SignupPatch(BaseModel):
+class SignupIn(ApiModel):
+    person_id: Id
+
+
+class SignupPatch(ApiModel):
     status: Literal["signed_up", "cancelled", "attended", "no_show"]
 
 
-class AttendanceIn(BaseModel):
-    attended: list[int] = Field(default_factory=list)
-    no_show: list[int] = Field(default_factory=list)
-    head_count: int | None = Field(None, ge=0)
+class AttendanceIn(ApiModel):
+    attended: list[Id] = Field(default_factory=list, max_length=10_000)
+    no_show: list[Id] = Field(default_factory=list, max_length=10_000)
+    head_count: int | None = Field(None, ge=0, le=100_000)
+
+
+class ActivityOut(ApiModel):
+    id: int
+    site_id: int
+    series_id: int | None
+    title: str
+    description: str | None
+    starts_at: Time
+    ends_at: Time | None
+    location: str | None
+    capacity: int | None
+    signup_deadline: Time | None
+    audience: Audience
+    signup_required: bool
+    code: str
+    status: ActivityStatus
+    head_count: int | None
+    reminders_minutes_before: list[int]
+    counts: dict[SignupStatus, Count] | None = None
+    notified: bool | None = None
+
+
+class SeriesOut(ApiModel):
+    id: int
+    title: str
+    weekday: int
+    start_time: str
+    until: Day | None
+    status: SeriesStatus
+    occurrences: list[ActivityOut]
+    cancelled: int | None = None
+
+
+class CreatedActivityOut(ActivityOut):
+    series: SeriesOut | None = None
+
+
+class SignupOut(ApiModel):
+    person_id: int
+    name: str | None
+    status: SignupStatus
+    place_in_line: int | None
+    source: str
+    created_at: Time
+    signed_up_at: Time | None
+
+
+class AnnouncedOut(ApiModel):
+    broadcast_id: int
+    recipients: Count
 
 
 def activity_json(activity: Activity, counts: dict[str, int] | None = None) -> dict[str, Any]:
@@ -134,11 +186,20 @@ def signup_json(signup: Signup, person: Person | None, place: int | None) -> dic
     }
 
 
-async def load_activity(session: AsyncSession, activity_id: int) -> Activity:
-    activity = await session.get(Activity, activity_id)
-    if activity is None:
-        raise NotFound("activity")
-    return activity
+async def load_activity(session: AsyncSession, staff: StaffUser, activity_id: int) -> Activity:
+    return await visible(session, staff, Activity, activity_id, "activity")
+
+
+async def load_series(session: AsyncSession, staff: StaffUser, series_id: int) -> ActivitySeries:
+    return await visible(session, staff, ActivitySeries, series_id, "series")
+
+
+async def signer(session: AsyncSession, staff: StaffUser, person_id: int) -> Person:
+    """A person of the user's sites named in a body; 422 naming ``person_id`` otherwise."""
+    person = await session.get(Person, person_id)
+    if person is None or person.erased_at is not None or not can_see(staff, person.site_id):
+        raise InputError({"person_id": "no such person"})
+    return person
 
 
 async def occurrences(session: AsyncSession, series_id: int) -> list[Activity]:
@@ -155,13 +216,13 @@ async def occurrences(session: AsyncSession, series_id: int) -> list[Activity]:
     summary="Create an activity, or a weekly series with repeat: {every: week, until?}",
     tag="activities",
     body=ActivityIn,
+    response=CreatedActivityOut,
     status=201,
 )
-async def create(request: web.Request) -> web.Response:
-    body = await read_body(request, ActivityIn)
+async def create(request: web.Request, *, body: ActivityIn, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        site = await site_or_default(session, body.site_id)
+        site = await site_for(session, staff_of(request), body.site_id)
 
         def utc(value: datetime | None) -> datetime | None:
             return local_to_utc(value, site.timezone) if value else None
@@ -194,46 +255,44 @@ async def create(request: web.Request) -> web.Response:
             activity = await rules.create_activity(session, los.clock, site.id, fields)
             result = activity_json(activity)
             audit(session, los.clock, staff_of(request), "activity.create", "activity", activity.id)
-    return json_response(result, 201)
+    return result
 
 
 @endpoint(
     "GET",
     "/api/activities",
-    summary="Activities (?from=&to= dates, ?status=, ?series_id=)",
+    summary="Activities of your sites (?from=&to=, ?status=, ?series_id=)",
     tag="activities",
+    query=ActivitiesQuery,
+    response=list[ActivityOut],
 )
-async def list_activities(request: web.Request) -> web.Response:
+async def list_activities(request: web.Request, *, query: ActivitiesQuery) -> Any:
     los = los_of(request)
-    query = select(Activity).order_by(Activity.starts_at, Activity.id)
     async with los.sessions() as session:
-        site = await default_site(session)
-        timezone = site.timezone if site else los.rules.timezone
-        for name, op in (("from", "ge"), ("to", "lt")):
-            raw = request.query.get(name)
-            if not raw:
-                continue
-            try:
-                moment = local_to_utc(datetime.fromisoformat(raw), timezone)
-            except ValueError:
-                raise InputError({name: "use an ISO date or time"}) from None
-            query = query.where(
-                Activity.starts_at >= moment if op == "ge" else Activity.starts_at < moment
-            )
-        if request.query.get("status"):
-            query = query.where(Activity.status == request.query["status"])
-        series_id = query_id(request, "series_id")
-        if series_id is not None:
-            query = query.where(Activity.series_id == series_id)
-        found = list(await session.scalars(query.limit(500)))
-        return json_response([activity_json(a) for a in found])
+        tz = await home_timezone(session, staff_of(request), los.rules.timezone)
+        start, end = query.bounds(tz)
+        found = await lists.activities(
+            session,
+            staff_of(request),
+            start=start,
+            end=end,
+            status=query.status,
+            series_id=query.series_id,
+        )
+        return [activity_json(a) for a in found]
 
 
-@endpoint("GET", "/api/activities/{id}", summary="One activity with counts", tag="activities")
-async def get(request: web.Request) -> web.Response:
+@endpoint(
+    "GET",
+    "/api/activities/{id}",
+    summary="One activity with counts",
+    tag="activities",
+    response=ActivityOut,
+)
+async def get(request: web.Request, *, query: object) -> Any:
     async with los_of(request).sessions() as session:
-        activity = await load_activity(session, path_id(request))
-        return json_response(activity_json(activity, await rules.counts(session, activity.id)))
+        activity = await load_activity(session, staff_of(request), path_id(request))
+        return activity_json(activity, await rules.counts(session, activity.id))
 
 
 @endpoint(
@@ -242,14 +301,14 @@ async def get(request: web.Request) -> web.Response:
     summary="Change one activity (one occurrence of a series); those signed up are told",
     tag="activities",
     body=ActivityPatch,
+    response=ActivityOut,
 )
-async def patch(request: web.Request) -> web.Response:
-    body = await read_body(request, ActivityPatch)
+async def patch(request: web.Request, *, body: ActivityPatch, query: object) -> Any:
     los = los_of(request)
     changed = body.model_fields_set
     async with los.sessions.begin() as session:
-        activity = await load_activity(session, path_id(request))
-        site = await site_or_default(session, activity.site_id)
+        activity = await load_activity(session, staff_of(request), path_id(request))
+        site = await site_for(session, staff_of(request), activity.site_id)
         changes: dict[str, Any] = {}
         for name in (
             "title",
@@ -267,9 +326,6 @@ async def patch(request: web.Request) -> web.Response:
             if name in changed:
                 value = getattr(body, name)
                 changes[name] = local_to_utc(value, site.timezone) if value else None
-        for required in ("title", "starts_at", "audience"):
-            if required in changes and changes[required] is None:
-                raise InputError({required: "must not be empty"})
         if "reminders_minutes_before" in changes and changes["reminders_minutes_before"] is None:
             changes["reminders_minutes_before"] = []
         told = False
@@ -298,7 +354,7 @@ async def patch(request: web.Request) -> web.Response:
         result = activity_json(activity, await rules.counts(session, activity.id))
         result["notified"] = told
     los.dispatcher.wake()
-    return json_response(result)
+    return result
 
 
 @endpoint(
@@ -306,16 +362,17 @@ async def patch(request: web.Request) -> web.Response:
     "/api/activities/{id}",
     summary="Cancel one activity; those signed up or waiting are told",
     tag="activities",
+    response=ActivityOut,
 )
-async def cancel(request: web.Request) -> web.Response:
+async def cancel(request: web.Request, *, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        activity = await load_activity(session, path_id(request))
+        activity = await load_activity(session, staff_of(request), path_id(request))
         told = await rules.cancel_activity(session, los.clock, activity)
         audit(session, los.clock, staff_of(request), "activity.cancel", "activity", activity.id)
         result = activity_json(activity) | {"notified": told}
     los.dispatcher.wake()
-    return json_response(result)
+    return result
 
 
 @endpoint(
@@ -324,14 +381,14 @@ async def cancel(request: web.Request) -> web.Response:
     summary="Invite the audience (JA/NEI/KANSKJE each); optional send_at",
     tag="activities",
     body=AnnounceIn,
+    response=AnnouncedOut,
     status=202,
 )
-async def announce(request: web.Request) -> web.Response:
-    body = await read_body(request, AnnounceIn) if request.can_read_body else AnnounceIn()
+async def announce(request: web.Request, *, body: AnnounceIn, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        activity = await load_activity(session, path_id(request))
-        site = await site_or_default(session, activity.site_id)
+        activity = await load_activity(session, staff_of(request), path_id(request))
+        site = await site_for(session, staff_of(request), activity.site_id)
         send_at = local_to_utc(body.send_at, site.timezone) if body.send_at else None
         broadcast = await rules.announce(
             session, los.clock, activity, send_at=send_at, staff_user_id=staff_of(request).id
@@ -347,7 +404,7 @@ async def announce(request: web.Request) -> web.Response:
         )
         result = {"broadcast_id": broadcast.id, "recipients": broadcast.recipients}
     los.dispatcher.wake()
-    return json_response(result, 202)
+    return result
 
 
 @endpoint(
@@ -355,10 +412,11 @@ async def announce(request: web.Request) -> web.Response:
     "/api/activities/{id}/signups",
     summary="Who is coming, waiting or came",
     tag="activities",
+    response=list[SignupOut],
 )
-async def list_signups(request: web.Request) -> web.Response:
+async def list_signups(request: web.Request, *, query: object) -> Any:
     async with los_of(request).sessions() as session:
-        activity = await load_activity(session, path_id(request))
+        activity = await load_activity(session, staff_of(request), path_id(request))
         rows = await session.scalars(
             select(Signup)
             .where(Signup.activity_id == activity.id)
@@ -373,7 +431,7 @@ async def list_signups(request: web.Request) -> web.Response:
                 else None
             )
             result.append(signup_json(signup, person, place))
-        return json_response(result)
+        return result
 
 
 @endpoint(
@@ -382,16 +440,14 @@ async def list_signups(request: web.Request) -> web.Response:
     summary="Sign a person up (a place, or the waiting line when full)",
     tag="activities",
     body=SignupIn,
+    response=SignupOut,
     status=201,
 )
-async def add_signup(request: web.Request) -> web.Response:
-    body = await read_body(request, SignupIn)
+async def add_signup(request: web.Request, *, body: SignupIn, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        activity = await load_activity(session, path_id(request))
-        person = await session.get(Person, body.person_id)
-        if person is None or person.erased_at is not None:
-            raise InputError({"person_id": "no such person"})
+        activity = await load_activity(session, staff_of(request), path_id(request))
+        person = await signer(session, staff_of(request), body.person_id)
         outcome = await signups.sign_up(
             session, los.clock, activity.id, person, source="staff", check_deadline=False
         )
@@ -410,7 +466,7 @@ async def add_signup(request: web.Request) -> web.Response:
         assert signup is not None
         result = signup_json(signup, person, outcome.place)
     los.dispatcher.wake()
-    return json_response(result, 201)
+    return result
 
 
 @endpoint(
@@ -419,12 +475,12 @@ async def add_signup(request: web.Request) -> web.Response:
     summary="Record attended / no_show, or correct a sign-up",
     tag="activities",
     body=SignupPatch,
+    response=SignupOut,
 )
-async def patch_signup(request: web.Request) -> web.Response:
-    body = await read_body(request, SignupPatch)
+async def patch_signup(request: web.Request, *, body: SignupPatch, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        activity = await load_activity(session, path_id(request))
+        activity = await load_activity(session, staff_of(request), path_id(request))
         person_id = path_id(request, "person_id")
         signup = await signups.set_attendance(session, los.clock, activity, person_id, body.status)
         audit(
@@ -440,7 +496,7 @@ async def patch_signup(request: web.Request) -> web.Response:
         person = await session.get(Person, person_id)
         result = signup_json(signup, person, None)
     los.dispatcher.wake()
-    return json_response(result)
+    return result
 
 
 @endpoint(
@@ -449,15 +505,15 @@ async def patch_signup(request: web.Request) -> web.Response:
     summary="Record attendance in bulk: {attended: [ids], no_show: [ids], head_count?}",
     tag="activities",
     body=AttendanceIn,
+    response=ActivityOut,
 )
-async def attendance(request: web.Request) -> web.Response:
-    body = await read_body(request, AttendanceIn)
+async def attendance(request: web.Request, *, body: AttendanceIn, query: object) -> Any:
     los = los_of(request)
     both = set(body.attended) & set(body.no_show)
     if both:
         raise InputError({"no_show": f"person {min(both)} is also in attended"})
     async with los.sessions.begin() as session:
-        activity = await load_activity(session, path_id(request))
+        activity = await load_activity(session, staff_of(request), path_id(request))
         if activity.starts_at > los.clock.now():
             raise Conflict("not started", {"activity": "record attendance once it has started"})
         for status, ids in (("attended", body.attended), ("no_show", body.no_show)):
@@ -479,16 +535,20 @@ async def attendance(request: web.Request) -> web.Response:
         )
         await session.flush()
         result = activity_json(activity, await rules.counts(session, activity.id))
-    return json_response(result)
+    return result
 
 
-@endpoint("GET", "/api/activity-series/{id}", summary="A weekly series", tag="activities")
-async def get_series(request: web.Request) -> web.Response:
+@endpoint(
+    "GET",
+    "/api/activity-series/{id}",
+    summary="A weekly series",
+    tag="activities",
+    response=SeriesOut,
+)
+async def get_series(request: web.Request, *, query: object) -> Any:
     async with los_of(request).sessions() as session:
-        series = await session.get(ActivitySeries, path_id(request))
-        if series is None:
-            raise NotFound("series")
-        return json_response(series_json(series, await occurrences(session, series.id)))
+        series = await load_series(session, staff_of(request), path_id(request))
+        return series_json(series, await occurrences(session, series.id))
 
 
 @endpoint(
@@ -496,16 +556,15 @@ async def get_series(request: web.Request) -> web.Response:
     "/api/activity-series/{id}",
     summary="End a series: upcoming occurrences are cancelled (people told)",
     tag="activities",
+    response=SeriesOut,
 )
-async def end_series(request: web.Request) -> web.Response:
+async def end_series(request: web.Request, *, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        series = await session.get(ActivitySeries, path_id(request))
-        if series is None:
-            raise NotFound("series")
+        series = await load_series(session, staff_of(request), path_id(request))
         cancelled = await rules.end_series(session, los.clock, series)
         audit(session, los.clock, staff_of(request), "series.end", "series", series.id)
         result = series_json(series, await occurrences(session, series.id))
         result["cancelled"] = cancelled
     los.dispatcher.wake()
-    return json_response(result)
+    return result

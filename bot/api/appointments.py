@@ -2,83 +2,106 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
-
 from aiohttp import web
-from pydantic import BaseModel, Field
-from sqlalchemy import select
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
-from bot.api.registry import (
-    endpoint,
-    json_response,
-    local_to_utc,
-    los_of,
-    path_id,
-    query_id,
-    read_body,
-    staff_of,
-)
+from bot.api.registry import endpoint, los_of, path_id, staff_of
+from bot.api.schema import ApiModel, Id, Period, Text, Time, When, keep, local_to_utc
 from handlers import appointments as rules
-from handlers.errors import InputError, NotFound
-from handlers.sites import default_site
-from storage.models import Appointment, Site
-from storage.models.appointments import APPOINTMENT_STATUSES
+from handlers import lists
+from handlers.access import can_see, home_timezone, visible
+from handlers.errors import InputError
+from storage.models import Appointment, Person, Site, StaffUser
+from storage.models.states import AppointmentStatus
 
-Status = Literal["scheduled", "confirmed", "declined", "cancelled", "attended", "missed"]
+
+class AppointmentIn(ApiModel):
+    person_id: Id
+    starts_at: When
+    ends_at: When | None = None
+    title: Text | None = Field(None, max_length=120)
+    location: Text | None = Field(None, max_length=200)
+    companion_id: Id | None = None
+    reminders_minutes_before: list[int] | None = Field(None, max_length=10)
 
 
-class AppointmentIn(BaseModel):
+class AppointmentPatch(ApiModel):
+    """Fields left out stay; ``starts_at``, ``title``, reminders and ``status`` cannot be null."""
+
+    starts_at: When = keep()
+    ends_at: When | None = None
+    title: Text = keep(max_length=120)
+    location: Text | None = Field(None, max_length=200)
+    companion_id: Id | None = None
+    reminders_minutes_before: list[int] = keep(max_length=10)
+    status: AppointmentStatus = keep()
+
+
+class AppointmentsQuery(Period):
+    person_id: Id | None = None
+    status: AppointmentStatus | None = None
+
+
+class AppointmentOut(ApiModel):
+    id: int
+    site_id: int
     person_id: int
-    starts_at: datetime
-    ends_at: datetime | None = None
-    title: str | None = Field(None, max_length=120)
-    location: str | None = Field(None, max_length=200)
-    companion_id: int | None = None
-    reminders_minutes_before: list[int] | None = None
+    companion_id: int | None
+    starts_at: Time
+    ends_at: Time | None
+    title: str
+    location: str | None
+    reminders_minutes_before: list[int]
+    status: AppointmentStatus
+    created_at: Time
+    updated_at: Time
+    confirmed_at: Time | None
+    declined_at: Time | None
+    outcome_at: Time | None
+
+    @classmethod
+    def of(cls, a: Appointment) -> AppointmentOut:
+        return cls(
+            id=a.id,
+            site_id=a.site_id,
+            person_id=a.person_id,
+            companion_id=a.companion_id,
+            starts_at=a.starts_at,
+            ends_at=a.ends_at,
+            title=a.title,
+            location=a.location,
+            reminders_minutes_before=list(a.reminders_minutes_before),
+            status=AppointmentStatus(a.status),
+            created_at=a.created_at,
+            updated_at=a.updated_at,
+            confirmed_at=a.confirmed_at,
+            declined_at=a.declined_at,
+            outcome_at=a.outcome_at,
+        )
 
 
-class AppointmentPatch(BaseModel):
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    title: str | None = Field(None, max_length=120)
-    location: str | None = Field(None, max_length=200)
-    companion_id: int | None = None
-    reminders_minutes_before: list[int] | None = None
-    status: Status | None = None
-
-
-def appointment_json(appointment: Appointment, timezone: str) -> dict[str, Any]:
-    tz = ZoneInfo(timezone)
-
-    def at(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "id": appointment.id,
-        "site_id": appointment.site_id,
-        "person_id": appointment.person_id,
-        "companion_id": appointment.companion_id,
-        "starts_at": appointment.starts_at.isoformat(),
-        "starts_at_local": appointment.starts_at.astimezone(tz).isoformat(),
-        "ends_at": at(appointment.ends_at),
-        "title": appointment.title,
-        "location": appointment.location,
-        "reminders_minutes_before": list(appointment.reminders_minutes_before),
-        "status": appointment.status,
-        "created_at": appointment.created_at.isoformat(),
-        "updated_at": appointment.updated_at.isoformat(),
-        "confirmed_at": at(appointment.confirmed_at),
-        "declined_at": at(appointment.declined_at),
-        "outcome_at": at(appointment.outcome_at),
-    }
-
-
-async def site_timezone(session: Any, site_id: int) -> str:
+async def site_timezone(session: AsyncSession, site_id: int) -> str:
     site = await session.get(Site, site_id)
     return site.timezone if site else "Europe/Oslo"
+
+
+async def participant(session: AsyncSession, staff: StaffUser, person_id: int) -> Person:
+    person = await rules.load_participant(session, person_id)
+    if not can_see(staff, person.site_id):
+        raise InputError({"person_id": "no such person"})
+    return person
+
+
+async def companion_of(
+    session: AsyncSession, staff: StaffUser, companion_id: int | None, person_id: int
+) -> Person | None:
+    """The escort, who must be of the user's sites too."""
+    companion = await rules.load_companion(session, companion_id, person_id)
+    if companion is not None and not can_see(staff, companion.site_id):
+        raise InputError({"companion_id": "no such person"})
+    return companion
 
 
 @endpoint(
@@ -87,14 +110,15 @@ async def site_timezone(session: Any, site_id: int) -> str:
     summary="Register an appointment; its reminders are queued at once",
     tag="appointments",
     body=AppointmentIn,
+    response=AppointmentOut,
     status=201,
 )
-async def create(request: web.Request) -> web.Response:
-    body = await read_body(request, AppointmentIn)
+async def create(request: web.Request, *, body: AppointmentIn, query: object) -> AppointmentOut:
     los = los_of(request)
+    staff = staff_of(request)
     async with los.sessions.begin() as session:
-        person = await rules.load_participant(session, body.person_id)
-        companion = await rules.load_companion(session, body.companion_id, person.id)
+        person = await participant(session, staff, body.person_id)
+        companion = await companion_of(session, staff, body.companion_id, person.id)
         timezone = await site_timezone(session, person.site_id)
         appointment = await rules.create(
             session,
@@ -111,83 +135,57 @@ async def create(request: web.Request) -> web.Response:
         audit(
             session,
             los.clock,
-            staff_of(request),
+            staff,
             "appointment.create",
             "appointment",
             appointment.id,
             person_id=person.id,
         )
-        result = appointment_json(appointment, timezone)
+        result = AppointmentOut.of(appointment)
     los.dispatcher.wake()
-    return json_response(result, 201)
-
-
-def query_time(request: web.Request, name: str, timezone: str, *, end: bool) -> datetime | None:
-    """A date (``to`` includes the whole day) or a date and time; no offset means local."""
-    raw = request.query.get(name)
-    if not raw:
-        return None
-    tz = ZoneInfo(timezone)
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw) + timedelta(days=1 if end else 0)
-            return datetime.combine(day, time(), tzinfo=tz).astimezone(ZoneInfo("UTC"))
-        return local_to_utc(datetime.fromisoformat(raw), timezone)
-    except ValueError:
-        raise InputError({name: "use YYYY-MM-DD or an ISO 8601 time"}) from None
+    return result
 
 
 @endpoint(
     "GET",
     "/api/appointments",
-    summary="Appointments, soonest first (?person_id=&from=&to=&status=)",
+    summary="Appointments of your sites, soonest first (?person_id=&from=&to=&status=)",
     tag="appointments",
+    query=AppointmentsQuery,
+    response=list[AppointmentOut],
 )
-async def list_appointments(request: web.Request) -> web.Response:
+async def list_appointments(
+    request: web.Request, *, query: AppointmentsQuery
+) -> list[AppointmentOut]:
     los = los_of(request)
     async with los.sessions() as session:
-        site = await default_site(session)
-        timezone = site.timezone if site else los.rules.timezone
-        query = select(Appointment).order_by(Appointment.starts_at, Appointment.id)
-        person_id = query_id(request, "person_id")
-        if person_id is not None:
-            query = query.where(Appointment.person_id == person_id)
-        start = query_time(request, "from", timezone, end=False)
-        if start is not None:
-            query = query.where(Appointment.starts_at >= start)
-        end = query_time(request, "to", timezone, end=True)
-        if end is not None:
-            query = query.where(Appointment.starts_at < end)
-        if start is not None and end is not None and end < start:
-            raise InputError({"to": "must not be before from"})
-        status = request.query.get("status")
-        if status:
-            if status not in APPOINTMENT_STATUSES:
-                raise InputError({"status": f"use one of {', '.join(APPOINTMENT_STATUSES)}"})
-            query = query.where(Appointment.status == status)
-        rows = list(await session.scalars(query.limit(1000)))
-        zones: dict[int, str] = {}
-        result = []
-        for row in rows:
-            if row.site_id not in zones:
-                zones[row.site_id] = await site_timezone(session, row.site_id)
-            result.append(appointment_json(row, zones[row.site_id]))
-    return json_response(result)
+        tz = await home_timezone(session, staff_of(request), los.rules.timezone)
+        start, end = query.bounds(tz)
+        found = await lists.appointments(
+            session,
+            staff_of(request),
+            person_id=query.person_id,
+            start=start,
+            end=end,
+            status=query.status,
+        )
+        return [AppointmentOut.of(a) for a in found]
 
 
-async def load(session: Any, appointment_id: int) -> Appointment:
-    appointment = await session.get(Appointment, appointment_id)
-    if appointment is None:
-        raise NotFound("appointment")
-    return appointment
+async def load(session: AsyncSession, staff: StaffUser, appointment_id: int) -> Appointment:
+    return await visible(session, staff, Appointment, appointment_id, "appointment")
 
 
-@endpoint("GET", "/api/appointments/{id}", summary="One appointment", tag="appointments")
-async def get(request: web.Request) -> web.Response:
+@endpoint(
+    "GET",
+    "/api/appointments/{id}",
+    summary="One appointment",
+    tag="appointments",
+    response=AppointmentOut,
+)
+async def get(request: web.Request, *, query: object) -> AppointmentOut:
     async with los_of(request).sessions() as session:
-        appointment = await load(session, path_id(request))
-        timezone = await site_timezone(session, appointment.site_id)
-        return json_response(appointment_json(appointment, timezone))
+        return AppointmentOut.of(await load(session, staff_of(request), path_id(request)))
 
 
 @endpoint(
@@ -196,20 +194,19 @@ async def get(request: web.Request) -> web.Response:
     summary="Change an appointment or record its outcome ({status: attended|missed})",
     tag="appointments",
     body=AppointmentPatch,
+    response=AppointmentOut,
 )
-async def patch(request: web.Request) -> web.Response:
-    body = await read_body(request, AppointmentPatch)
+async def patch(request: web.Request, *, body: AppointmentPatch, query: object) -> AppointmentOut:
     los = los_of(request)
     changed = body.model_fields_set
     async with los.sessions.begin() as session:
-        appointment = await load(session, path_id(request))
+        appointment = await load(session, staff_of(request), path_id(request))
         timezone = await site_timezone(session, appointment.site_id)
         old = (appointment.starts_at, appointment.location, appointment.companion_id)
-        for name in ("starts_at", "title", "reminders_minutes_before"):
-            if name in changed and getattr(body, name) is None:
-                raise InputError({name: "must not be null"})
         starts_at = (
-            local_to_utc(body.starts_at, timezone) if body.starts_at else appointment.starts_at
+            local_to_utc(body.starts_at, timezone)
+            if "starts_at" in changed
+            else appointment.starts_at
         )
         ends_at = appointment.ends_at
         if "ends_at" in changed:
@@ -218,14 +215,14 @@ async def patch(request: web.Request) -> web.Response:
             los.clock, starts_at, ends_at, start_changed=starts_at != appointment.starts_at
         )
         if "companion_id" in changed:
-            await rules.load_companion(session, body.companion_id, appointment.person_id)
-        if body.reminders_minutes_before is not None:
+            await companion_of(session, staff_of(request), body.companion_id, appointment.person_id)
+        if "reminders_minutes_before" in changed:
             appointment.reminders_minutes_before = rules.check_reminders(
                 body.reminders_minutes_before
             )
         appointment.starts_at = starts_at
         appointment.ends_at = ends_at
-        if body.title is not None:
+        if "title" in changed:
             appointment.title = body.title.strip() or rules.DEFAULT_TITLE
         if "location" in changed:
             appointment.location = (body.location or "").strip() or None
@@ -242,7 +239,7 @@ async def patch(request: web.Request) -> web.Response:
                 old_location=old[1],
                 old_companion_id=old[2],
             )
-        if body.status is not None:
+        if "status" in changed:
             await rules.set_status(session, los.clock, los.rules, appointment, body.status)
         audit(
             session,
@@ -254,9 +251,9 @@ async def patch(request: web.Request) -> web.Response:
             fields=sorted(changed),
             status=body.status,
         )
-        result = appointment_json(appointment, timezone)
+        result = AppointmentOut.of(appointment)
     los.dispatcher.wake()  # a notice may be due now
-    return json_response(result)
+    return result
 
 
 @endpoint(
@@ -264,12 +261,12 @@ async def patch(request: web.Request) -> web.Response:
     "/api/appointments/{id}",
     summary="Cancel an appointment: reminders withdrawn, one notice sent",
     tag="appointments",
+    response=AppointmentOut,
 )
-async def cancel(request: web.Request) -> web.Response:
+async def cancel(request: web.Request, *, query: object) -> AppointmentOut:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        appointment = await load(session, path_id(request))
-        timezone = await site_timezone(session, appointment.site_id)
+        appointment = await load(session, staff_of(request), path_id(request))
         await rules.cancel_appointment(session, los.clock, los.rules, appointment)
         audit(
             session,
@@ -279,6 +276,6 @@ async def cancel(request: web.Request) -> web.Response:
             "appointment",
             appointment.id,
         )
-        result = appointment_json(appointment, timezone)
+        result = AppointmentOut.of(appointment)
     los.dispatcher.wake()  # a notice may be due now
-    return json_response(result)
+    return result

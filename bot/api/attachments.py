@@ -19,8 +19,10 @@ from storage.models import Message, MessageAttachment
     "/api/messages/{id}/attachments/{n}",
     summary="The n-th attachment of a message, fetched from the provider (no copy is kept)",
     tag="inbox",
+    response=bytes,
+    extra_statuses=(502,),
 )
-async def open_attachment(request: web.Request) -> web.StreamResponse:
+async def open_attachment(request: web.Request, *, query: object) -> web.StreamResponse:
     los = los_of(request)
     staff = staff_of(request)
     message_id, position = path_id(request), path_id(request, "n")

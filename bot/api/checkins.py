@@ -2,59 +2,94 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.people import load_person
-from bot.api.registry import endpoint, json_response, los_of, path_id, query_id, read_body, staff_of
+from bot.api.registry import endpoint, los_of, path_id, staff_of
+from bot.api.schema import ApiModel, Day, Id, Text, Time, keep
 from handlers import checkins as rules
+from handlers import lists
+from handlers.access import require_visible
 from handlers.errors import InputError, NotFound
-from storage.models import CheckinPlan, CheckinRound, Person, Site
+from storage.models import CheckinPlan, CheckinRound, Person, StaffUser
+from storage.models.states import PlanStatus
 
 HHMM = r"^\d{2}:\d{2}$"
 ROUNDS_SHOWN = 50
 
 
-class PlanIn(BaseModel):
-    person_id: int
-    question: str | None = Field(None, max_length=300)
+class PlanIn(ApiModel):
+    person_id: Id
+    question: Text | None = Field(None, max_length=300)
     every: Literal["daily", "weekly"] = "daily"
     at: str = Field(pattern=HHMM)
     weekday: int | None = Field(None, ge=0, le=6)
     schedule: Literal["fixed", "transition"] = "fixed"
-    starts_on: date | None = None
+    starts_on: Day | None = None
     escalate_after_missed: int = Field(3, ge=1, le=50)
     low_score_threshold: int = Field(2, ge=0, le=4)
     nudge_after_minutes: int = Field(240, ge=0, le=7 * 24 * 60)
 
 
-class PlanPatch(BaseModel):
-    question: str | None = Field(None, max_length=300)
-    every: Literal["daily", "weekly"] | None = None
-    at: str | None = Field(None, pattern=HHMM)
+class PlanPatch(ApiModel):
+    """Fields left out stay; only ``question`` and ``weekday`` may be null."""
+
+    question: Text | None = Field(None, max_length=300)
+    every: Literal["daily", "weekly"] = keep()
+    at: str = keep(pattern=HHMM)
     weekday: int | None = Field(None, ge=0, le=6)
-    schedule: Literal["fixed", "transition"] | None = None
-    starts_on: date | None = None
-    escalate_after_missed: int | None = Field(None, ge=1, le=50)
-    low_score_threshold: int | None = Field(None, ge=0, le=4)
-    nudge_after_minutes: int | None = Field(None, ge=0, le=7 * 24 * 60)
-    status: Literal["active", "paused", "ended"] | None = None
+    schedule: Literal["fixed", "transition"] = keep()
+    starts_on: Day = keep()
+    escalate_after_missed: int = keep(ge=1, le=50)
+    low_score_threshold: int = keep(ge=0, le=4)
+    nudge_after_minutes: int = keep(ge=0, le=7 * 24 * 60)
+    status: PlanStatus = keep()
 
 
-def local(value: Any, tz: ZoneInfo) -> str | None:
-    return value.astimezone(tz).isoformat() if value is not None else None
+class PlansQuery(ApiModel):
+    person_id: Id | None = None
+    status: PlanStatus | None = None
 
 
-def plan_json(
-    plan: CheckinPlan, tz: ZoneInfo, rounds: list[CheckinRound] | None = None
-) -> dict[str, Any]:
+class RoundOut(ApiModel):
+    id: int
+    asked_at: Time | None
+    answered_at: Time | None
+    score: int | None
+    free_text: str | None
+    nudged_at: Time | None
+    missed: bool
+    escalation: str | None
+
+
+class PlanOut(ApiModel):
+    id: int
+    person_id: int
+    question: str | None
+    schedule: Literal["fixed", "transition"]
+    every: Literal["daily", "weekly"]
+    weekday: int | None
+    at: str
+    starts_on: Day
+    escalate_after_missed: int
+    low_score_threshold: int
+    nudge_after_minutes: int
+    status: PlanStatus
+    ended_reason: str | None
+    missed_in_row: int
+    next_due_at: Time | None
+    created_at: Time
+    ended_at: Time | None
+    rounds: list[RoundOut] | None = None
+
+
+def plan_json(plan: CheckinPlan, rounds: list[CheckinRound] | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "id": plan.id,
         "person_id": plan.person_id,
@@ -70,19 +105,19 @@ def plan_json(
         "status": plan.status,
         "ended_reason": plan.ended_reason,
         "missed_in_row": plan.missed_in_row,
-        "next_due_at": local(plan.next_due_at, tz),
-        "created_at": local(plan.created_at, tz),
-        "ended_at": local(plan.ended_at, tz),
+        "next_due_at": plan.next_due_at,
+        "created_at": plan.created_at,
+        "ended_at": plan.ended_at,
     }
     if rounds is not None:
         result["rounds"] = [
             {
                 "id": r.id,
-                "asked_at": local(r.asked_at, tz),
-                "answered_at": local(r.answered_at, tz),
+                "asked_at": r.asked_at,
+                "answered_at": r.answered_at,
                 "score": r.score,
                 "free_text": r.free_text,
-                "nudged_at": local(r.nudged_at, tz),
+                "nudged_at": r.nudged_at,
                 "missed": r.missed,
                 "escalation": r.escalation,
             }
@@ -91,15 +126,14 @@ def plan_json(
     return result
 
 
-async def load_plan(session: AsyncSession, plan_id: int) -> tuple[CheckinPlan, ZoneInfo]:
+async def load_plan(session: AsyncSession, staff: StaffUser, plan_id: int) -> CheckinPlan:
+    """A plan of a person of the user's sites; 404 otherwise."""
     plan = await session.get(CheckinPlan, plan_id)
     if plan is None:
         raise NotFound("check-in plan")
     person = await session.get(Person, plan.person_id)
-    assert person is not None
-    site = await session.get(Site, person.site_id)
-    assert site is not None
-    return plan, ZoneInfo(site.timezone)
+    require_visible(staff, person.site_id if person else None, "check-in plan")
+    return plan
 
 
 async def recent_rounds(session: AsyncSession, plan_id: int) -> list[CheckinRound]:
@@ -118,14 +152,14 @@ async def recent_rounds(session: AsyncSession, plan_id: int) -> list[CheckinRoun
     summary="Start check-ins for a person (daily, weekly or a tapering transition plan)",
     tag="checkins",
     body=PlanIn,
+    response=PlanOut,
     status=201,
 )
-async def create(request: web.Request) -> web.Response:
-    body = await read_body(request, PlanIn)
+async def create(request: web.Request, *, body: PlanIn, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
         try:
-            person = await load_person(session, body.person_id)
+            person = await load_person(session, staff_of(request), body.person_id)
         except NotFound:
             raise InputError({"person_id": "no such person"}) from None
         plan = await rules.create_plan(
@@ -143,28 +177,24 @@ async def create(request: web.Request) -> web.Response:
             nudge_after_minutes=body.nudge_after_minutes,
         )
         audit(session, los.clock, staff_of(request), "checkin.create", "checkin_plan", plan.id)
-        _, tz = await load_plan(session, plan.id)
-        result = plan_json(plan, tz)
-    return json_response(result, 201)
+        result = plan_json(plan)
+    return result
 
 
-@endpoint("GET", "/api/checkins", summary="Check-in plans (?person_id=&status=)", tag="checkins")
-async def list_plans(request: web.Request) -> web.Response:
-    query = select(CheckinPlan).order_by(CheckinPlan.id)
-    person_id = query_id(request, "person_id")
-    if person_id is not None:
-        query = query.where(CheckinPlan.person_id == person_id)
-    status = request.query.get("status")
-    if status:
-        if status not in ("active", "paused", "ended"):
-            raise InputError({"status": "use active, paused or ended"})
-        query = query.where(CheckinPlan.status == status)
+@endpoint(
+    "GET",
+    "/api/checkins",
+    summary="Check-in plans of your sites (?person_id=&status=)",
+    tag="checkins",
+    query=PlansQuery,
+    response=list[PlanOut],
+)
+async def list_plans(request: web.Request, *, query: PlansQuery) -> Any:
     async with los_of(request).sessions() as session:
-        result = []
-        for plan in await session.scalars(query):
-            _, tz = await load_plan(session, plan.id)
-            result.append(plan_json(plan, tz))
-    return json_response(result)
+        found = await lists.checkin_plans(
+            session, staff_of(request), person_id=query.person_id, status=query.status
+        )
+        return [plan_json(plan) for plan, _site in found]
 
 
 @endpoint(
@@ -172,14 +202,15 @@ async def list_plans(request: web.Request) -> web.Response:
     "/api/checkins/{id}",
     summary="One plan with its latest rounds (scores and what the person wrote)",
     tag="checkins",
+    response=PlanOut,
 )
-async def get(request: web.Request) -> web.Response:
+async def get(request: web.Request, *, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        plan, tz = await load_plan(session, path_id(request))
-        result = plan_json(plan, tz, await recent_rounds(session, plan.id))
+        plan = await load_plan(session, staff_of(request), path_id(request))
+        result = plan_json(plan, await recent_rounds(session, plan.id))
         audit(session, los.clock, staff_of(request), "checkin.read", "checkin_plan", plan.id)
-    return json_response(result)
+    return result
 
 
 @endpoint(
@@ -188,13 +219,13 @@ async def get(request: web.Request) -> web.Response:
     summary="Change a plan; status paused/active pauses and resumes it, ended ends it",
     tag="checkins",
     body=PlanPatch,
+    response=PlanOut,
 )
-async def patch(request: web.Request) -> web.Response:
-    body = await read_body(request, PlanPatch)
+async def patch(request: web.Request, *, body: PlanPatch, query: object) -> Any:
     los = los_of(request)
     changed = body.model_fields_set
     async with los.sessions.begin() as session:
-        plan, tz = await load_plan(session, path_id(request))
+        plan = await load_plan(session, staff_of(request), path_id(request))
         if plan.status == "ended" and body.status != "active":
             raise InputError({"status": "this plan has ended; set status active to restart it"})
         if plan.ended_reason == "erased":
@@ -208,16 +239,15 @@ async def patch(request: web.Request) -> web.Response:
             "low_score_threshold",
             "nudge_after_minutes",
         ):
-            value = getattr(body, name)
-            if value is not None:
-                setattr(plan, name, value)
+            if name in changed:
+                setattr(plan, name, getattr(body, name))
         if "weekday" in changed and body.weekday is not None:
             plan.weekday = body.weekday
         if "question" in changed:
             plan.question = body.question.strip() if body.question else None
         if body.status == "ended":
             await rules.end_plan(session, los.clock, plan, "staff")
-        elif body.status is not None:
+        elif "status" in changed:
             plan.status = body.status
             plan.ended_reason = None
             plan.ended_at = None
@@ -233,8 +263,8 @@ async def patch(request: web.Request) -> web.Response:
             plan.id,
             fields=sorted(changed),
         )
-        result = plan_json(plan, tz)
-    return json_response(result)
+        result = plan_json(plan)
+    return result
 
 
 @endpoint(
@@ -242,13 +272,14 @@ async def patch(request: web.Request) -> web.Response:
     "/api/checkins/{id}",
     summary="End a plan (its rounds stay for the figures)",
     tag="checkins",
+    response=PlanOut,
 )
-async def end(request: web.Request) -> web.Response:
+async def end(request: web.Request, *, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        plan, tz = await load_plan(session, path_id(request))
+        plan = await load_plan(session, staff_of(request), path_id(request))
         if plan.status != "ended":
             await rules.end_plan(session, los.clock, plan, "staff")
         audit(session, los.clock, staff_of(request), "checkin.end", "checkin_plan", plan.id)
-        result = plan_json(plan, tz)
-    return json_response(result)
+        result = plan_json(plan)
+    return result

@@ -5,21 +5,69 @@ The grouping is ``handlers.inbox_threads``, shared with the staff pages.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bot.api.middleware import audit
-from bot.api.registry import endpoint, json_response, los_of, path_id, read_body, staff_of
+from bot.api.registry import endpoint, los_of, path_id, staff_of
+from bot.api.schema import ApiModel, ContentOut, Count, Text, Time
 from handlers import inbox_threads as threads
 from handlers.attachments import attachments_of, message_content
 from handlers.errors import InputError
 from storage.models import InboxItem, Message, MessageAttachment
+from storage.models.states import InboxStatus, MessageStatus
+
+STATUS_VIEWS = {"open": "all", "resolved": "resolved", "all": "any"}
 
 
-class ReplyIn(BaseModel):
-    text: str = Field(min_length=1, max_length=1600)
+class ReplyIn(ApiModel):
+    text: Text = Field(min_length=1, max_length=1600)
+
+
+class InboxQuery(ApiModel):
+    status: Literal["open", "resolved", "all"] = "open"
+    view: Literal["mine", "unassigned"] | None = None
+    limit: Count | None = Field(None, ge=1, le=500)
+    cursor: Text | None = Field(None, max_length=200)
+
+
+class ItemOut(ContentOut):
+    id: int
+    kind: str
+    urgent: bool
+    status: InboxStatus
+    text: str | None
+    summary: str | None
+    assigned_to: int | None
+    created_at: Time
+    resolved_at: Time | None
+
+
+class ThreadOut(ApiModel):
+    id: str
+    person_id: int | None
+    person_name: str | None
+    from_: str | None = Field(alias="from", serialization_alias="from")
+    site_id: int | None
+    urgent: bool
+    status: str
+    open_count: int
+    item_count: int
+    last_at: Time
+    assigned_staff_id: int | None
+    items: list[ItemOut]
+
+
+class ThreadPage(ApiModel):
+    items: list[ThreadOut]
+    next: str | None
+
+
+class QueuedOut(ApiModel):
+    message_id: int
+    status: MessageStatus
 
 
 def item_json(
@@ -34,8 +82,8 @@ def item_json(
         **message_content(message, attached or []),
         "summary": item.summary,
         "assigned_to": item.assigned_to,
-        "created_at": item.created_at.isoformat(),
-        "resolved_at": item.resolved_at.isoformat() if item.resolved_at else None,
+        "created_at": item.created_at,
+        "resolved_at": item.resolved_at,
     }
 
 
@@ -54,49 +102,44 @@ def thread_json(
         "status": summary.status,
         "open_count": summary.open_items,
         "item_count": summary.items,
-        "last_at": summary.last_at.isoformat(),
+        "last_at": summary.last_at,
         "assigned_staff_id": summary.assigned_staff_id,
         "items": [item_json(i, m, attached.get(m.id) if m else None) for i, m in items],
     }
-
-
-STATUS_VIEWS = {"open": "all", "resolved": "resolved", "all": "any"}
 
 
 @endpoint(
     "GET",
     "/api/inbox",
     summary=(
-        "Threads, one per person or unknown number, crisis first (?status=open|resolved|all, "
-        "?view=mine|unassigned, ?limit=, ?cursor=); each with its items and counts"
+        "Threads of your sites, one per person or unknown number, crisis first "
+        "(?status=open|resolved|all, ?view=mine|unassigned for open threads, ?limit=, ?cursor=); "
+        "each with its newest items and counts"
     ),
     tag="inbox",
+    query=InboxQuery,
+    response=ThreadPage,
 )
-async def list_threads(request: web.Request) -> web.Response:
-    status = request.query.get("status", "open")
-    if status not in STATUS_VIEWS:
-        raise InputError({"status": "use open, resolved or all"})
-    view = request.query.get("view") or STATUS_VIEWS[status]
-    if view in ("mine", "unassigned") and status != "open":
+async def list_threads(request: web.Request, *, query: InboxQuery) -> Any:
+    if query.view is not None and query.status != "open":
         raise InputError({"view": "mine and unassigned are open threads"})
-    raw_limit = request.query.get("limit")
-    if raw_limit is not None and not raw_limit.isdigit():
-        raise InputError({"limit": "a number"})
     staff = staff_of(request)
     async with los_of(request).sessions() as session:
         page = await threads.list_threads(
             session,
             staff,
-            view=view,
-            limit=int(raw_limit) if raw_limit else None,
-            cursor=request.query.get("cursor") or None,
+            view=query.view or STATUS_VIEWS[query.status],
+            limit=query.limit,
+            cursor=query.cursor,
         )
-        items = await threads.items_of(session, staff, page.threads, open_only=status == "open")
+        items = await threads.items_of(
+            session, staff, page.threads, open_only=query.status == "open"
+        )
         attached = await attachments_of(
             session, (m.id for listed in items.values() for _, m in listed if m is not None)
         )
         body = [thread_json(s, items[str(s.key)], attached) for s in page.threads]
-    return json_response({"items": body, "next": page.next})
+    return {"items": body, "next": page.next}
 
 
 @endpoint(
@@ -105,10 +148,10 @@ async def list_threads(request: web.Request) -> web.Response:
     summary="Answer the sender of this item (the thread's person or number)",
     tag="inbox",
     body=ReplyIn,
+    response=QueuedOut,
     status=202,
 )
-async def reply(request: web.Request) -> web.Response:
-    body = await read_body(request, ReplyIn)
+async def reply(request: web.Request, *, body: ReplyIn, query: object) -> Any:
     los = los_of(request)
     staff = staff_of(request)
     async with los.sessions.begin() as session:
@@ -118,15 +161,20 @@ async def reply(request: web.Request) -> web.Response:
         audit(session, los.clock, staff, "inbox.reply", "inbox_item", path_id(request))
         result = {"message_id": message.id, "status": message.status}
     los.dispatcher.wake()
-    return json_response(result, 202)
+    return result
 
 
-@endpoint("POST", "/api/inbox/{id}/resolve", summary="Mark as dealt with", tag="inbox")
-async def resolve(request: web.Request) -> web.Response:
+@endpoint(
+    "POST",
+    "/api/inbox/{id}/resolve",
+    summary="Mark as dealt with",
+    tag="inbox",
+    response=ItemOut,
+)
+async def resolve(request: web.Request, *, query: object) -> Any:
     los = los_of(request)
     staff = staff_of(request)
     async with los.sessions.begin() as session:
         item = await threads.resolve_item(session, los.clock, staff, path_id(request))
         audit(session, los.clock, staff, "inbox.resolve", "inbox_item", item.id)
-        result = item_json(item, None)
-    return json_response(result)
+        return item_json(item, None)

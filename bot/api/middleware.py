@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.api.registry import STAFF_KEY, ApiError, Handler, los_of
 from handlers.audit import audit
 from handlers.errors import Conflict, InputError, NotFound
-from handlers.tokens import hash_token
+from handlers.staff_tokens import authenticate, record_use, use_is_news
 from scheduler import outage
-from storage.models import StaffUser
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +30,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise ApiError(409, "conflict", exc.message, exc.fields) from None
     except NotFound as exc:
         raise ApiError(404, "not_found", exc.message) from None
+    except IntegrityError:
+        # A unique value taken between our check and the write (two requests at once).
+        raise ApiError(409, "conflict", "clashes with what is stored; try again") from None
     except ApiError:
         raise
     except web.HTTPException as exc:
@@ -54,13 +56,14 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
-    async with los_of(request).sessions() as session:
-        staff = await session.scalar(
-            select(StaffUser).where(
-                StaffUser.token_hash == hash_token(token.strip()), StaffUser.disabled_at.is_(None)
-            )
-        )
-    if staff is None:
-        raise ApiError(401, "unauthorized", "unknown or disabled token")
+    los = los_of(request)
+    async with los.sessions() as session:
+        found = await authenticate(session, token.strip())
+    if found is None:
+        raise ApiError(401, "unauthorized", "unknown, revoked or disabled token")
+    staff, api_token = found
+    if use_is_news(los.clock, api_token):
+        async with los.sessions.begin() as session:
+            await record_use(session, los.clock, api_token.id)
     request[STAFF_KEY] = staff
     return await handler(request)

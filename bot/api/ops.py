@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from bot.api.middleware import audit
-from bot.api.registry import endpoint, json_response, los_of, read_body, require_admin
+from bot.api.registry import endpoint, los_of, staff_of
+from bot.api.schema import ApiModel, Id
 from bot.backup import list_backups
 from bot.health import readiness
 from bot.webhook_watch import WATCH
@@ -88,19 +89,26 @@ async def ops_overview(request: web.Request) -> dict[str, Any]:
     }
 
 
-@endpoint("GET", "/api/ops", summary="What is stuck: queue, failures, jobs, backups", tag="ops")
-async def overview(request: web.Request) -> web.Response:
-    require_admin(request)
-    return json_response(await ops_overview(request))
+@endpoint(
+    "GET",
+    "/api/ops",
+    summary=(
+        "What is stuck (admin): queue by state, failures by provider code, oldest queued age, "
+        "webhooks, jobs, backups, database and disk"
+    ),
+    tag="ops",
+    response=dict[str, Any],
+    admin=True,
+)
+async def overview(request: web.Request, *, query: object) -> Any:
+    return await ops_overview(request)
 
 
-class HeldIn(BaseModel):
+class HeldIn(ApiModel):
     """Which held texts: ``ids``, or ``all``; ``future_only`` releases only those still due
     later (reminders for what is yet to come), never ones whose time has passed."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    ids: list[int] | None = Field(None, max_length=10000)
+    ids: list[Id] | None = Field(None, max_length=10000)
     all: bool = False
     future_only: bool = False
 
@@ -111,33 +119,71 @@ class HeldIn(BaseModel):
         return self
 
 
-@endpoint("GET", "/api/ops/held", summary="Texts held after a restore", tag="ops")
-async def held(request: web.Request) -> web.Response:
-    require_admin(request)
-    async with los_of(request).sessions() as session:
-        return json_response({"items": await ops.list_held(session)})
+class HeldItem(ApiModel):
+    id: int
+    channel: str
+    kind: str
+    person_id: int | None
+    send_after: str | None
+
+
+class HeldList(ApiModel):
+    items: list[HeldItem]
+
+
+class Released(ApiModel):
+    released: int
+
+
+class Cancelled(ApiModel):
+    cancelled: int
 
 
 @endpoint(
-    "POST", "/api/ops/held/release", summary="Send held texts after all", tag="ops", body=HeldIn
+    "GET",
+    "/api/ops/held",
+    summary="Texts held after a restore (admin)",
+    tag="ops",
+    response=HeldList,
+    admin=True,
 )
-async def release(request: web.Request) -> web.Response:
-    staff = require_admin(request)
-    body = await read_body(request, HeldIn)
+async def held(request: web.Request, *, query: object) -> Any:
+    async with los_of(request).sessions() as session:
+        return {"items": await ops.list_held(session)}
+
+
+@endpoint(
+    "POST",
+    "/api/ops/held/release",
+    summary="Send held texts after all (admin)",
+    tag="ops",
+    body=HeldIn,
+    response=Released,
+    admin=True,
+)
+async def release(request: web.Request, *, body: HeldIn, query: object) -> Any:
+    staff = staff_of(request)
     los = los_of(request)
     async with los.sessions.begin() as session:
         count = await ops.release_held(session, los.clock, body.ids, future_only=body.future_only)
         audit(session, los.clock, staff, "ops.release_held", count=count)
     los.dispatcher.wake()
-    return json_response({"released": count})
+    return {"released": count}
 
 
-@endpoint("POST", "/api/ops/held/cancel", summary="Never send held texts", tag="ops", body=HeldIn)
-async def cancel(request: web.Request) -> web.Response:
-    staff = require_admin(request)
-    body = await read_body(request, HeldIn)
+@endpoint(
+    "POST",
+    "/api/ops/held/cancel",
+    summary="Never send held texts (admin)",
+    tag="ops",
+    body=HeldIn,
+    response=Cancelled,
+    admin=True,
+)
+async def cancel(request: web.Request, *, body: HeldIn, query: object) -> Any:
+    staff = staff_of(request)
     los = los_of(request)
     async with los.sessions.begin() as session:
         count = await ops.cancel_held(session, body.ids)
         audit(session, los.clock, staff, "ops.cancel_held", count=count)
-    return json_response({"cancelled": count})
+    return {"cancelled": count}

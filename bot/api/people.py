@@ -1,102 +1,146 @@
-"""People: register, change, erase, invite to Telegram, and read their conversation."""
+"""People: register, list, change, erase, invite to Telegram, and read their conversation."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
-from bot.api.registry import (
-    endpoint,
-    json_response,
-    local_to_utc,
-    los_of,
-    path_id,
-    read_body,
-    require_admin,
-    staff_of,
-)
+from bot.api.registry import endpoint, los_of, path_id, staff_of
+from bot.api.schema import ApiModel, ContentOut, Id, Text, Time, When, keep, local_to_utc
+from handlers import lists
 from handlers import people as rules
+from handlers.access import can_see, require_visible, site_for
 from handlers.attachments import attachments_of, message_content
 from handlers.errors import InputError, NotFound
 from handlers.linking import new_invite
-from handlers.sites import site_or_default
-from storage.models import Message, Person, PersonRole, Site
-
-Role = Literal["participant", "volunteer", "staff"]
-Language = Literal["nb", "en"]
+from storage.db import checkpoint
+from storage.models import Person, PersonRole, Site, StaffUser
+from storage.models.states import Direction, Language, MessageStatus, PersonRoleName, PersonStatus
 
 
-class PersonIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    roles: list[Role] = Field(min_length=1)
-    phone: str | None = None
-    language: Language = "nb"
-    site_id: int | None = None
-    contact_staff_id: int | None = None
+class PersonIn(ApiModel):
+    name: Text = Field(min_length=1, max_length=200)
+    roles: list[PersonRoleName] = Field(min_length=1, max_length=3)
+    phone: Text | None = Field(None, max_length=40)
+    language: Language = Language.NB
+    site_id: Id | None = None
+    contact_staff_id: Id | None = None
 
 
-class PersonPatch(BaseModel):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    roles: list[Role] | None = Field(None, min_length=1)
-    phone: str | None = None
-    language: Language | None = None
-    status: Literal["active", "paused"] | None = None
-    paused_until: datetime | None = None
-    contact_staff_id: int | None = None
+class PersonPatch(ApiModel):
+    """Fields left out stay as they are; ``null`` clears only the fields that may be empty."""
+
+    name: Text = keep(min_length=1, max_length=200)
+    roles: list[PersonRoleName] = keep(min_length=1, max_length=3)
+    phone: Text | None = Field(None, max_length=40)
+    language: Language = keep()
+    status: PersonStatus = keep()
+    paused_until: When | None = None
+    contact_staff_id: Id | None = None
 
 
-def person_json(person: Person) -> dict[str, Any]:
-    sms = next((c for c in person.contacts if c.channel == "sms"), None)
-    telegram = next((c for c in person.contacts if c.channel == "telegram"), None)
-    return {
-        "id": person.id,
-        "site_id": person.site_id,
-        "name": person.name,
-        "roles": person.role_names,
-        "phone": sms.address if sms else None,
-        "telegram_linked": telegram is not None,
-        "opted_out": any(c.opted_out_at is not None for c in person.contacts),
-        "language": person.language,
-        "status": person.status,
-        "paused_until": person.paused_until.isoformat() if person.paused_until else None,
-        "contact_staff_id": person.contact_staff_id,
-        "erased": person.erased_at is not None,
-        "created_at": person.created_at.isoformat(),
-    }
+class PeopleQuery(ApiModel):
+    role: PersonRoleName | None = None
+    status: PersonStatus | None = None
 
 
-async def load_person(session: AsyncSession, person_id: int) -> Person:
+class PersonOut(ApiModel):
+    id: int
+    site_id: int
+    name: str | None
+    roles: list[PersonRoleName]
+    phone: str | None
+    telegram_linked: bool
+    opted_out: bool
+    language: Language
+    status: PersonStatus
+    paused_until: Time | None
+    contact_staff_id: int | None
+    erased: bool
+    created_at: Time
+
+    @classmethod
+    def of(cls, person: Person) -> PersonOut:
+        sms = next((c for c in person.contacts if c.channel == "sms"), None)
+        telegram = next((c for c in person.contacts if c.channel == "telegram"), None)
+        return cls(
+            id=person.id,
+            site_id=person.site_id,
+            name=person.name,
+            roles=[PersonRoleName(r) for r in person.role_names],
+            phone=sms.address if sms else None,
+            telegram_linked=telegram is not None,
+            opted_out=any(c.opted_out_at is not None for c in person.contacts),
+            language=Language(person.language),
+            status=PersonStatus(person.status),
+            paused_until=person.paused_until,
+            contact_staff_id=person.contact_staff_id,
+            erased=person.erased_at is not None,
+            created_at=person.created_at,
+        )
+
+
+class ErasedOut(ApiModel):
+    id: int
+    erased: bool
+
+
+class InviteOut(ApiModel):
+    code: str
+    expires_at: Time
+    telegram_link: str | None
+
+
+class MessageOut(ContentOut):
+    id: int
+    direction: Direction
+    text: str | None
+    status: MessageStatus
+    channel: str
+    at: Time
+
+
+async def load_person(session: AsyncSession, staff: StaffUser, person_id: int) -> Person:
+    """A person this staff user may see; 404 for an unknown, erased or other site's person."""
     person = await session.get(Person, person_id)
     if person is None or person.erased_at is not None:
         raise NotFound("person")
+    require_visible(staff, person.site_id, "person")
     return person
 
 
-async def check_contact_staff(session: AsyncSession, staff_id: int | None) -> None:
+async def check_contact_staff(session: AsyncSession, user: StaffUser, staff_id: int | None) -> None:
+    """The contact must be a person with the staff role, of the user's sites."""
     if staff_id is None:
         return
     found = await session.scalar(
-        select(PersonRole).where(PersonRole.person_id == staff_id, PersonRole.role == "staff")
+        select(Person.site_id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(Person.id == staff_id, PersonRole.role == "staff", Person.erased_at.is_(None))
     )
-    if found is None:
+    if found is None or not can_see(user, found):
         raise InputError({"contact_staff_id": "no person with the staff role has this id"})
 
 
 @endpoint(
-    "POST", "/api/people", summary="Register a person", tag="people", body=PersonIn, status=201
+    "POST",
+    "/api/people",
+    summary="Register a person",
+    tag="people",
+    body=PersonIn,
+    response=PersonOut,
+    status=201,
 )
-async def create(request: web.Request) -> web.Response:
-    body = await read_body(request, PersonIn)
+async def create(request: web.Request, *, body: PersonIn, query: object) -> PersonOut:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        site = await site_or_default(session, body.site_id)
-        await check_contact_staff(session, body.contact_staff_id)
+        site = await site_for(session, staff_of(request), body.site_id)
+        await check_contact_staff(session, staff_of(request), body.contact_staff_id)
         person = await rules.create_person(
             session,
             los.clock,
@@ -108,67 +152,62 @@ async def create(request: web.Request) -> web.Response:
         )
         person.contact_staff_id = body.contact_staff_id
         audit(session, los.clock, staff_of(request), "person.create", "person", person.id)
-        result = person_json(person)
-    return json_response(result, 201)
+        return PersonOut.of(person)
 
 
 @endpoint(
     "GET",
     "/api/people",
-    summary="List people (?role=, ?status=active|paused: who is paused and until when)",
+    summary="People of your sites (?role=, ?status=active|paused)",
     tag="people",
+    query=PeopleQuery,
+    response=list[PersonOut],
 )
-async def list_people(request: web.Request) -> web.Response:
-    query = select(Person).where(Person.erased_at.is_(None)).order_by(Person.id)
-    role = request.query.get("role")
-    if role:
-        query = query.where(
-            Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == role))
-        )
-    status = request.query.get("status")
-    if status:
-        if status not in ("active", "paused"):
-            raise InputError({"status": "use active or paused"})
-        query = query.where(Person.status == status)
+async def list_people(request: web.Request, *, query: PeopleQuery) -> list[PersonOut]:
     async with los_of(request).sessions() as session:
-        people = list(await session.scalars(query))
-        return json_response([person_json(p) for p in people])
+        found = await lists.people(session, staff_of(request), role=query.role, status=query.status)
+        return [PersonOut.of(p) for p in found]
 
 
-@endpoint("GET", "/api/people/{id}", summary="One person", tag="people")
-async def get(request: web.Request) -> web.Response:
+@endpoint("GET", "/api/people/{id}", summary="One person", tag="people", response=PersonOut)
+async def get(request: web.Request, *, query: object) -> PersonOut:
     async with los_of(request).sessions() as session:
-        person = await load_person(session, path_id(request))
-        return json_response(person_json(person))
+        return PersonOut.of(await load_person(session, staff_of(request), path_id(request)))
 
 
-@endpoint("PATCH", "/api/people/{id}", summary="Change a person", tag="people", body=PersonPatch)
-async def patch(request: web.Request) -> web.Response:
-    body = await read_body(request, PersonPatch)
+@endpoint(
+    "PATCH",
+    "/api/people/{id}",
+    summary="Change a person",
+    tag="people",
+    body=PersonPatch,
+    response=PersonOut,
+)
+async def patch(request: web.Request, *, body: PersonPatch, query: object) -> PersonOut:
     los = los_of(request)
     changed = body.model_fields_set
     async with los.sessions.begin() as session:
-        person = await load_person(session, path_id(request))
+        person = await load_person(session, staff_of(request), path_id(request))
         site = await session.get(Site, person.site_id)
         assert site is not None
-        if body.name is not None:
+        if "name" in changed:
             person.name = body.name.strip()
-        if body.roles is not None:
+        if "roles" in changed:
             await rules.set_roles(session, person, body.roles)
         if "phone" in changed:
             await rules.set_phone(session, los.clock, person, body.phone)
-        if body.language is not None:
+        if "language" in changed:
             person.language = body.language
-        if body.status is not None:
+        if "status" in changed:
             person.status = body.status
-            if body.status == "active":
+            if body.status == PersonStatus.ACTIVE:
                 person.paused_until = None
         if "paused_until" in changed:
             person.paused_until = (
                 local_to_utc(body.paused_until, site.timezone) if body.paused_until else None
             )
         if "contact_staff_id" in changed:
-            await check_contact_staff(session, body.contact_staff_id)
+            await check_contact_staff(session, staff_of(request), body.contact_staff_id)
             person.contact_staff_id = body.contact_staff_id
         audit(
             session,
@@ -181,19 +220,26 @@ async def patch(request: web.Request) -> web.Response:
         )
         await session.flush()
         await session.refresh(person, ["contacts", "roles"])
-        result = person_json(person)
-    return json_response(result)
+        return PersonOut.of(person)
 
 
-@endpoint("DELETE", "/api/people/{id}", summary="Erase a person's personal data", tag="people")
-async def erase(request: web.Request) -> web.Response:
-    staff = require_admin(request)
+@endpoint(
+    "DELETE",
+    "/api/people/{id}",
+    summary="Erase a person's personal data and every text from or to their numbers (admin)",
+    tag="people",
+    response=ErasedOut,
+    admin=True,
+)
+async def erase(request: web.Request, *, query: object) -> ErasedOut:
     los = los_of(request)
+    staff = staff_of(request)
     async with los.sessions.begin() as session:
-        person = await load_person(session, path_id(request))
+        person = await load_person(session, staff, path_id(request))
         await rules.erase(session, los.clock, los.rules, person)
         audit(session, los.clock, staff, "person.erase", "person", person.id)
-    return json_response({"id": person.id, "erased": True})
+    await checkpoint(los.engine)  # the erased texts leave SQLite's -wal file too
+    return ErasedOut(id=person.id, erased=True)
 
 
 @endpoint(
@@ -201,50 +247,51 @@ async def erase(request: web.Request) -> web.Response:
     "/api/people/{id}/invite",
     summary="A code to link a Telegram chat",
     tag="people",
+    response=InviteOut,
     status=201,
 )
-async def invite(request: web.Request) -> web.Response:
+async def invite(request: web.Request, *, query: object) -> InviteOut:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        person = await load_person(session, path_id(request))
+        person = await load_person(session, staff_of(request), path_id(request))
         code = await new_invite(session, los.clock, person)
         audit(session, los.clock, staff_of(request), "person.invite", "person", person.id)
-        result: dict[str, str | None] = {
-            "code": code.code,
-            "expires_at": code.expires_at.isoformat(),
-        }
     username = await los.telegram_username()
-    result["telegram_link"] = f"https://t.me/{username}?start={code.code}" if username else None
-    return json_response(result, 201)
+    return InviteOut(
+        code=code.code,
+        expires_at=code.expires_at,
+        telegram_link=f"https://t.me/{username}?start={code.code}" if username else None,
+    )
+
+
+def _at(direction: str, sent: datetime | None, due: datetime | None, made: datetime) -> datetime:
+    return (sent or due or made) if direction == "out" else made
 
 
 @endpoint(
-    "GET", "/api/people/{id}/messages", summary="The conversation, oldest first", tag="people"
+    "GET",
+    "/api/people/{id}/messages",
+    summary="The conversation, oldest first",
+    tag="people",
+    response=list[MessageOut],
 )
-async def messages(request: web.Request) -> web.Response:
+async def messages(request: web.Request, *, query: object) -> list[MessageOut]:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        person = await load_person(session, path_id(request))
-        rows = await session.scalars(
-            select(Message)
-            .where(Message.person_id == person.id)
-            .order_by(Message.created_at, Message.id)
-        )
-        found = list(rows)
+        person = await load_person(session, staff_of(request), path_id(request))
+        found = await lists.messages_of(session, person)
         attached = await attachments_of(session, (m.id for m in found))
         result = [
-            {
-                "id": m.id,
-                "direction": m.direction,
-                "text": m.text,
-                **message_content(m, attached.get(m.id, [])),
-                "status": m.status,
-                "channel": m.channel,
-                "at": (m.sent_at or m.send_after or m.created_at).isoformat()
-                if m.direction == "out"
-                else m.created_at.isoformat(),
-            }
+            MessageOut(
+                id=m.id,
+                direction=Direction(m.direction),
+                text=m.text,
+                status=MessageStatus(m.status),
+                channel=m.channel,
+                at=_at(m.direction, m.sent_at, m.send_after, m.created_at),
+                **message_content(m, attached.get(m.id, [])),  # type: ignore[arg-type]
+            )
             for m in found
         ]
         audit(session, los.clock, staff_of(request), "person.read_messages", "person", person.id)
-    return json_response(result)
+    return result

@@ -1,38 +1,96 @@
-"""Declaring endpoints once: the route, its body model and its summary feed both aiohttp and the
-OpenAPI document."""
+"""Declaring endpoints once: ``@endpoint(...)`` gives the route, the body, query and response
+models, and the statuses; the registry parses and validates the request, hands the models to
+the handler, checks the answer against its model, and the OpenAPI document is built from it.
+
+A handler is ``async def h(request, *, body, query) -> data`` (``body`` only when it has one);
+it returns plain data or models, and the registry answers with the endpoint's status.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from bot.api.schema import INT32, ApiModel, local_to_utc
 from storage.models import StaffUser
+from storage.models.states import StaffRole
 
 if TYPE_CHECKING:
     from bot.service import Los
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Awaitable[Any]]
 M = TypeVar("M", bound=BaseModel)
+# The names pydantic gives union branches in an error's location; they are not fields.
+BRANCHES = ("date", "datetime", "int", "str", "float", "bool", "list", "dict", "none")
 LOS_KEY: web.AppKey[Los] = web.AppKey("los")
 STAFF_KEY: web.RequestKey[StaffUser] = web.RequestKey("staff", StaffUser)
 
+__all__ = ["local_to_utc"]  # re-exported for the endpoint modules
 
-@dataclass(frozen=True)
+
+class NoQuery(ApiModel):
+    """An endpoint without query parameters still refuses unknown ones."""
+
+
+@dataclass(frozen=True, eq=False)
 class Endpoint:
     method: str
     path: str
     handler: Handler
     summary: str
-    body: type[BaseModel] | None
-    status: int
     tag: str
+    response: Any
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] = NoQuery
+    status: int = 200
+    admin: bool = False
+    extra_statuses: tuple[int, ...] = field(default=())
+
+    @cached_property
+    def answer(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.response)
+
+    @property
+    def path_params(self) -> list[str]:
+        return [seg[1:-1] for seg in self.path.split("/") if seg.startswith("{")]
+
+    def statuses(self) -> list[int]:
+        """Every status this operation can answer."""
+        found = {self.status, 401, 404, 422, *self.extra_statuses}
+        if self.body is not None:
+            found |= {400, 413}
+        if self.admin:
+            found.add(403)
+        if self.method != "GET":
+            found.add(409)
+        return sorted(found)
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if self.admin:
+            require_admin(request)
+        for name in self.path_params:  # an id the database cannot hold is 404 before all else
+            path_id(request, name)
+        kwargs: dict[str, Any] = {"query": parse(self.query, dict(request.query), "query")}
+        if self.body is not None:
+            kwargs["body"] = parse(self.body, await read_json(request), "body")
+        result = await self.handler(request, **kwargs)
+        if isinstance(result, web.StreamResponse):
+            return result
+        try:
+            payload = self.answer.dump_json(self.answer.validate_python(result), by_alias=True)
+        except ValidationError:
+            log.exception("answer of %s %s does not match its model", self.method, self.path)
+            raise
+        return web.Response(body=payload, status=self.status, content_type="application/json")
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -44,11 +102,31 @@ def endpoint(
     *,
     summary: str,
     tag: str,
+    response: Any,
     body: type[BaseModel] | None = None,
+    query: type[BaseModel] = NoQuery,
     status: int = 200,
+    admin: bool = False,
+    extra_statuses: tuple[int, ...] = (),
 ) -> Callable[[Handler], Handler]:
+    """Register ``handler`` under ``method path``; see the module's docstring."""
+
     def register(handler: Handler) -> Handler:
-        ENDPOINTS.append(Endpoint(method, path, handler, summary, body, status, tag))
+        ENDPOINTS.append(
+            Endpoint(
+                method,
+                path,
+                handler,
+                summary,
+                tag,
+                response,
+                body,
+                query,
+                status,
+                admin,
+                extra_statuses,
+            )
+        )
         return handler
 
     return register
@@ -76,96 +154,59 @@ def staff_of(request: web.Request) -> StaffUser:
 
 
 def require_admin(request: web.Request) -> StaffUser:
-    """Irreversible actions (erasure) are for admins; coordinators get 403."""
+    """Irreversible actions (erasure), sites and staff are for admins; coordinators get 403."""
     staff = request[STAFF_KEY]
-    if staff.role != "admin":
+    if staff.role != StaffRole.ADMIN:
         raise ApiError(403, "forbidden", "only an admin may do this")
     return staff
 
 
-async def read_body(request: web.Request, model: type[M]) -> M:
-    """Parse and validate the JSON body; 400 if it is not JSON, 422 naming each bad field."""
+async def read_json(request: web.Request) -> Any:
+    """The JSON body; an empty body is ``{}``; 400 if it is not a JSON object."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
     try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "bad_json", "the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "bad_json", "the body must be a JSON object")
+    return data
+
+
+def parse(model: type[M], data: Any, where: str) -> M:
+    """Validate ``data`` with ``model``; 422 naming each bad field."""
     try:
-        parsed = model.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise ApiError(422, "invalid", "some fields are invalid", validation_fields(exc)) from None
-    bad = out_of_range(parsed.model_dump(by_alias=True))
-    if bad:
-        raise ApiError(422, "invalid", "some fields are invalid", {bad[0]: bad[1]})
-    return parsed
+        raise ApiError(
+            422, "invalid", f"some {where} fields are invalid", validation_fields(exc, where)
+        ) from None
 
 
-def validation_fields(exc: ValidationError) -> dict[str, str]:
+def validation_fields(exc: ValidationError, where: str = "body") -> dict[str, str]:
     fields: dict[str, str] = {}
     for err in exc.errors():
-        name = ".".join(str(p) for p in err["loc"]) or "body"
-        fields.setdefault(name, str(err["msg"]).removeprefix("Value error, "))
+        # A union's branch name (e.g. "date", "datetime") is not a field: drop it.
+        loc = [
+            str(p)
+            for p in err["loc"]
+            if str(p) not in BRANCHES and not str(p).startswith(("function-", "list[", "dict["))
+        ]
+        name = ".".join(loc) or where
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif err["type"] == "less_than_equal" and (err.get("ctx") or {}).get("le") == INT32:
+            message = "number too large"
+        fields.setdefault(name, message)
     return fields
 
 
-# Ids and counts are 64-bit in the database; a larger number is bad input, not a crash.
-INT64 = 2**63 - 1
-
-
 def path_id(request: web.Request, name: str = "id") -> int:
-    try:
-        value = int(request.match_info[name])
-    except ValueError:
-        raise ApiError(404, "not_found", f"no such {name}") from None
-    if not 0 < value <= INT64:
+    """An id in the path; anything the database cannot hold is 404, like an unknown id."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or not 0 < int(raw) <= INT32:
         raise ApiError(404, "not_found", f"no such {name}")
-    return value
-
-
-def query_id(request: web.Request, name: str) -> int | None:
-    """An optional id in the query string (``?person_id=3``); 422 naming it if it is not one."""
-    raw = request.query.get(name)
-    if not raw:
-        return None
-    if not raw.isdigit() or not 0 < int(raw) <= INT64:
-        raise ApiError(422, "invalid", "some fields are invalid", {name: "must be a number"})
     return int(raw)
-
-
-# Times outside these years are typing errors, and near year 1 or 9999 time zone arithmetic fails.
-YEARS = range(1900, 2201)
-
-
-def out_of_range(value: Any, where: str = "") -> tuple[str, str] | None:
-    """The dotted name of the first number or time in ``value`` that cannot be stored or
-    reckoned with, and why."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return (where or "body", "number too large") if abs(value) > INT64 else None
-    if isinstance(value, date):  # datetimes too
-        if value.year not in YEARS:
-            return where or "body", f"must be between the years {YEARS[0]} and {YEARS[-1]}"
-        return None
-    items = (
-        value.items()
-        if isinstance(value, dict)
-        else (enumerate(value) if isinstance(value, list | tuple) else ())
-    )
-    for key, item in items:
-        found = out_of_range(item, f"{where}.{key}" if where else str(key))
-        if found:
-            return found
-    return None
-
-
-def local_to_utc(value: datetime, timezone: str) -> datetime:
-    """A time without an offset is in the site's time zone (CONTRACT §4)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(timezone))
-    return value.astimezone(ZoneInfo("UTC"))
-
-
-def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))

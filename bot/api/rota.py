@@ -8,82 +8,166 @@ makes one template's shifts without planning.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field
-from sqlalchemy import select
+from pydantic import Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.people import load_person
-from bot.api.registry import (
-    endpoint,
-    json_response,
-    local_to_utc,
-    los_of,
-    path_id,
-    read_body,
-    staff_of,
-)
-from handlers import calendar_feed
+from bot.api.registry import endpoint, los_of, path_id, staff_of
+from bot.api.schema import ApiModel, Count, Day, Id, Period, Text, Time, When, local_to_utc
+from handlers import calendar_feed, lists
+from handlers.access import can_see, home_timezone, site_for, visible
 from handlers.errors import InputError, NotFound
 from handlers.rota import offers, shifts, staff
-from handlers.sites import site_or_default
-from storage.models import Assignment, Shift, ShiftTemplate, VolunteerTerms
+from storage.models import Assignment, Shift, ShiftTemplate, StaffUser, VolunteerTerms
+from storage.models.states import AssignmentStatus, ShiftStatus
 
 HHMM = r"^\d{2}:\d{2}$"
+Weekday = Annotated[int, Field(ge=0, le=6)]
 
 
-class TemplateIn(BaseModel):
-    title: str = Field(min_length=1, max_length=120)
-    weekdays: list[int] = Field(min_length=1)
+class TemplateIn(ApiModel):
+    title: Text = Field(min_length=1, max_length=120)
+    weekdays: list[Weekday] = Field(min_length=1, max_length=7)
     start: str = Field(pattern=HHMM)
     end: str = Field(pattern=HHMM)
     needed: int = Field(1, ge=1, le=100)
-    role: str | None = Field(None, max_length=60)
-    qualification: str | None = Field(None, max_length=60)
-    site_id: int | None = None
+    role: Text | None = Field(None, max_length=60)
+    qualification: Text | None = Field(None, max_length=60)
+    site_id: Id | None = None
 
 
-class PeriodIn(BaseModel):
-    from_: date = Field(alias="from")
-    to: date
+class DaysIn(Period):
+    """A period in whole days: ``from`` (inclusive) and ``to`` (exclusive), both required."""
+
+    @model_validator(mode="after")
+    def _whole_days(self) -> DaysIn:
+        for name, value in (("from", self.from_), ("to", self.to)):
+            if value is None:
+                raise ValueError(f"{name} is required")
+            if isinstance(value, datetime):
+                raise ValueError(f"{name} must be a date (YYYY-MM-DD)")
+        return self
 
 
-class PlanIn(PeriodIn):
+class PlanIn(DaysIn):
     respond_within_minutes: int = Field(offers.DEFAULT_RESPOND_MINUTES, ge=15, le=14 * 24 * 60)
-    site_id: int | None = None
+    site_id: Id | None = None
 
 
-class ShiftIn(BaseModel):
-    title: str = Field(min_length=1, max_length=120)
-    starts_at: datetime
-    ends_at: datetime
+class ShiftIn(ApiModel):
+    title: Text = Field(min_length=1, max_length=120)
+    starts_at: When
+    ends_at: When
     needed: int = Field(1, ge=1, le=100)
-    role: str | None = Field(None, max_length=60)
-    qualification: str | None = Field(None, max_length=60)
-    site_id: int | None = None
+    role: Text | None = Field(None, max_length=60)
+    qualification: Text | None = Field(None, max_length=60)
+    site_id: Id | None = None
 
 
-class AssignIn(BaseModel):
-    person_id: int
+class AssignIn(ApiModel):
+    person_id: Id
 
 
-class AssignmentPatch(BaseModel):
+class AssignmentPatch(ApiModel):
     status: Literal["confirmed", "cancelled", "no_show"]
     find_replacement: bool = False
 
 
-class TermsIn(BaseModel):
-    weekdays: list[int]
+class TermsIn(ApiModel):
+    weekdays: list[Weekday] = Field(max_length=7)
     max_shifts_per_month: int | None = Field(None, ge=0, le=62)
-    unavailable_dates: list[date] = Field(default_factory=list)
+    unavailable_dates: list[Day] = Field(default_factory=list, max_length=400)
     from_time: str | None = Field(None, pattern=HHMM)
     to_time: str | None = Field(None, pattern=HHMM)
-    qualifications: list[str] = Field(default_factory=list)
+    qualifications: list[Text] = Field(default_factory=list, max_length=20)
+
+
+class TemplateOut(ApiModel):
+    id: int
+    site_id: int
+    title: str
+    weekdays: list[int]
+    start: str
+    end: str
+    needed: int
+    role: str | None
+    qualification: str | None
+    active: bool
+
+
+class AssignmentOut(ApiModel):
+    id: int
+    shift_id: int
+    person_id: int
+    status: AssignmentStatus
+    source: str
+    round: int
+    offered_at: Time | None
+    respond_by: Time | None
+    answered_at: Time | None
+
+
+class ShiftOut(ApiModel):
+    id: int
+    site_id: int
+    title: str
+    role: str | None
+    qualification: str | None
+    starts_at: Time
+    ends_at: Time
+    needed: int
+    template_id: int | None
+    status: ShiftStatus
+    confirmed: int | None = None
+    assignments: list[AssignmentOut] | None = None
+
+
+class GeneratedOut(ApiModel):
+    created: Count
+    shifts: list[ShiftOut]
+
+
+class UnfilledOut(ApiModel):
+    shift_id: int
+    places: int
+
+
+class PlanOut(ApiModel):
+    generated: Count
+    offers: list[AssignmentOut]
+    unfilled: list[UnfilledOut]
+
+
+class AskedOut(ApiModel):
+    asked: Count
+
+
+class TermsOut(ApiModel):
+    person_id: int
+    weekdays: list[int]
+    max_shifts_per_month: int | None
+    unavailable_dates: list[Day]
+    from_time: str | None
+    to_time: str | None
+    qualifications: list[str]
+
+
+class CalendarTokenOut(ApiModel):
+    token: str
+    url: str
+
+
+class RevokedOut(ApiModel):
+    revoked: bool
+
+
+class ShiftsQuery(Period):
+    pass
 
 
 def template_json(template: ShiftTemplate) -> dict[str, Any]:
@@ -146,11 +230,19 @@ def terms_json(terms: VolunteerTerms) -> dict[str, Any]:
     }
 
 
-async def load_shift(session: AsyncSession, shift_id: int) -> Shift:
-    shift = await session.get(Shift, shift_id)
-    if shift is None:
-        raise NotFound("shift")
-    return shift
+async def load_shift(session: AsyncSession, user: StaffUser, shift_id: int) -> Shift:
+    return await visible(session, user, Shift, shift_id, "shift")
+
+
+async def load_assignment(session: AsyncSession, user: StaffUser, assignment_id: int) -> Assignment:
+    """An assignment of a shift of the user's sites; 404 otherwise."""
+    assignment = await session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound("assignment")
+    shift = await session.get(Shift, assignment.shift_id)
+    if shift is None or not can_see(user, shift.site_id):
+        raise NotFound("assignment")
+    return assignment
 
 
 # --- templates --------------------------------------------------------------------------------
@@ -160,13 +252,13 @@ async def load_shift(session: AsyncSession, shift_id: int) -> Shift:
     summary="A weekly shift template",
     tag="rota",
     body=TemplateIn,
+    response=TemplateOut,
     status=201,
 )
-async def create_template(request: web.Request) -> web.Response:
-    body = await read_body(request, TemplateIn)
+async def create_template(request: web.Request, *, body: TemplateIn, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        site = await site_or_default(session, body.site_id)
+        site = await site_for(session, staff_of(request), body.site_id)
         template = await shifts.create_template(
             session,
             los.clock,
@@ -181,32 +273,41 @@ async def create_template(request: web.Request) -> web.Response:
         )
         audit(session, los.clock, staff_of(request), "template.create", "template", template.id)
         result = template_json(template)
-    return json_response(result, 201)
+    return result
 
 
-@endpoint("GET", "/api/shift-templates", summary="Shift templates", tag="rota")
-async def list_templates(request: web.Request) -> web.Response:
+@endpoint(
+    "GET",
+    "/api/shift-templates",
+    summary="Shift templates of your sites",
+    tag="rota",
+    response=list[TemplateOut],
+)
+async def list_templates(request: web.Request, *, query: object) -> Any:
     async with los_of(request).sessions() as session:
-        rows = await session.scalars(select(ShiftTemplate).order_by(ShiftTemplate.id))
-        return json_response([template_json(t) for t in rows])
+        found = await lists.shift_templates(session, staff_of(request))
+        return [template_json(t) for t in found]
 
 
 @endpoint(
     "POST",
     "/api/shift-templates/{id}/generate",
-    summary="Make a template's shifts for a period (from/to dates, inclusive)",
+    summary="Make a template's shifts for a period (from inclusive, to exclusive: dates)",
     tag="rota",
-    body=PeriodIn,
+    body=DaysIn,
+    response=GeneratedOut,
     status=201,
 )
-async def generate(request: web.Request) -> web.Response:
-    body = await read_body(request, PeriodIn)
+async def generate(request: web.Request, *, body: DaysIn, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        template = await session.get(ShiftTemplate, path_id(request))
-        if template is None:
-            raise NotFound("template")
-        created = await shifts.generate_shifts(session, los.clock, template, body.from_, body.to)
+        template = await visible(
+            session, staff_of(request), ShiftTemplate, path_id(request), "template"
+        )
+        first, end = body.days(los.clock.now().date(), los.clock.now().date())
+        created = await shifts.generate_shifts(
+            session, los.clock, template, first, end - timedelta(days=1)
+        )
         audit(
             session,
             los.clock,
@@ -217,16 +318,23 @@ async def generate(request: web.Request) -> web.Response:
             created=len(created),
         )
         result = {"created": len(created), "shifts": [shift_json(s) for s in created]}
-    return json_response(result, 201)
+    return result
 
 
 # --- shifts -----------------------------------------------------------------------------------
-@endpoint("POST", "/api/shifts", summary="A shift", tag="rota", body=ShiftIn, status=201)
-async def create_shift(request: web.Request) -> web.Response:
-    body = await read_body(request, ShiftIn)
+@endpoint(
+    "POST",
+    "/api/shifts",
+    summary="A shift",
+    tag="rota",
+    body=ShiftIn,
+    response=ShiftOut,
+    status=201,
+)
+async def create_shift(request: web.Request, *, body: ShiftIn, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        site = await site_or_default(session, body.site_id)
+        site = await site_for(session, staff_of(request), body.site_id)
         shift = await shifts.create_shift(
             session,
             los.clock,
@@ -240,45 +348,37 @@ async def create_shift(request: web.Request) -> web.Response:
         )
         audit(session, los.clock, staff_of(request), "shift.create", "shift", shift.id)
         result = shift_json(shift, [])
-    return json_response(result, 201)
+    return result
 
 
-@endpoint("GET", "/api/shifts", summary="Shifts (?from=&to= dates, inclusive)", tag="rota")
-async def list_shifts(request: web.Request) -> web.Response:
+@endpoint(
+    "GET",
+    "/api/shifts",
+    summary="Shifts of your sites with their assignments (?from= inclusive, ?to= exclusive)",
+    tag="rota",
+    query=ShiftsQuery,
+    response=list[ShiftOut],
+)
+async def list_shifts(request: web.Request, *, query: ShiftsQuery) -> Any:
     los = los_of(request)
-    tz = ZoneInfo(los.rules.timezone)
-    query = select(Shift).order_by(Shift.starts_at, Shift.id)
-    for name, op in (("from", "ge"), ("to", "lt")):
-        raw = request.query.get(name)
-        if not raw:
-            continue
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            raise InputError({name: "use YYYY-MM-DD"}) from None
-        if op == "ge":
-            query = query.where(Shift.starts_at >= datetime.combine(day, time(), tzinfo=tz))
-        else:
-            end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
-            query = query.where(Shift.starts_at < end)
     async with los.sessions() as session:
-        found = list(await session.scalars(query.limit(2000)))
-        rows = await session.scalars(
-            select(Assignment)
-            .where(Assignment.shift_id.in_([s.id for s in found]))
-            .order_by(Assignment.id)
-        )
-        by_shift: dict[int, list[Assignment]] = {s.id: [] for s in found}
-        for a in rows:
-            by_shift[a.shift_id].append(a)
-        return json_response([shift_json(s, by_shift[s.id]) for s in found])
+        tz = await home_timezone(session, staff_of(request), los.rules.timezone)
+        start, end = query.bounds(tz)
+        found = await lists.shifts(session, staff_of(request), start=start, end=end)
+        return [shift_json(s, assignments) for s, assignments in found]
 
 
-@endpoint("GET", "/api/shifts/{id}", summary="One shift with its assignments", tag="rota")
-async def get_shift(request: web.Request) -> web.Response:
+@endpoint(
+    "GET",
+    "/api/shifts/{id}",
+    summary="One shift with its assignments",
+    tag="rota",
+    response=ShiftOut,
+)
+async def get_shift(request: web.Request, *, query: object) -> Any:
     async with los_of(request).sessions() as session:
-        shift = await load_shift(session, path_id(request))
-        return json_response(shift_json(shift, await shifts.assignments_of(session, shift.id)))
+        shift = await load_shift(session, staff_of(request), path_id(request))
+        return shift_json(shift, await shifts.assignments_of(session, shift.id))
 
 
 @endpoint(
@@ -286,16 +386,17 @@ async def get_shift(request: web.Request) -> web.Response:
     "/api/shifts/{id}",
     summary="Call a shift off: offers withdrawn, volunteers who said yes are told",
     tag="rota",
+    response=ShiftOut,
 )
-async def cancel_shift(request: web.Request) -> web.Response:
+async def cancel_shift(request: web.Request, *, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        shift = await load_shift(session, path_id(request))
+        shift = await load_shift(session, staff_of(request), path_id(request))
         await staff.cancel_whole_shift(session, los.clock, shift.id)
         audit(session, los.clock, staff_of(request), "shift.cancel", "shift", shift.id)
         result = shift_json(shift, await shifts.assignments_of(session, shift.id))
     los.dispatcher.wake()
-    return json_response(result)
+    return result
 
 
 @endpoint(
@@ -304,13 +405,16 @@ async def cancel_shift(request: web.Request) -> web.Response:
     summary="Put a volunteer on a shift by hand (confirmed at once)",
     tag="rota",
     body=AssignIn,
+    response=ShiftOut,
 )
-async def assign(request: web.Request) -> web.Response:
-    body = await read_body(request, AssignIn)
+async def assign(request: web.Request, *, body: AssignIn, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        shift = await load_shift(session, path_id(request))
-        person = await load_person(session, body.person_id)
+        shift = await load_shift(session, staff_of(request), path_id(request))
+        try:
+            person = await load_person(session, staff_of(request), body.person_id)
+        except NotFound:
+            raise InputError({"person_id": "no such person"}) from None
         made = await staff.assign_by_hand(session, los.clock, los.rules, shift.id, person)
         audit(
             session,
@@ -323,7 +427,7 @@ async def assign(request: web.Request) -> web.Response:
         )
         result = shift_json(shift, await shifts.assignments_of(session, shift.id))
     los.dispatcher.wake()
-    return json_response(result)
+    return result
 
 
 @endpoint(
@@ -331,16 +435,17 @@ async def assign(request: web.Request) -> web.Response:
     "/api/shifts/{id}/call",
     summary="Ask every eligible volunteer at once for a shift's free place",
     tag="rota",
+    response=AskedOut,
     status=202,
 )
-async def call(request: web.Request) -> web.Response:
+async def call(request: web.Request, *, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        shift = await load_shift(session, path_id(request))
+        shift = await load_shift(session, staff_of(request), path_id(request))
         asked = await staff.start_call(session, los.clock, los.rules, shift.id)
         audit(session, los.clock, staff_of(request), "shift.call", "shift", shift.id, asked=asked)
     los.dispatcher.wake()
-    return json_response({"asked": asked}, 202)
+    return {"asked": asked}
 
 
 @endpoint(
@@ -349,14 +454,12 @@ async def call(request: web.Request) -> web.Response:
     summary="Confirm, cancel (optionally find a replacement) or mark a no-show",
     tag="rota",
     body=AssignmentPatch,
+    response=AssignmentOut,
 )
-async def patch_assignment(request: web.Request) -> web.Response:
-    body = await read_body(request, AssignmentPatch)
+async def patch_assignment(request: web.Request, *, body: AssignmentPatch, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        assignment = await session.get(Assignment, path_id(request))
-        if assignment is None:
-            raise NotFound("assignment")
+        assignment = await load_assignment(session, staff_of(request), path_id(request))
         changed = await staff.set_assignment_status(
             session,
             los.clock,
@@ -376,33 +479,32 @@ async def patch_assignment(request: web.Request) -> web.Response:
         )
         result = assignment_json(changed)
     los.dispatcher.wake()
-    return json_response(result)
+    return result
 
 
 # --- the plan ---------------------------------------------------------------------------------
 @endpoint(
     "POST",
     "/api/rota/plan",
-    summary="Plan a period (from/to dates, inclusive) and send the offers",
+    summary="Plan a period (from inclusive, to exclusive: dates) and send the offers",
     tag="rota",
     body=PlanIn,
+    response=PlanOut,
 )
-async def plan(request: web.Request) -> web.Response:
-    body = await read_body(request, PlanIn)
+async def plan(request: web.Request, *, body: PlanIn, query: object) -> Any:
     los = los_of(request)
-    if body.to < body.from_:
-        raise InputError({"to": "must not be before from"})
-    if (body.to - body.from_).days > 92:
+    first, end = body.days(los.clock.now().date(), los.clock.now().date())
+    if (end - first).days > 93:
         raise InputError({"to": "plan at most three months at a time"})
     async with los.sessions.begin() as session:
-        site = await site_or_default(session, body.site_id)
+        site = await site_for(session, staff_of(request), body.site_id)
         result = await offers.plan_period(
             session,
             los.clock,
             los.rules,
             site,
-            body.from_,
-            body.to,
+            first,
+            end - timedelta(days=1),
             respond_within=timedelta(minutes=body.respond_within_minutes),
         )
         audit(
@@ -424,7 +526,7 @@ async def plan(request: web.Request) -> web.Response:
             ],
         }
     los.dispatcher.wake()
-    return json_response(answer)
+    return answer
 
 
 # --- volunteers -------------------------------------------------------------------------------
@@ -434,12 +536,12 @@ async def plan(request: web.Request) -> web.Response:
     summary="A volunteer's terms: weekdays, time window, monthly cap, away dates, qualifications",
     tag="rota",
     body=TermsIn,
+    response=TermsOut,
 )
-async def put_terms(request: web.Request) -> web.Response:
-    body = await read_body(request, TermsIn)
+async def put_terms(request: web.Request, *, body: TermsIn, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        person = await load_person(session, path_id(request))
+        person = await load_person(session, staff_of(request), path_id(request))
         terms = await shifts.set_terms(
             session,
             los.clock,
@@ -453,17 +555,23 @@ async def put_terms(request: web.Request) -> web.Response:
         )
         audit(session, los.clock, staff_of(request), "person.availability", "person", person.id)
         result = terms_json(terms)
-    return json_response(result)
+    return result
 
 
-@endpoint("GET", "/api/people/{id}/availability", summary="A volunteer's terms", tag="rota")
-async def get_terms(request: web.Request) -> web.Response:
+@endpoint(
+    "GET",
+    "/api/people/{id}/availability",
+    summary="A volunteer's terms",
+    tag="rota",
+    response=TermsOut,
+)
+async def get_terms(request: web.Request, *, query: object) -> Any:
     async with los_of(request).sessions() as session:
-        person = await load_person(session, path_id(request))
+        person = await load_person(session, staff_of(request), path_id(request))
         terms = await session.get(VolunteerTerms, person.id)
         if terms is None:
             raise NotFound("availability")
-        return json_response(terms_json(terms))
+        return terms_json(terms)
 
 
 @endpoint(
@@ -471,16 +579,17 @@ async def get_terms(request: web.Request) -> web.Response:
     "/api/people/{id}/calendar-token",
     summary="A new private calendar URL (the old one stops working)",
     tag="rota",
+    response=CalendarTokenOut,
     status=201,
 )
-async def calendar_token(request: web.Request) -> web.Response:
+async def calendar_token(request: web.Request, *, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        person = await load_person(session, path_id(request))
+        person = await load_person(session, staff_of(request), path_id(request))
         token = await calendar_feed.new_token(session, los.clock, person)
         audit(session, los.clock, staff_of(request), "person.calendar_token", "person", person.id)
     url = f"{los.settings.base_url.rstrip('/')}/calendar/{token}.ics"
-    return json_response({"token": token, "url": url}, 201)
+    return {"token": token, "url": url}
 
 
 @endpoint(
@@ -488,14 +597,15 @@ async def calendar_token(request: web.Request) -> web.Response:
     "/api/people/{id}/calendar-token",
     summary="Revoke the private calendar URL",
     tag="rota",
+    response=RevokedOut,
 )
-async def revoke_calendar_token(request: web.Request) -> web.Response:
+async def revoke_calendar_token(request: web.Request, *, query: object) -> Any:
     los = los_of(request)
     async with los.sessions.begin() as session:
-        person = await load_person(session, path_id(request))
+        person = await load_person(session, staff_of(request), path_id(request))
         revoked = await calendar_feed.revoke(session, los.clock, person)
         audit(session, los.clock, staff_of(request), "person.calendar_revoke", "person", person.id)
-    return json_response({"revoked": revoked})
+    return {"revoked": revoked}
 
 
 async def calendar(request: web.Request) -> web.Response:

@@ -57,6 +57,8 @@ class ConsoleChannel:
                 phone = normalise_phone(request.query.get("phone", ""))
                 after = int(request.query.get("after", "0"))
                 last = int(request.query.get("last", "0"))
+                if not 0 <= after < 2**31:
+                    raise ValueError("after is an id")
             except ValueError:
                 return web.json_response({"error": {"code": "bad_query"}}, status=422)
             query = select(Message.id, Message.text).where(

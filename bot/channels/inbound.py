@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from handlers.attachments import IncomingAttachment
-from handlers.router import store_inbound
+from handlers.router import ButtonPress, store_inbound
 from scheduler import inbound
 from scheduler.metrics import MESSAGES_IN
 
@@ -25,6 +25,7 @@ async def receive(
     via: str | None = None,
     attachments: Sequence[IncomingAttachment] = (),
     provider_ref: str | None = None,
+    button: ButtonPress | None = None,
 ) -> bool:
     """Store an incoming text (deduplicated on the provider id) and commit it, then route it.
 
@@ -45,6 +46,7 @@ async def receive(
             via=via,
             attachments=attachments,
             provider_ref=provider_ref,
+            button=button,
         )
         if message is None:
             return False

@@ -25,7 +25,7 @@ from bot.config import Settings
 from handlers.attachments import IncomingAttachment, contact_text, place_text
 from handlers.buttons import ANSWERS, parse_button, second_press
 from handlers.edits import apply_edit
-from handlers.router import button_kind
+from handlers.router import ButtonPress
 from scheduler.sending import Limits, OutgoingText, SendError
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ class TelegramChannel:
                 address=str(chat_id),
                 text=ANSWERS[value],
                 provider_id=provider_id,
-                kind=button_kind(question_id, value),
+                button=ButtonPress(question_id, value),
             )
         if isinstance(query.get("id"), str):
             await self.answer_button(query["id"], notice)

@@ -17,11 +17,13 @@ from storage.models.rota import (
     VolunteerTerms,
 )
 from storage.models.sites import Site
-from storage.models.staff import AuditEntry, StaffSession, StaffUser, staff_sites
+from storage.models.staff import ApiToken, AuditEntry, StaffSession, StaffUser, staff_sites
+from storage.models.states import CHECKED, check_in
 
 __all__ = [
     "Activity",
     "ActivitySeries",
+    "ApiToken",
     "Appointment",
     "Assignment",
     "AuditEntry",
@@ -51,3 +53,7 @@ __all__ = [
     "VolunteerTerms",
     "staff_sites",
 ]
+
+# Each state column holds only its enum's values (CHECK constraints, added by migration 0010).
+for _table, (_column, _states) in CHECKED.items():
+    Base.metadata.tables[_table].append_constraint(check_in(_column, _states))

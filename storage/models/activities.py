@@ -18,10 +18,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
+from storage.models.states import ActivityStatus, SignupStatus
 
 AUDIENCES = ("participants", "volunteers", "all")
-ACTIVITY_STATUSES = ("planned", "cancelled", "held")
-SIGNUP_STATUSES = ("signed_up", "waitlisted", "cancelled", "attended", "no_show", "interested")
+ACTIVITY_STATUSES = tuple(s.value for s in ActivityStatus)
+SIGNUP_STATUSES = tuple(s.value for s in SignupStatus)
 
 
 class ActivitySeries(Base):

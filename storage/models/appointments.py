@@ -8,8 +8,9 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
+from storage.models.states import AppointmentStatus
 
-APPOINTMENT_STATUSES = ("scheduled", "confirmed", "declined", "cancelled", "attended", "missed")
+APPOINTMENT_STATUSES = tuple(s.value for s in AppointmentStatus)
 
 
 class Appointment(Base):

@@ -8,10 +8,11 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
+from storage.models.states import PlanStatus
 
 EVERY = ("daily", "weekly")
 SCHEDULES = ("fixed", "transition")
-PLAN_STATUSES = ("active", "paused", "ended")
+PLAN_STATUSES = tuple(s.value for s in PlanStatus)
 
 
 class CheckinPlan(Base):

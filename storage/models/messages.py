@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
 
-# Outgoing statuses. queued -> sending -> sent -> delivered | failed; or skipped / cancelled.
+# Outgoing statuses (MessageStatus). queued -> sending -> sent -> delivered | failed; or skipped /
+# cancelled.
 # held: waiting in a restored backup until an admin releases (queued) or cancels it.
 OUT_STATUSES = (
     "queued",
@@ -46,7 +47,7 @@ class Message(Base):
     text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12))
     # Why the message exists, without personal data: "reply", "reminder", "broadcast", ...
-    # For a Telegram button press: "button:<question id>:<answer>".
+    # A Telegram button press is kind "button", with question_id and button_answer set.
     kind: Mapped[str] = mapped_column(String(40), default="reply")
     provider_id: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
@@ -63,6 +64,9 @@ class Message(Base):
     question_id: Mapped[int | None] = mapped_column(
         ForeignKey("open_questions.id", ondelete="SET NULL")
     )
+    # Incoming button press: the answer the button carried ("yes", "no", "3"); question_id says
+    # which question it answers.
+    button_answer: Mapped[str | None] = mapped_column(String(20))
     broadcast_id: Mapped[int | None] = mapped_column(
         ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True
     )

@@ -8,9 +8,10 @@ from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime
+from storage.models.states import Language, PersonRoleName
 
-ROLES = ("participant", "volunteer", "staff")
-LANGUAGES = ("nb", "en")
+ROLES = tuple(s.value for s in PersonRoleName)
+LANGUAGES = tuple(s.value for s in Language)
 CHANNELS = ("sms", "telegram", "console")
 
 

@@ -8,11 +8,12 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
+from storage.models.states import AssignmentStatus, ShiftStatus
 
 # open: still to happen (or happening); done: it took place (its hours count); cancelled.
-SHIFT_STATUSES = ("open", "done", "cancelled")
+SHIFT_STATUSES = tuple(s.value for s in ShiftStatus)
 # offered -> confirmed | declined | expired | cancelled; confirmed -> cancelled | no_show.
-ASSIGNMENT_STATUSES = ("offered", "confirmed", "declined", "expired", "cancelled", "no_show")
+ASSIGNMENT_STATUSES = tuple(s.value for s in AssignmentStatus)
 # An assignment that holds a place: counts against the shift's places, overlaps and the cap.
 ACTIVE_STATUSES = ("offered", "confirmed")
 

@@ -27,8 +27,6 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     role: Mapped[str] = mapped_column(String(20), default="coordinator")  # admin | coordinator
-    # SHA-256 of the random API token; the token itself is shown once and never stored.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Sign-in to the staff app (CONTRACT §7): argon2id hash, TOTP second factor, lockout.
@@ -49,6 +47,26 @@ class StaffUser(Base):
     @property
     def site_ids(self) -> frozenset[int]:
         return frozenset(site.id for site in self.sites)
+
+
+class ApiToken(Base):
+    """A named bearer token of one staff user: listable, revocable, its last use recorded.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once. A disabled user's
+    tokens all stop working at once because the check joins the user.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class AuditEntry(Base):

@@ -1,7 +1,7 @@
 """staff app: sign-in (password, TOTP, lockout, set-up link), sessions, inbox threads and notes
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 
 Columns are only added to staff_users (no table rebuild on SQLite); the new tables stand alone.
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

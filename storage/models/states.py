@@ -1,0 +1,145 @@
+"""Every state machine's states and every role, as StrEnums.
+
+The same enums give the API its allowed values (OpenAPI ``enum``), the rules their constants and
+the database its CHECK constraints (migration 0010), so a typo is caught in one of three places
+instead of silently matching nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+
+
+class PersonRoleName(StrEnum):
+    PARTICIPANT = "participant"
+    VOLUNTEER = "volunteer"
+    STAFF = "staff"
+
+
+class Language(StrEnum):
+    NB = "nb"
+    EN = "en"
+
+
+class PersonStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+class MessageStatus(StrEnum):
+    """In: received. Out: queued -> sending -> sent -> delivered | failed; or skipped/cancelled.
+    Held: waiting in a restored backup until an admin releases (queued) or cancels it."""
+
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class BroadcastStatus(StrEnum):
+    QUEUED = "queued"
+    CANCELLED = "cancelled"
+
+
+class AppointmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    MISSED = "missed"
+
+
+class ActivityStatus(StrEnum):
+    PLANNED = "planned"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+class SeriesStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class SignupStatus(StrEnum):
+    SIGNED_UP = "signed_up"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    INTERESTED = "interested"
+
+
+class ShiftStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class AssignmentStatus(StrEnum):
+    OFFERED = "offered"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class PlanStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class QuestionStatus(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+
+
+class InboxStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+def check_in(column: str, states: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    """``column IN (every state)``, named ``ck_<table>_<column>`` by the naming convention."""
+    values = ", ".join(f"'{s.value}'" for s in states)
+    return CheckConstraint(f"{column} IN ({values})", name=name or column)
+
+
+# table -> (column, enum): the CHECK constraints migration 0010 adds, kept beside the enums.
+CHECKED: dict[str, tuple[str, type[StrEnum]]] = {
+    "staff_users": ("role", StaffRole),
+    "person_roles": ("role", PersonRoleName),
+    "people": ("status", PersonStatus),
+    "messages": ("status", MessageStatus),
+    "broadcasts": ("status", BroadcastStatus),
+    "appointments": ("status", AppointmentStatus),
+    "activities": ("status", ActivityStatus),
+    "activity_series": ("status", SeriesStatus),
+    "activity_signups": ("status", SignupStatus),
+    "shifts": ("status", ShiftStatus),
+    "shift_assignments": ("status", AssignmentStatus),
+    "checkin_plans": ("status", PlanStatus),
+    "open_questions": ("status", QuestionStatus),
+    "inbox_items": ("status", InboxStatus),
+}
