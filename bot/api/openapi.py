@@ -42,6 +42,8 @@ DESCRIPTIONS = {
     409: "Clashes with what is stored",
     413: "The body is too large",
     422: "A field or query parameter is invalid (named in error.fields)",
+    502: "The provider did not give what was asked for",
+    503: "The database cannot be reached just now; try again",
 }
 
 
