@@ -5,6 +5,7 @@ from storage.models.appointments import Appointment
 from storage.models.base import Base, UtcDateTime
 from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
+from storage.models.limits import ProviderLimit, ReplyBudget, Worker
 from storage.models.messages import Broadcast, Message
 from storage.models.people import ContactPoint, InviteCode, Person, PersonRole
 from storage.models.rota import (
@@ -35,6 +36,8 @@ __all__ = [
     "OpenQuestion",
     "Person",
     "PersonRole",
+    "ProviderLimit",
+    "ReplyBudget",
     "Shift",
     "ShiftTemplate",
     "Signup",
@@ -42,5 +45,6 @@ __all__ = [
     "StaffUser",
     "UtcDateTime",
     "VolunteerTerms",
+    "Worker",
     "staff_sites",
 ]

@@ -5,14 +5,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
 
-# Outgoing statuses. queued -> sending -> sent -> delivered | failed; or skipped / cancelled.
-OUT_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "skipped", "cancelled")
-FINAL_OUT_STATUSES = ("sent", "delivered", "failed", "skipped", "cancelled")
+# Outgoing statuses. queued -> sending -> sent -> delivered | failed; or skipped / cancelled;
+# ``unknown`` when a crash hid the outcome and the provider could not be asked for 30 minutes.
+OUT_STATUSES = (
+    "queued", "sending", "sent", "delivered", "failed", "skipped", "cancelled", "unknown"
+)
+FINAL_OUT_STATUSES = ("sent", "delivered", "failed", "skipped", "cancelled", "unknown")
+
+# Outbox priorities, most urgent first: the dispatcher claims in this order.
+PRIORITY_CRISIS = 0  # the emergency numbers, after crisis words
+PRIORITY_ANSWER = 1  # an answer to a person's own text
+PRIORITY_ROUTINE = 2  # reminders, check-ins, offers
+PRIORITY_BULK = 3  # broadcasts
+PRIORITIES = (PRIORITY_CRISIS, PRIORITY_ANSWER, PRIORITY_ROUTINE, PRIORITY_BULK)
 
 
 class Message(Base):
@@ -45,6 +65,10 @@ class Message(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # ignores quiet hours
+    # PRIORITY_*: the order the dispatcher claims due rows in.
+    priority: Mapped[int] = mapped_column(
+        SmallInteger, default=PRIORITY_ROUTINE, server_default=str(PRIORITY_ROUTINE)
+    )
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str | None] = mapped_column(String(200))
@@ -65,6 +89,10 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("direction", "channel", "provider_id"),
         Index("ix_messages_outbox_due", "status", "send_after"),
+        # The claim: due rows of one priority, oldest first (scheduler/dispatcher.py).
+        Index("ix_messages_outbox_claim", "status", "priority", "send_after", "id"),
+        # The inbound sweep: stored texts not yet handled (scheduler/inbound.py).
+        Index("ix_messages_inbound_pending", "direction", "processed_at", "id"),
     )
 
 
