@@ -20,6 +20,7 @@ from handlers.clock import Clock, FakeClock
 from handlers.sites import ensure_default_site
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Scheduler
+from scheduler.spool import Spool
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 
@@ -74,7 +75,12 @@ class Los:
             {c.channel: c for c in self.channels},
             self.worker_id,
         )
-        self.scheduler = Scheduler(self.sessions, self.clock, self.rules, self.dispatcher)
+        self.spool = Spool(settings.spool_path)
+        self.scheduler = Scheduler(
+            self.sessions, self.clock, self.rules, self.dispatcher, spool=self.spool
+        )
+        # Webhook stores that outlived their wait (the text was spooled): let them finish.
+        self.late_stores: set[asyncio.Task[int | None]] = set()
         self._stop = asyncio.Event()
         self._dispatch_task: asyncio.Task[None] | None = None
 
@@ -113,6 +119,8 @@ class Los:
         if self._dispatch_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(self._dispatch_task, timeout=10)
+        for late in self.late_stores:
+            late.cancel()  # each of these texts is in the spool
         for channel in self.channels:
             await channel.close()
         await self.engine.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import linking, office_hours, questions
+from handlers import crisis, linking, office_hours, questions, reply_budget
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.features import ANSWER_HANDLERS, COMMANDS, INTERCEPTORS
@@ -89,7 +89,8 @@ async def handle_inbound(
     session: AsyncSession, clock: Clock, rules: Rules, message_id: int
 ) -> None:
     """Understand one stored incoming text and queue what follows. Safe to call twice."""
-    message = await session.get(Message, message_id)
+    # Locked: a text handled by the webhook and by the sweep at once is still handled once.
+    message = await session.get(Message, message_id, with_for_update=True)
     if message is None or message.processed_at is not None or message.address is None:
         return
     now = clock.now()
@@ -118,12 +119,14 @@ async def route(conv: Conversation) -> None:
     text = conv.message.text or ""
     found = words(text)
     head = found[0] if found else ""
+    await reply_budget.note_inbound(conv)
 
     if conv.contact.channel == "telegram" and text.strip().lower().startswith("/start"):
         await linking.link_telegram(conv, found[1] if len(found) > 1 else None)
         return
     if head in STOP_WORDS:
         await opt_out(conv)
+        await crisis.intercept_crisis(conv)  # "STOPP, vil ikke leve": the numbers all the same
         return
     if head in START_WORDS:
         await opt_in(conv)
