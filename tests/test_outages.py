@@ -19,9 +19,9 @@ from handlers.features import COMMANDS
 from handlers.router import store_inbound
 from scheduler.inbound import Incoming
 from storage.models import InboxItem, Message
+from tests import harness
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests import harness
 from tests.harness import TWILIO_FROM, TWILIO_SID, Harness, running_harness
 
 PHONE = "+4791234567"

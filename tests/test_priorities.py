@@ -17,6 +17,7 @@ from tests.harness import TWILIO_FROM, TWILIO_SID, Harness
 PHONE = "+4791234567"
 CRISIS_PHONE = "+4799999999"
 BROADCAST = "Kino fredag kl. 18 i kafeen. Velkommen!"
+EVERYONE = {"text": BROADCAST, "audience": {"roles": ["participant"]}}
 
 
 async def add_participants(h: Harness, count: int) -> None:
@@ -44,9 +45,7 @@ async def post_sms(h: Harness, phone: str, body: str, sid: str) -> None:
 async def test_due_rows_go_out_by_priority_not_by_age(h: Harness) -> None:
     await add_participants(h, 3)
     await h.person(phone=PHONE)
-    await h.api(
-        "POST", "/api/broadcasts", {"text": BROADCAST, "audience": {"roles": ["participant"]}}, expect=202
-    )
+    await h.api("POST", "/api/broadcasts", EVERYONE, expect=202)
     await post_sms(h, PHONE, "HJELP", "SMprio1")
     await post_sms(h, CRISIS_PHONE, "jeg vil ta livet mitt", "SMprio2")
     async with h.session() as session:
@@ -69,9 +68,7 @@ async def test_a_crisis_text_during_a_600_recipient_broadcast_is_answered_within
 ) -> None:
     """The dispatcher runs for real at 10 texts a second (TWILIO_PER_SECOND's default)."""
     await add_participants(h, 600)
-    await h.api(
-        "POST", "/api/broadcasts", {"text": BROADCAST, "audience": {"roles": ["participant"]}}, expect=202
-    )
+    await h.api("POST", "/api/broadcasts", EVERYONE, expect=202)
     stop = asyncio.Event()
     running = asyncio.create_task(h.los.dispatcher.run_forever(stop))
     try:
