@@ -79,8 +79,12 @@ async def budget_of(session: AsyncSession, contact_point_id: int) -> ReplyBudget
     return fresh
 
 
-async def note_inbound(conv: Conversation) -> None:
-    """Look at an incoming text for the signs of an auto-responder; mute one for a day."""
+async def note_inbound(conv: Conversation, *, understood: bool = False) -> None:
+    """Look at an incoming text for the signs of an auto-responder; mute one for a day.
+
+    A text within seconds of our answer is a sign unless it is a word Los ``understood`` (a
+    person quick with TIMER or JA); the same text again within minutes always is.
+    """
     if conv.message.kind.startswith("button:"):
         return  # a button press is a person's tap, never a robot's answer
     budget = conv.rules.budget
@@ -91,8 +95,10 @@ async def note_inbound(conv: Conversation) -> None:
     arrived = min(conv.message.created_at, now)
     seen = digest(conv.message.text or "")
     since_answer = arrived - state.last_answer_at if state.last_answer_at else None
-    quick = since_answer is not None and timedelta(0) <= since_answer <= timedelta(
-        seconds=budget.robot_seconds
+    quick = (
+        not understood
+        and since_answer is not None
+        and timedelta(0) <= since_answer <= timedelta(seconds=budget.robot_seconds)
     )
     repeated = (
         seen == state.last_inbound_digest

@@ -119,7 +119,7 @@ async def route(conv: Conversation) -> None:
     text = conv.message.text or ""
     found = words(text)
     head = found[0] if found else ""
-    await reply_budget.note_inbound(conv)
+    await reply_budget.note_inbound(conv, understood=understood(head, text))
 
     if conv.contact.channel == "telegram" and text.strip().lower().startswith("/start"):
         await linking.link_telegram(conv, found[1] if len(found) > 1 else None)
@@ -147,6 +147,18 @@ async def route(conv: Conversation) -> None:
         await command(conv, found[1:])
         return
     await to_staff(conv)
+
+
+def understood(head: str, text: str) -> bool:
+    """Is this a word Los acts on? People type these; an auto-responder writes prose."""
+    return (
+        head in STOP_WORDS
+        or head in START_WORDS
+        or head in HELP_WORDS
+        or head in COMMANDS
+        or parse_yes_no(text) is not None
+        or parse_scale(text) is not None
+    )
 
 
 async def opt_out(conv: Conversation) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from handlers.clock import FakeClock
 from storage.models import InboxItem, Message
-from tests.harness import Harness, oslo
+from tests import harness
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
+from tests.harness import Harness, oslo, running_harness
 
 PHONE = "+4791234567"
 ROBOT = "+4798700000"
@@ -78,26 +82,49 @@ async def test_answers_to_questions_still_count_past_the_budget(h: Harness) -> N
 
 
 async def test_an_auto_responder_loop_ends_within_5_texts(h: Harness) -> None:
-    """A robot that answers every text from Los at once, each time a little differently."""
+    """A robot that answers every text from Los within two seconds, always the same way."""
+    away = "Takk for meldingen! Jeg er borte til mandag og svarer da."
     await h.person(phone=ROBOT)
-    robot_texts = 0
-    answered = 0
-    await h.sms(ROBOT, "HJELP")
-    robot_texts += 1
-    replies = ["TIMER", "AKTIVITETER", "VAKTER", "HJELP", "TIMER", "AKTIVITETER", "VAKTER"]
-    while len(h.sms_to(ROBOT)) > answered and robot_texts < 20:
-        answered = len(h.sms_to(ROBOT))
+    await h.api(
+        "POST",
+        "/api/broadcasts",
+        {"text": "Kafeen holder stengt i morgen.", "audience": {"roles": ["participant"]}},
+        expect=202,
+    )
+    await h.send_due()
+    robot_texts, seen = 0, 0
+    while len(h.sms_to(ROBOT)) > seen and robot_texts < 20:
+        seen = len(h.sms_to(ROBOT))
         await h.advance(seconds=2)
-        await h.sms(ROBOT, replies[robot_texts % len(replies)])
+        await h.sms(ROBOT, away)
         robot_texts += 1
     assert robot_texts <= 5
+    for _ in range(3):  # it goes on: the same text, again and again
+        await h.advance(seconds=30)
+        await h.sms(ROBOT, away)
     assert "auto_responder" in await inbox_kinds(h)
-    await h.advance(hours=1)
+    muted_at = len(h.sms_to(ROBOT))
+    await h.advance(hours=2)
     await h.sms(ROBOT, "HJELP")
-    assert len(h.sms_to(ROBOT)) == answered  # not answered for a day
+    assert len(h.sms_to(ROBOT)) == muted_at  # not answered for a day
     await h.advance(hours=24)
-    await h.sms(ROBOT, "TIMER")
-    assert len(h.sms_to(ROBOT)) == answered + 1
+    await h.sms(ROBOT, "HJELP")
+    assert len(h.sms_to(ROBOT)) == muted_at + 1
+
+
+async def test_prose_within_seconds_of_our_answer_again_and_again_marks_a_robot(
+    h: Harness,
+) -> None:
+    await h.person(phone=ROBOT)
+    await h.sms(ROBOT, "Automatisk svar: jeg er ikke til stede.")
+    assert len(h.sms_to(ROBOT)) == 1
+    for n in range(2):
+        await h.advance(seconds=1)
+        await h.sms(ROBOT, f"Auto-reply {n}: I am out of office.")
+    assert "auto_responder" not in await inbox_kinds(h)
+    await h.advance(seconds=1)
+    await h.sms(ROBOT, "Auto-reply 3: I am out of office.")
+    assert "auto_responder" in await inbox_kinds(h)
 
 
 async def test_a_person_texting_now_and_then_is_never_taken_for_a_robot(h: Harness) -> None:
@@ -147,10 +174,10 @@ async def test_crisis_words_after_stopp_get_the_emergency_numbers_and_nothing_el
     assert len(h.sms_to(PHONE)) == 2  # the confirmation and the emergency numbers only
 
 
-async def test_the_limits_are_settings(database_url: str, clock, twilio, telegram) -> None:  # type: ignore[no-untyped-def]
-    from tests.harness import running_harness, test_settings
-
-    settings = test_settings(
+async def test_the_limits_are_settings(
+    database_url: str, clock: FakeClock, twilio: FakeTwilio, telegram: FakeTelegram
+) -> None:
+    settings = harness.test_settings(
         database_url, twilio.url, telegram.url, los_replies_per_10_min=2, los_same_reply_minutes=0
     )
     async with running_harness(settings, clock, twilio, telegram) as h:
