@@ -206,3 +206,31 @@ async def test_a_poisoned_text_does_not_block_the_next(
     assert gift is not None and (gift.status, gift.attempts) == ("failed", 3)
     assert gift.processed_at is None
     assert kinds.count("inbound_failed") == 1
+
+
+async def test_an_outage_costs_one_warning_a_minute_not_a_traceback_a_second(
+    postgres_database: str | None, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    if postgres_database is None:
+        pytest.skip("needs PostgreSQL behind a proxy; SQLite cannot be made unreachable")
+    from handlers.context import Rules
+    from scheduler.dispatcher import Dispatcher
+    from storage.db import create_engine, session_factory
+
+    async with database_away(postgres_database) as (url, outage):
+        engine = create_engine(url)
+        dispatcher = Dispatcher(session_factory(engine), clock, Rules(), {}, "outage")
+        stop = asyncio.Event()
+        try:
+            async with outage():
+                caplog.clear()
+                running = asyncio.create_task(dispatcher.run_forever(stop))
+                await asyncio.sleep(3.5)  # three and a half polls of each lane
+                stop.set()
+                await asyncio.wait_for(running, 10)
+        finally:
+            await engine.dispose()
+    ours = [r for r in caplog.records if r.name.startswith("scheduler")]
+    assert dispatcher.outage.failures >= 3  # it kept trying
+    assert len([r for r in ours if "dispatcher" in r.getMessage()]) == 1
+    assert all(r.exc_info is None for r in ours)  # one line, no traceback
