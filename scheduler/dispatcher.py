@@ -117,7 +117,7 @@ class OutageLog:
         self._last = now
         if database_unavailable(exc):
             log.warning(
-                "%s: the database is unreachable (%s); %d failures in %.0f s, trying again",
+                "%s: the database is away or too slow (%s); %d failures in %.0f s",
                 self.what,
                 type(exc).__name__,
                 self.failures,
@@ -127,7 +127,9 @@ class OutageLog:
             log.error("%s failed; trying again", self.what, exc_info=exc)
 
     def ok(self) -> None:
-        if self.since is not None:
+        """It works again: one line, if the outage was worth a warning. The minute between
+        warnings keeps running, so a flapping connection is still one warning a minute."""
+        if self.since is not None and self._last >= self.since:
             log.warning(
                 "%s works again after %.0f s and %d failures",
                 self.what,
@@ -136,7 +138,6 @@ class OutageLog:
             )
         self.since = None
         self.failures = 0
-        self._last = -float("inf")
 
 
 class Dispatcher:
