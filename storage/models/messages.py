@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
@@ -33,6 +34,7 @@ PRIORITY_ANSWER = 1  # an answer to a person's own text
 PRIORITY_ROUTINE = 2  # reminders, check-ins, offers
 PRIORITY_BULK = 3  # broadcasts
 PRIORITIES = (PRIORITY_CRISIS, PRIORITY_ANSWER, PRIORITY_ROUTINE, PRIORITY_BULK)
+PENDING_INBOUND = "direction = 'in' AND processed_at IS NULL"
 
 
 class Message(Base):
@@ -91,8 +93,14 @@ class Message(Base):
         Index("ix_messages_outbox_due", "status", "send_after"),
         # The claim: due rows of one priority, oldest first (scheduler/dispatcher.py).
         Index("ix_messages_outbox_claim", "status", "priority", "send_after", "id"),
-        # The inbound sweep: stored texts not yet handled (scheduler/inbound.py).
-        Index("ix_messages_inbound_pending", "direction", "processed_at", "id"),
+        # The inbound sweep: stored texts not yet handled, oldest first (scheduler/inbound.py).
+        # Partial: only those rows are in it, however long the history.
+        Index(
+            "ix_messages_inbound_pending",
+            "id",
+            postgresql_where=sql(PENDING_INBOUND),
+            sqlite_where=sql(PENDING_INBOUND),
+        ),
     )
 
 

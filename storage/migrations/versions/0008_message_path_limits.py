@@ -13,6 +13,8 @@ down_revision = '0007'
 branch_labels = None
 depends_on = None
 
+PENDING = "direction = 'in' AND processed_at IS NULL"
+
 
 def upgrade() -> None:
     # add_column and create_index never rebuild the messages table, on SQLite either.
@@ -24,7 +26,8 @@ def upgrade() -> None:
             'ix_messages_outbox_claim', ['status', 'priority', 'send_after', 'id'], unique=False
         )
         batch_op.create_index(
-            'ix_messages_inbound_pending', ['direction', 'processed_at', 'id'], unique=False
+            'ix_messages_inbound_pending', ['id'], unique=False,
+            postgresql_where=sa.text(PENDING), sqlite_where=sa.text(PENDING),
         )
     # Rows already queued keep their meaning: broadcasts last, answers before reminders.
     op.execute(
