@@ -166,7 +166,7 @@ class Dispatcher:
             asyncio.Lock() if self.dialect == "sqlite" else None
         )
         self.limiters = {
-            name: SharedRateLimiter(sessions, name, s.limits, self._writing)
+            name: SharedRateLimiter(sessions, name, s.limits, self.writing)
             for name, s in self.senders.items()
         }
         # channel -> Clock time before which nothing goes to it (the provider's 429 retry_after);
@@ -192,7 +192,7 @@ class Dispatcher:
         finally:
             beating.cancel()
             with contextlib.suppress(Exception):
-                async with self._writing(), self.sessions.begin() as session:
+                async with self.writing(), self.sessions.begin() as session:
                     await workers.retire(session, self.worker_id)
 
     async def _lane(self, stop: asyncio.Event, priorities: tuple[int, ...]) -> None:
@@ -215,7 +215,7 @@ class Dispatcher:
                 stopper.cancel()
 
     async def heartbeat(self) -> None:
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             await workers.beat(session, self.worker_id)
 
     async def _beat_until(self, stop: asyncio.Event) -> None:
@@ -276,7 +276,7 @@ class Dispatcher:
     ) -> tuple[list[OutgoingText], int]:
         """Mark due rows ``sending`` and return them, with how many were settled without sending
         (opted out, paused, erased: final; quiet hours: moved to the morning)."""
-        async with self._claim_lock, self._writing():  # one claimer per process (no row locks
+        async with self._claim_lock, self.writing():  # one claimer per process (no row locks
             return await self._claim(priorities)  # on SQLite)
 
     def _due(self, priority: int, now: datetime, held: list[str], limit: int) -> Any:
@@ -395,7 +395,9 @@ class Dispatcher:
                 return "later"
         return "send"
 
-    def _writing(self) -> AbstractAsyncContextManager[object]:
+    def writing(self) -> AbstractAsyncContextManager[object]:
+        """On SQLite, this process's writers take turns here rather than in SQLite's busy wait
+        (webhooks too: bot/channels/inbound.py); on PostgreSQL, nothing."""
         return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     def _mine(self, text: OutgoingText) -> list[ColumnElement[bool]]:
@@ -466,7 +468,7 @@ class Dispatcher:
     async def _renew(self, text: OutgoingText) -> OutgoingText | None:
         """Take the claim again at the current time, if it is still ours."""
         now = self.clock.now()
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             result = await session.execute(
                 update(Message)
                 .where(*self._mine(text))
@@ -480,7 +482,7 @@ class Dispatcher:
 
     async def _release(self, text: OutgoingText, until: datetime) -> None:
         """Put a claimed row back, unsent and without counting an attempt, until ``until``."""
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             await session.execute(
                 update(Message)
                 .where(*self._mine(text))
@@ -489,7 +491,7 @@ class Dispatcher:
             )
 
     async def _record_sent(self, text: OutgoingText, provider_id: str) -> None:
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             await session.execute(
                 update(Message)
                 .where(*self._mine(text))
@@ -506,7 +508,7 @@ class Dispatcher:
 
     async def _record_failure(self, text: OutgoingText, exc: SendError) -> None:
         now = self.clock.now()
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             attempts = await session.scalar(select(Message.attempts).where(*self._mine(text)))
             if attempts is None:
                 return
@@ -595,7 +597,7 @@ class Dispatcher:
 
     async def _settle_stale(self, message: Message, values: dict[str, object]) -> bool:
         """Change a stale row, only if it is still the exact claim that was looked at."""
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             result = await session.execute(
                 update(Message)
                 .where(
@@ -614,7 +616,7 @@ class Dispatcher:
         are told, so that it is never a silent ``sending`` for ever."""
         if not await self._settle_stale(message, {"status": "unknown", "error": "lookup_failed"}):
             return 0
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             site = (
                 await session.get(Site, message.site_id)
                 if message.site_id

@@ -46,7 +46,7 @@ async def receive(
         kind=kind,
         via=via,
     )
-    storing = asyncio.create_task(store_and_route(los.sessions, los.clock, los.rules, incoming))
+    storing = asyncio.create_task(store(los, incoming))
     done, _ = await asyncio.wait({storing}, timeout=los.settings.los_spool_after)
     if storing in done and storing.exception() is None:
         OUTAGE.ok()
@@ -61,6 +61,11 @@ async def receive(
     await los.spool.append(incoming)
     INBOUND_SPOOLED.inc()
     return True
+
+
+async def store(los: Los, incoming: Incoming) -> int | None:
+    async with los.dispatcher.writing():
+        return await store_and_route(los.sessions, los.clock, los.rules, incoming)
 
 
 def finish_late(los: Los, task: asyncio.Task[int | None]) -> None:
