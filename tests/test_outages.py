@@ -234,3 +234,20 @@ async def test_an_outage_costs_one_warning_a_minute_not_a_traceback_a_second(
     assert dispatcher.outage.failures >= 3  # it kept trying
     assert len([r for r in ours if "dispatcher" in r.getMessage()]) == 1
     assert all(r.exc_info is None for r in ours)  # one line, no traceback
+
+
+def test_the_spool_lives_beside_the_sqlite_database_unless_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.config import SettingsError, load_settings
+
+    for name in ("LOS_SPOOL_PATH", "LOS_SPOOL_AFTER", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    beside = load_settings(database_url="sqlite+aiosqlite:////srv/los/los.db")
+    assert beside.spool_path == Path("/srv/los/inbound-spool.jsonl")
+    postgres = load_settings(database_url="postgresql+asyncpg://los@db/los")
+    assert postgres.spool_path == Path("data/inbound-spool.jsonl")
+    chosen = load_settings(los_spool_path="/var/lib/los/spool.jsonl")
+    assert chosen.spool_path == Path("/var/lib/los/spool.jsonl")
+    with pytest.raises(SettingsError, match="LOS_SPOOL_AFTER"):
+        load_settings(los_spool_after=30)  # past Twilio's 15 s the text would be lost
