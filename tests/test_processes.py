@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -114,6 +115,7 @@ def base_env(database_url: str, twilio: FakeTwilio) -> dict[str, str]:
         TWILIO_PER_SECOND="100",
         LOS_FAKE_CLOCK="1",
         QUIET_HOURS="off",
+        LOS_SPOOL_PATH=str(Path(tempfile.mkdtemp(prefix="los-spool-")) / "inbound.jsonl"),
     )
     return env
 
