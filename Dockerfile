@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # A system user that owns nothing but the data volume.
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin los \
-    && mkdir -p /data && chown los:los /data && chmod 0700 /data
+    && mkdir -p /data/spool && chown -R los:los /data && chmod 0700 /data
 
 WORKDIR /app
 # Dependencies from the hashed lock first (a layer that changes only when the lock does).
@@ -23,11 +23,13 @@ COPY scheduler scheduler
 COPY storage storage
 RUN pip install --no-deps . && rm -rf build
 
-# SQLite (the default) and its nightly backups live on the data volume.
+# SQLite (the default) and its nightly backups live on the data volume; so does the spool, where
+# texts wait when the database cannot take them (it must outlive the container).
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     DATABASE_URL=sqlite+aiosqlite:////data/los.db \
-    LOS_BACKUP_DIR=/data/backups
+    LOS_BACKUP_DIR=/data/backups \
+    LOS_SPOOL_PATH=/data/spool/inbound.jsonl
 VOLUME ["/data"]
 USER los
 EXPOSE 8080

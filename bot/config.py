@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import time
+from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from handlers.context import Rules
 from handlers.localtime import parse_hhmm_range
+from handlers.reply_budget import Budget
 
 
 class Settings(BaseSettings):
@@ -46,6 +48,12 @@ class Settings(BaseSettings):
     # Where the nightly SQLite backup goes; None: a "backups" folder beside the database.
     los_backup_dir: str | None = None
     los_metrics_token: str | None = None
+    # The message path under floods and outages (README: "Floods, outages and limits").
+    los_spool_path: str | None = None
+    los_spool_after: float = Field(default=5.0, gt=0, le=14)  # Twilio gives up after 15 s
+    los_replies_per_10_min: int = Field(default=5, ge=1, le=1000)
+    los_replies_per_day: int = Field(default=20, ge=1, le=10_000)
+    los_same_reply_minutes: int = Field(default=10, ge=0, le=1440)
 
     @field_validator("los_log_format")
     @classmethod
@@ -134,6 +142,17 @@ class Settings(BaseSettings):
         return bool(self.telegram_bot_token)
 
     @property
+    def spool_path(self) -> Path:
+        """Where webhooks keep texts the database cannot take: ``LOS_SPOOL_PATH``, else beside
+        the SQLite database, else ``./data``."""
+        if self.los_spool_path:
+            return Path(self.los_spool_path)
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).parent / "inbound-spool.jsonl"
+        return Path("data") / "inbound-spool.jsonl"
+
+    @property
     def quiet(self) -> tuple[time, time] | None:
         return parse_hhmm_range(self.quiet_hours)
 
@@ -142,6 +161,11 @@ class Settings(BaseSettings):
             timezone=self.timezone,
             quiet_hours=self.quiet,
             retention_days=self.los_retention_days,
+            budget=Budget(
+                same_answer_minutes=self.los_same_reply_minutes,
+                per_ten_minutes=self.los_replies_per_10_min,
+                per_day=self.los_replies_per_day,
+            ),
         )
 
 

@@ -26,6 +26,7 @@ from handlers.clock import Clock, FakeClock
 from handlers.sites import ensure_default_site
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Scheduler
+from scheduler.spool import Spool
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 
@@ -120,7 +121,12 @@ class Los:
             {c.channel: c for c in self.channels},
             self.worker_id,
         )
-        self.scheduler = Scheduler(self.sessions, self.clock, self.rules, self.dispatcher)
+        self.spool = Spool(settings.spool_path)
+        self.scheduler = Scheduler(
+            self.sessions, self.clock, self.rules, self.dispatcher, spool=self.spool
+        )
+        # Webhook stores that outlived their wait (the text was spooled): let them finish.
+        self.late_stores: set[asyncio.Task[int | None]] = set()
         self._stop = asyncio.Event()
         self._dispatch_task: asyncio.Task[None] | None = None
         # time.monotonic() when the dispatcher and jobs started; None while they do not run here
@@ -204,6 +210,8 @@ class Los:
                         grace,
                         marked,
                     )
+        for late in self.late_stores:
+            late.cancel()  # each of these texts is in the spool
         for channel in self.channels:
             await channel.close()
         await self.engine.dispose()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import inbox, outbox
+from handlers import inbox, outbox, reply_budget
 from handlers.clock import Clock
 from handlers.texts import t
 from storage.models import ContactPoint, InboxItem, Message, Person, Site
@@ -22,6 +22,8 @@ class Rules:
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(8, 0))
     # Texts older than this are blanked (handlers/retention.py).
     retention_days: int = 365
+    # How many automatic answers one sender may get (handlers/reply_budget.py).
+    budget: reply_budget.Budget = field(default_factory=reply_budget.Budget)
 
 
 def site_quiet_hours(site: Site, rules: Rules) -> tuple[time, time] | None:
@@ -56,7 +58,8 @@ class Conversation:
         return t(self.language, key, **values)
 
     async def reply(self, key: str, *, dedupe: str | None = None, **values: object) -> None:
-        """Answer with catalogue text ``key``; sent at once, quiet hours or not."""
+        """Answer with catalogue text ``key``; sent at once, quiet hours or not, if the sender's
+        reply budget allows it (handlers/reply_budget.py)."""
         await self.reply_text(self.text(key, **values), dedupe=dedupe)
 
     async def reply_text(
@@ -68,6 +71,13 @@ class Conversation:
         buttons: list[list[str]] | None = None,
         question_id: int | None = None,
     ) -> None:
+        """Every automatic answer comes through here, and so through the reply budget.
+
+        ``kind="crisis"`` is outside the budget (at most one per quarter of an hour), goes out
+        first, and reaches even a sender who has said STOPP.
+        """
+        if not await reply_budget.allow_answer(self, text, crisis=kind == "crisis"):
+            return
         await outbox.queue(
             self.session,
             self.clock,

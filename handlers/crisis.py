@@ -102,9 +102,8 @@ async def intercept_crisis(conv: Conversation) -> bool:
     if phrase is None:
         return False
     await conv.to_inbox("crisis", urgent=True)
-    # One reply per quarter of an hour is enough; every text still reaches the inbox.
-    now = conv.clock.now()
-    slot = f"{now:%Y%m%d%H}{now.minute // 15}"
-    await conv.reply("crisis_reply", dedupe=f"crisis:{conv.contact.id}:{slot}")
+    # One reply per quarter of an hour is enough (the reply budget sees to it), also to someone
+    # who has said STOPP; every text still reaches the inbox.
+    await conv.reply_text(conv.text("crisis_reply"), kind="crisis")
     await checkins.answer_within_crisis(conv)
     return True

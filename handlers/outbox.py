@@ -16,6 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
 from storage.models import ContactPoint, Message, Person
+from storage.models.messages import (
+    PRIORITY_ANSWER,
+    PRIORITY_BULK,
+    PRIORITY_CRISIS,
+    PRIORITY_ROUTINE,
+)
 
 CHANNEL_PREFERENCE = {"telegram": 0, "sms": 1, "console": 2}
 
@@ -32,6 +38,18 @@ def preferred_contact(person: Person) -> ContactPoint | None:
     if written:
         return max(written, key=lambda c: c.last_inbound_at or c.created_at)
     return min(usable, key=lambda c: (CHANNEL_PREFERENCE.get(c.channel, 9), -c.id))
+
+
+def priority_of(kind: str, *, urgent: bool, broadcast_id: int | None) -> int:
+    """Crisis answers first, then answers to a person's own text (sent at once, ``urgent``),
+    then reminders, check-ins and offers, then broadcasts."""
+    if kind == "crisis":
+        return PRIORITY_CRISIS
+    if broadcast_id is not None or kind == "broadcast":
+        return PRIORITY_BULK
+    if urgent or kind == "staff_reply":
+        return PRIORITY_ANSWER
+    return PRIORITY_ROUTINE
 
 
 async def key_exists(session: AsyncSession, key: str) -> bool:
@@ -70,6 +88,7 @@ def outgoing(
         idempotency_key=key,
         send_after=send_after or now,
         urgent=urgent,
+        priority=priority_of(kind, urgent=urgent, broadcast_id=broadcast_id),
         buttons=buttons,
         question_id=question_id,
         broadcast_id=broadcast_id,

@@ -24,6 +24,7 @@ from handlers import (
     office_hours,
     paging,
     questions,
+    reply_budget,
 )
 from handlers.attachments import IncomingAttachment, store_attachments
 from handlers.clock import Clock
@@ -33,6 +34,7 @@ from handlers.incoming_text import clean_field, clean_text
 from handlers.keywords import (
     HELP_WORDS,
     START_WORDS,
+    STOP_WORDS,
     Answer,
     bot_command,
     is_stop,
@@ -122,7 +124,8 @@ async def handle_inbound(
     session: AsyncSession, clock: Clock, rules: Rules, message_id: int
 ) -> None:
     """Understand one stored incoming text and queue what follows. Safe to call twice."""
-    message = await session.get(Message, message_id)
+    # Locked: a text handled by the webhook and by the sweep at once is still handled once.
+    message = await session.get(Message, message_id, with_for_update=True)
     if message is None or message.processed_at is not None or message.address is None:
         return
     now = clock.now()
@@ -190,6 +193,7 @@ async def route(conv: Conversation) -> None:
     )
     head = forced or (found[0] if found else "")
     cut_list = paging.take(conv.contact)  # only this very text may say MER to it
+    await reply_budget.note_inbound(conv, understood=understood(head, text))
 
     tapped = bot_command(text) if conv.contact.channel == "telegram" else None
     if forced is None and tapped is not None and tapped[0] == "start":
@@ -197,6 +201,7 @@ async def route(conv: Conversation) -> None:
         return
     if forced == "stop" or (forced is None and is_stop(text)):
         await opt_out(conv)
+        await crisis.intercept_crisis(conv)  # "STOPP, vil ikke leve": the numbers all the same
         return
     if head in START_WORDS:
         await opt_in(conv)
@@ -232,6 +237,19 @@ def is_command(text: str, found: list[str]) -> bool:
         head in HELP_WORDS
         or head in COMMANDS
         or (len(found) == 1 and head in paging.MORE_WORDS)
+        or parse_yes_no(text) is not None
+        or parse_scale(text) is not None
+    )
+
+
+def understood(head: str, text: str) -> bool:
+    """Is this a word Los acts on? People type these; an auto-responder writes prose."""
+    return (
+        head in STOP_WORDS
+        or head in START_WORDS
+        or head in HELP_WORDS
+        or head in COMMANDS
+        or head in paging.MORE_WORDS
         or parse_yes_no(text) is not None
         or parse_scale(text) is not None
     )

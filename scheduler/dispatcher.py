@@ -17,7 +17,14 @@ calling the provider, or lets the row go if another worker has taken it over.
 
 A provider's 429 ``retry_after`` holds the whole channel until that time on the Clock: rows
 due meanwhile stay queued (``next_attempt_at``), and nothing is sent to that channel before.
+Holds and rate limits live in the database (scheduler/ratelimit.py), so every process obeys them.
 Opt-outs, pauses and quiet hours are checked when a row is claimed, not only when it was queued.
+
+Rows are claimed by priority (crisis answers, answers, reminders, broadcasts), and answers have a
+lane of their own: a batch of broadcast texts waiting for the provider's rate never holds up an
+answer. Each worker writes a heartbeat (scheduler/workers.py); the claims of one that stopped
+beating are taken over at once. A row whose provider cannot be asked for 30 minutes after a
+crash becomes ``unknown``, with an inbox item, rather than ``sending`` for ever.
 """
 
 from __future__ import annotations
@@ -26,27 +33,32 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import random
 import time
 from collections import defaultdict
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers import inbox
 from handlers.clock import Clock
 from handlers.context import Rules, site_quiet_hours
 from handlers.localtime import in_quiet_hours, quiet_hours_end
-from scheduler import outage
+from handlers.sites import default_site
+from handlers.texts import t
+from scheduler import outage, workers
 from scheduler.channel_pause import ChannelPauses
-from scheduler.metrics import MESSAGES_OUT, SEND_ERRORS, SEND_SECONDS
-from scheduler.ratelimit import RateLimiter
+from scheduler.metrics import MESSAGES_OUT, SEND_ERRORS, SEND_SECONDS, SENDS_UNKNOWN
+from scheduler.ratelimit import SharedRateLimiter, current_holds
 from scheduler.sending import OutgoingText, Sender, SendError
 from storage.models import ContactPoint, Message, Person, Site
+from storage.models.messages import PRIORITIES, PRIORITY_ANSWER, PRIORITY_CRISIS
 from storage.models.states import MessageStatus
 
 log = logging.getLogger(__name__)
@@ -55,7 +67,13 @@ MAX_ATTEMPTS = 8
 BACKOFF_FIRST = timedelta(seconds=15)
 BACKOFF_CAP = timedelta(hours=1)
 LEASE = timedelta(minutes=2)
+# After a crash, a row whose provider cannot be asked this long becomes ``unknown``.
+LOOKUP_GIVE_UP = timedelta(minutes=30)
 POLL_SECONDS = 1.0
+# The lane that answers people: crisis answers and answers to their own texts.
+ANSWER_LANE = (PRIORITY_CRISIS, PRIORITY_ANSWER)
+# Kinds that still go to an address that said STOPP: the confirmation, and the emergency numbers.
+PAST_OPT_OUT = ("opt_out", "crisis")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -76,6 +94,9 @@ class Verdict:
     @classmethod
     def settle(cls, status: MessageStatus, reason: str) -> Verdict:
         return cls("settle", status=status, reason=reason)
+def jittered(delay: timedelta) -> timedelta:
+    """``delay`` give or take a fifth, so that processes retrying together spread out."""
+    return delay * random.uniform(0.8, 1.2)
 
 
 class Dispatcher:
@@ -96,18 +117,24 @@ class Dispatcher:
         self.worker_id = worker_id
         self.batch_size = batch_size
         self.concurrency = concurrency
-        self.limiters = {name: RateLimiter(s.limits) for name, s in self.senders.items()}
-        # channel -> Clock time before which nothing goes to it (the provider's 429 retry_after)
+        # SQLite has one writer at a time and waits for the lock by sleeping: queue our own
+        # writes here instead, so that concurrent sends do not slow each other down.
+        bind = sessions.kw.get("bind")
+        self.dialect = bind.dialect.name if bind is not None else "sqlite"
+        self._write_lock: asyncio.Lock | None = (
+            asyncio.Lock() if self.dialect == "sqlite" else None
+        )
+        self.limiters = {
+            name: SharedRateLimiter(sessions, name, s.limits, self.writing)
+            for name, s in self.senders.items()
+        }
+        # channel -> Clock time before which nothing goes to it (the provider's 429 retry_after);
+        # refreshed from the database at every claim, so a hold another process met counts too
         self.held_until: dict[str, datetime] = {}
         # rows this process has claimed and not yet settled: never "stale" to our own sweep
         self.in_flight: dict[int, float] = {}
         self._claim_lock = asyncio.Lock()
-        # SQLite has one writer at a time and waits for the lock by sleeping: queue our own
-        # writes here instead, so that concurrent sends do not slow each other down.
-        bind = sessions.kw.get("bind")
-        sqlite = bind is not None and bind.dialect.name == "sqlite"
-        self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
-        self._wake = asyncio.Event()
+        self._wakes = {ANSWER_LANE: asyncio.Event(), PRIORITIES: asyncio.Event()}
         # Channels whose provider refuses every send (wrong credentials): paused with back-off.
         self.pauses = ChannelPauses(sessions, clock)
         # Set on SIGTERM: rows not yet handed to a provider go back to the queue unsent.
@@ -117,12 +144,26 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Something was queued: send now rather than at the next poll."""
-        self._wake.set()
+        for event in self._wakes.values():
+            event.set()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        """Send until ``stop``: answers in a lane of their own, everything else in order of
+        priority in the other; and a heartbeat, so that other workers know this one lives."""
+        beating = asyncio.create_task(self._beat_until(stop))
+        try:
+            await asyncio.gather(self._lane(stop, ANSWER_LANE), self._lane(stop, PRIORITIES))
+        finally:
+            beating.cancel()
+            with contextlib.suppress(Exception):
+                async with self.writing(), self.sessions.begin() as session:
+                    await workers.retire(session, self.worker_id)
+
+    async def _lane(self, stop: asyncio.Event, priorities: tuple[int, ...]) -> None:
+        wake = self._wakes[priorities]
         while not stop.is_set():
             try:
-                handled = await self.run_once()
+                handled = await self.run_once(priorities)
                 outage.DATABASE.ok()
             except Exception as exc:
                 handled = 0
@@ -132,14 +173,29 @@ class Dispatcher:
                     log.exception("dispatch failed; trying again shortly")
             self.last_run = time.monotonic()
             if handled < self.batch_size:
-                self._wake.clear()
-                waiter = asyncio.create_task(self._wake.wait())
+                wake.clear()
+                waiter = asyncio.create_task(wake.wait())
                 stopper = asyncio.create_task(stop.wait())
                 await asyncio.wait(
                     {waiter, stopper}, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
                 )
                 waiter.cancel()
                 stopper.cancel()
+
+    async def heartbeat(self) -> None:
+        async with self.writing(), self.sessions.begin() as session:
+            await workers.beat(session, self.worker_id)
+
+    async def _beat_until(self, stop: asyncio.Event) -> None:
+        beats = outage.Outage("heartbeat")
+        while not stop.is_set():
+            try:
+                await self.heartbeat()
+                beats.ok()
+            except Exception as exc:
+                beats.failed(exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), workers.HEARTBEAT_SECONDS)
 
     async def drain(self) -> int:
         """Send everything due now (the controllable clock uses this). Returns rows handled."""
@@ -150,15 +206,15 @@ class Dispatcher:
             if count == 0:
                 return total
 
-    async def run_once(self) -> int:
-        """Claim one batch and send it.
+    async def run_once(self, priorities: tuple[int, ...] = PRIORITIES) -> int:
+        """Claim one batch of rows of ``priorities``, most urgent first, and send it.
 
         Returns how many due rows were handled: claimed and sent (or failed), or settled without
         sending (opted out, erased, held for quiet hours). 0 means nothing more is due now.
         """
         if self.stopping:
             return 0
-        claimed, settled = await self.claim()
+        claimed, settled = await self.claim(priorities)
         by_address: dict[tuple[str, str], list[OutgoingText]] = defaultdict(list)
         for text in claimed:
             by_address[(text.channel, text.address)].append(text)
@@ -176,42 +232,55 @@ class Dispatcher:
                 self.in_flight.pop(text.message_id, None)
         return len(claimed) + settled
 
-    def _held_channels(self, now: datetime) -> list[str]:
+    async def _held_channels(self, session: AsyncSession, now: datetime) -> list[str]:
+        """Channels under a provider's 429 hold, as this process or any other met it."""
+        for channel, until in (await current_holds(session, now)).items():
+            self.held_until[channel] = max(until, self.held_until.get(channel, until))
         for channel, until in list(self.held_until.items()):
             if until <= now:
                 del self.held_until[channel]
         return list(self.held_until)
 
-    async def claim(self) -> tuple[list[OutgoingText], int]:
+    async def claim(
+        self, priorities: tuple[int, ...] = PRIORITIES
+    ) -> tuple[list[OutgoingText], int]:
         """Mark due rows ``sending`` and return them, with how many were settled without sending
         (opted out, paused, erased: final; quiet hours: moved to the morning)."""
-        async with self._claim_lock, self._writing():  # one claimer per process (no row locks
-            return await self._claim()  # on SQLite)
+        async with self._claim_lock, self.writing():  # one claimer per process (no row locks
+            return await self._claim(priorities)  # on SQLite)
 
-    async def _claim(self) -> tuple[list[OutgoingText], int]:
-        now = self.clock.now()
-        claimed: list[OutgoingText] = []
-        settled = 0
-        sites: dict[int, Site | None] = {}
+    def _due(self, priority: int, now: datetime, held: list[str], limit: int) -> Any:
+        """Due rows of one priority, oldest first: one range of ``ix_messages_outbox_claim``."""
         query = (
             select(Message, ContactPoint, Person)
             .outerjoin(ContactPoint, ContactPoint.id == Message.contact_point_id)
             .outerjoin(Person, Person.id == Message.person_id)
             .where(
-                Message.direction == "out",
                 Message.status == "queued",
+                Message.priority == priority,
                 Message.send_after <= now,
+                Message.direction == "out",
                 or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
             )
             .order_by(Message.send_after, Message.id)
-            .limit(self.batch_size)
+            .limit(limit)
             .with_for_update(skip_locked=True, of=Message)
         )
-        held = self._held_channels(now)
-        if held:
-            query = query.where(Message.channel.not_in(held))
+        return query.where(Message.channel.not_in(held)) if held else query
+
+    async def _claim(self, priorities: tuple[int, ...]) -> tuple[list[OutgoingText], int]:
+        now = self.clock.now()
+        claimed: list[OutgoingText] = []
+        settled = 0
+        sites: dict[int, Site | None] = {}
         async with self.sessions.begin() as session:
-            rows = (await session.execute(query)).all()
+            held = await self._held_channels(session, now)
+            rows: list[Any] = []
+            for priority in priorities:
+                room = self.batch_size - len(rows)
+                if room <= 0:
+                    break
+                rows.extend((await session.execute(self._due(priority, now, held, room))).all())
             # Rows that get the same change are updated together: verdict -> values -> rows.
             changes: dict[Verdict, tuple[dict[str, object], list[Message]]] = {}
             for message, contact, person in rows:
@@ -279,7 +348,11 @@ class Dispatcher:
             return Verdict.settle(MessageStatus.CANCELLED, "erased")
         if contact is None and message.contact_point_id is None and message.person_id is not None:
             return Verdict.settle(MessageStatus.CANCELLED, "no_contact")
-        if contact is not None and contact.opted_out_at is not None and message.kind != "opt_out":
+        if (
+            contact is not None
+            and contact.opted_out_at is not None
+            and message.kind not in PAST_OPT_OUT
+        ):
             return Verdict.settle(MessageStatus.SKIPPED, "opted_out")
         if person is not None and person.status == "paused" and not message.urgent:
             return Verdict.settle(MessageStatus.SKIPPED, "paused")
@@ -291,7 +364,9 @@ class Dispatcher:
                 return Verdict("later")
         return Verdict("send")
 
-    def _writing(self) -> AbstractAsyncContextManager[object]:
+    def writing(self) -> AbstractAsyncContextManager[object]:
+        """On SQLite, this process's writers take turns here rather than in SQLite's busy wait
+        (webhooks too: bot/channels/inbound.py); on PostgreSQL, nothing."""
         return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     def _mine(self, text: OutgoingText) -> list[ColumnElement[bool]]:
@@ -306,12 +381,15 @@ class Dispatcher:
     async def send_one(self, text: OutgoingText) -> None:
         sender = self.senders[text.channel]
         limiter = self.limiters[text.channel]
-        await limiter.acquire(text.address)
+        shared_hold = await limiter.acquire(text.address)
         now = self.clock.now()
         if self.stopping:
             await self._release(text, now)  # shutting down: the next process sends it at once
             return
-        held = self.held_until.get(text.channel)
+        held = max(
+            (h for h in (shared_hold, self.held_until.get(text.channel)) if h is not None),
+            default=None,
+        )
         if held is not None and held > now:
             await self._release(text, held)  # a 429 came back while this row waited its turn
             return
@@ -333,6 +411,7 @@ class Dispatcher:
             if exc.retry_after:
                 until = self.clock.now() + timedelta(seconds=exc.retry_after)
                 self.held_until[text.channel] = max(until, self.held_until.get(text.channel, until))
+                await self.limiters[text.channel].hold(until)
             await self._record_failure(text, exc)
             return
         except Exception as exc:  # a bug or an unexpected library error: retry, never crash
@@ -381,7 +460,7 @@ class Dispatcher:
     async def _renew(self, text: OutgoingText) -> OutgoingText | None:
         """Take the claim again at the current time, if it is still ours."""
         now = self.clock.now()
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             result = await session.execute(
                 update(Message)
                 .where(*self._mine(text))
@@ -395,7 +474,7 @@ class Dispatcher:
 
     async def _release(self, text: OutgoingText, until: datetime) -> None:
         """Put a claimed row back, unsent and without counting an attempt, until ``until``."""
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             await session.execute(
                 update(Message)
                 .where(*self._mine(text))
@@ -404,7 +483,7 @@ class Dispatcher:
             )
 
     async def _record_sent(self, text: OutgoingText, provider_id: str) -> None:
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             await session.execute(
                 update(Message)
                 .where(*self._mine(text))
@@ -421,7 +500,7 @@ class Dispatcher:
 
     async def _record_failure(self, text: OutgoingText, exc: SendError) -> None:
         now = self.clock.now()
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             attempts = await session.scalar(select(Message.attempts).where(*self._mine(text)))
             if attempts is None:
                 return
@@ -431,7 +510,7 @@ class Dispatcher:
                 values["status"] = "failed"
                 result = "failed"
             else:
-                delay = backoff(attempts)
+                delay = jittered(backoff(attempts))
                 if exc.retry_after:
                     delay = max(delay, timedelta(seconds=exc.retry_after))
                 values.update(status="queued", next_attempt_at=now + delay, claimed_by=None)
@@ -457,7 +536,7 @@ class Dispatcher:
         """
         if not message_ids:
             return 0
-        async with self._writing(), self.sessions.begin() as session:
+        async with self.writing(), self.sessions.begin() as session:
             result = await session.execute(
                 update(Message)
                 .where(
@@ -471,18 +550,26 @@ class Dispatcher:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def recover_stale(self) -> int:
-        """Rows left ``sending`` past the lease by a dead worker: settle them as sent if the
-        provider has them, else queue them again. Returns how many were settled."""
+        """Rows left ``sending`` by a worker that has died (no heartbeat for 30 s) or past the
+        lease: settle them as sent if the provider has them, else queue them again. A row whose
+        provider cannot be asked for 30 minutes becomes ``unknown``. Returns rows settled."""
         now = self.clock.now()
+        dead_worker = and_(
+            Message.claimed_by != self.worker_id,
+            or_(
+                Message.claimed_by.is_(None),
+                Message.claimed_by.not_in(workers.live_workers(self.dialect)),
+            ),
+        )
         async with self.sessions() as session:
             stale = [
                 m
                 for m in await session.scalars(
                     select(Message)
                     .where(
-                        Message.direction == "out",
                         Message.status == "sending",
-                        Message.claimed_at < now - LEASE,
+                        Message.direction == "out",
+                        or_(Message.claimed_at < now - LEASE, dead_worker),
                     )
                     .order_by(Message.id)
                     .limit(1000)
@@ -490,6 +577,7 @@ class Dispatcher:
                 if m.id not in self.in_flight
             ]
         recovered = 0
+        lookups = outage.Outage("provider look-up after a crash")
         for message in stale:
             text = OutgoingText(
                 message.id,
@@ -503,27 +591,17 @@ class Dispatcher:
             if sender is not None and message.claimed_at is not None:
                 try:
                     found = await sender.find_sent(text, message.claimed_at - timedelta(minutes=1))
-                except Exception:
-                    log.exception("could not ask the provider about message %s", message.id)
+                except Exception as exc:
+                    lookups.failed(exc)
+                    if now - message.claimed_at >= LOOKUP_GIVE_UP:
+                        recovered += await self._give_up(message)
                     continue
             values: dict[str, object] = (
                 {"status": "sent", "provider_id": found, "sent_at": message.claimed_at}
                 if found
                 else {"status": "queued", "claimed_by": None}
             )
-            async with self._writing(), self.sessions.begin() as session:
-                result = await session.execute(
-                    update(Message)
-                    .where(
-                        Message.id == message.id,
-                        Message.status == "sending",
-                        Message.claimed_by == message.claimed_by,
-                        Message.claimed_at == message.claimed_at,
-                    )
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
-            if getattr(result, "rowcount", 0):
+            if await self._settle_stale(message, values):
                 recovered += 1
                 log.warning(
                     "message %s was left sending by %s: %s",
@@ -534,3 +612,46 @@ class Dispatcher:
         if recovered:
             self.wake()
         return recovered
+
+    async def _settle_stale(self, message: Message, values: dict[str, object]) -> bool:
+        """Change a stale row, only if it is still the exact claim that was looked at."""
+        async with self.writing(), self.sessions.begin() as session:
+            result = await session.execute(
+                update(Message)
+                .where(
+                    Message.id == message.id,
+                    Message.status == "sending",
+                    Message.claimed_by == message.claimed_by,
+                    Message.claimed_at == message.claimed_at,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def _give_up(self, message: Message) -> int:
+        """The provider could not be asked for 30 minutes: the outcome is ``unknown``, and staff
+        are told, so that it is never a silent ``sending`` for ever."""
+        if not await self._settle_stale(message, {"status": "unknown", "error": "lookup_failed"}):
+            return 0
+        async with self.writing(), self.sessions.begin() as session:
+            site = (
+                await session.get(Site, message.site_id)
+                if message.site_id
+                else await default_site(session)
+            )
+            if site is not None:
+                await inbox.add_item(
+                    session,
+                    self.clock,
+                    site_id=site.id,
+                    kind="send_unknown",
+                    summary=t("nb", "send_unknown_inbox", text=message.text or ""),
+                    person_id=message.person_id,
+                    message_id=message.id,
+                    contact_point_id=message.contact_point_id,
+                )
+        SENDS_UNKNOWN.labels(message.channel).inc()
+        MESSAGES_OUT.labels(message.channel, "unknown").inc()
+        log.warning("message %s: no provider look-up for 30 minutes; now unknown", message.id)
+        return 1

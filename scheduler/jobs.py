@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import zlib
@@ -29,11 +30,15 @@ from handlers.rota import offers as rota_offers
 from scheduler import inbound, outage
 from scheduler.dispatcher import Dispatcher
 from scheduler.metrics import JOB_RUNS
+from scheduler.spool import Spool, replay
 from storage.models import JobRun as JobRunRow
 
 log = logging.getLogger(__name__)
 
 JobFunction = Callable[[AsyncSession, Clock, Rules], Awaitable[int]]
+SweepFunction = Callable[[async_sessionmaker[AsyncSession], Clock, Rules], Awaitable[int]]
+# How often dead workers' claims are looked for: with 30 s without a heartbeat, within 35 s.
+RECOVER_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,17 @@ class Job:
     exclusive: bool = False
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """A job that takes its own transactions, one per item, so one bad item spoils nothing."""
+
+    name: str
+    every_seconds: float
+    run: SweepFunction
+
+
 # Feature modules add their jobs here, one line each.
 JOBS: list[Job] = [
-    Job("inbound_sweep", 30, inbound.sweep),
     Job("retention", 3600, retention.blank_old_texts, exclusive=True),
     Job("resume_paused", 60, checkins.resume_paused),
     Job("checkins_due", 60, checkins.ask_due, exclusive=True),
@@ -55,6 +68,9 @@ JOBS: list[Job] = [
     Job("activities_held", 600, activities.mark_held),
     Job("rota_offers", 60, rota_offers.offer_sweep),
     Job("rota_finish_shifts", 300, rota_offers.finish_shifts),
+]
+SWEEPS: list[Sweep] = [
+    Sweep("inbound_sweep", 30, inbound.sweep),
 ]
 
 
@@ -87,14 +103,15 @@ class JobRun:
     last_run: datetime | None = None
     last_success: datetime | None = None
     last_error: str | None = None
-    every_seconds: int = 0
+    every_seconds: float = 0
 
 
 Task = Callable[[], Awaitable[int]]
 
 
 class Scheduler:
-    """Runs ``JOBS`` on intervals, plus the dispatcher's stale-claim recovery."""
+    """Runs ``JOBS`` and ``SWEEPS`` on intervals, the spool's replay, and the dispatcher's
+    stale-claim recovery."""
 
     def __init__(
         self,
@@ -103,19 +120,26 @@ class Scheduler:
         rules: Rules,
         dispatcher: Dispatcher,
         jobs: list[Job] | None = None,
+        spool: Spool | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.rules = rules
         self.dispatcher = dispatcher
         self.jobs = list(JOBS if jobs is None else jobs)
-        self._locks = {job.name: asyncio.Lock() for job in self.jobs}
+        self.sweeps = list(SWEEPS)
+        if spool is not None:
+            self.sweeps.append(Sweep("spool_replay", 5, functools.partial(replay, spool)))
+        names = [job.name for job in self.jobs] + [sweep.name for sweep in self.sweeps]
+        self._locks = {name: asyncio.Lock() for name in names}
         self._recovery_lock = asyncio.Lock()
         self._aps: AsyncIOScheduler | None = None
         self.runs: dict[str, JobRun] = {
             job.name: JobRun(every_seconds=job.every_seconds) for job in self.jobs
         }
-        self.runs["recover_stale"] = JobRun(every_seconds=30)
+        for sweep in self.sweeps:
+            self.runs[sweep.name] = JobRun(every_seconds=sweep.every_seconds)
+        self.runs["recover_stale"] = JobRun(every_seconds=RECOVER_SECONDS)
         # Jobs of the shell (the nightly backup): name -> (every_seconds, function)
         self.tasks: dict[str, tuple[int, Task]] = {}
         # time.monotonic() when any job last finished, for /readyz
@@ -138,8 +162,23 @@ class Scheduler:
                 max_instances=1,
                 coalesce=True,
             )
+        for sweep in self.sweeps:
+            self._aps.add_job(
+                self.run_sweep,
+                "interval",
+                seconds=sweep.every_seconds,
+                args=[sweep],
+                id=sweep.name,
+                max_instances=1,
+                coalesce=True,
+            )
         self._aps.add_job(
-            self.recover, "interval", seconds=30, id="recover_stale", max_instances=1, coalesce=True
+            self.recover,
+            "interval",
+            seconds=RECOVER_SECONDS,
+            id="recover_stale",
+            max_instances=1,
+            coalesce=True,
         )
         for name, (every, run) in self.tasks.items():
             self._aps.add_job(
@@ -215,6 +254,21 @@ class Scheduler:
             self.dispatcher.wake()
         return done
 
+    async def run_sweep(self, sweep: Sweep) -> int:
+        """Run one sweep; failures are counted, and logged once a minute during an outage."""
+        async with self._locks[sweep.name]:
+            try:
+                done = await sweep.run(self.sessions, self.clock, self.rules)
+                JOB_RUNS.labels(sweep.name, "ok").inc()
+            except Exception as exc:
+                await self.record(sweep.name, exc)
+                JOB_RUNS.labels(sweep.name, "error").inc()
+                return 0
+            await self.record(sweep.name, None)
+        if done:
+            self.dispatcher.wake()
+        return done
+
     async def recover(self) -> int:
         async with self._recovery_lock:
             try:
@@ -228,6 +282,8 @@ class Scheduler:
     async def run_due(self) -> None:
         """Run every job once now, then send what is due: what the controllable clock calls."""
         await self.recover()
+        for sweep in self.sweeps:
+            await self.run_sweep(sweep)
         for job in self.jobs:
             await self.run_job(job)
         await self.dispatcher.drain()

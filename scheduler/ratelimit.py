@@ -1,47 +1,140 @@
-"""Per-channel rate limits: a token bucket overall, and a least gap per address."""
+"""Provider rate limits and 429 holds, shared by every process through the database.
+
+Each channel's next free send slot lives in ``provider_limits``; taking one is a single UPDATE,
+so any number of processes together send at one provider rate, not N times it. Slots are counted
+on the database's clock (seconds since the epoch), the one clock every process shares: this is
+about the provider's rate, not about what people see, so it is not the Clock. A 429's hold is on
+the Clock, like every other "not before" in the outbox.
+
+The least gap to one address (Telegram: a text a second per chat) stays in each process: the
+texts to one address go out in order from one batch.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Float, case, cast, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler.sending import Limits
+from storage.models import ProviderLimit
+
+Writing = Callable[[], AbstractAsyncContextManager[object]]
 
 
-class RateLimiter:
-    """Waits (in real time, not the Clock: this is about the provider's rate) until a send fits.
+def database_epoch(dialect: str) -> ColumnElement[float]:
+    """Now, in seconds since the epoch, on the database server's clock."""
+    if dialect == "postgresql":
+        return cast(func.extract("epoch", func.now()), Float)
+    return cast((func.julianday("now") - 2440587.5) * 86400.0, Float)
 
-    A provider's 429 is not handled here but by the dispatcher, on the Clock (``held_until``).
-    """
 
-    def __init__(self, limits: Limits) -> None:
+class SharedRateLimiter:
+    """Waits (in real time) until a send to ``address`` fits the channel's shared rate."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        channel: str,
+        limits: Limits,
+        writing: Writing,
+    ) -> None:
+        self.sessions = sessions
+        self.channel = channel
         self.limits = limits
-        self._tokens = max(1.0, limits.per_second)
-        self._updated = time.monotonic()
+        self.writing = writing
+        bind = sessions.kw.get("bind")
+        self.dialect = bind.dialect.name if bind is not None else "sqlite"
         self._lock = asyncio.Lock()
         self._last_to: dict[str, float] = {}
 
-    async def acquire(self, address: str) -> None:
-        """Wait for this address's gap, then for a token. Sleeps without holding the lock, so a
-        wait for one address never holds up the others."""
+    async def acquire(self, address: str) -> datetime | None:
+        """Wait for this address's gap and the channel's next slot; returns the channel's 429
+        hold as it stood when the slot was taken (None if there is none)."""
+        await self._address_gap(address)
+        wait, held = await self._take_slot()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return held
+
+    async def hold(self, until: datetime) -> None:
+        """A 429: nothing goes to this channel, from any process, before ``until``."""
+        await self._ensure_row()
+        async with self.writing(), self.sessions.begin() as session:
+            await session.execute(
+                update(ProviderLimit)
+                .where(
+                    ProviderLimit.channel == self.channel,
+                    or_(ProviderLimit.held_until.is_(None), ProviderLimit.held_until < until),
+                )
+                .values(held_until=until)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _take_slot(self) -> tuple[float, datetime | None]:
+        interval = 1.0 / self.limits.per_second
+        for _ in range(2):
+            now = database_epoch(self.dialect)
+            async with self.writing(), self.sessions.begin() as session:
+                row = (
+                    await session.execute(
+                        update(ProviderLimit)
+                        .where(ProviderLimit.channel == self.channel)
+                        .values(
+                            next_slot=case(
+                                (ProviderLimit.next_slot > now, ProviderLimit.next_slot),
+                                else_=now,
+                            )
+                            + interval
+                        )
+                        .returning(ProviderLimit.next_slot, now, ProviderLimit.held_until)
+                        .execution_options(synchronize_session=False)
+                    )
+                ).first()
+            if row is not None:
+                next_slot, at, held = row
+                return float(next_slot) - interval - float(at), held
+            await self._ensure_row()
+        raise RuntimeError(f"no provider_limits row for {self.channel}")
+
+    async def _ensure_row(self) -> None:
+        async with self.writing(), self.sessions.begin() as session:
+            if await session.get(ProviderLimit, self.channel) is not None:
+                return
+            try:
+                async with session.begin_nested():
+                    session.add(ProviderLimit(channel=self.channel, next_slot=0.0))
+            except IntegrityError:
+                pass  # another process made it a moment ago
+
+    async def _address_gap(self, address: str) -> None:
+        gap = self.limits.per_address_interval
+        if gap <= 0:
+            return
         while True:
             async with self._lock:
                 now = time.monotonic()
                 last = self._last_to.get(address)
-                wait = 0.0 if last is None else last + self.limits.per_address_interval - now
+                wait = 0.0 if last is None else last + gap - now
                 if wait <= 0:
-                    rate = self.limits.per_second
-                    self._tokens = min(max(1.0, rate), self._tokens + (now - self._updated) * rate)
-                    self._updated = now
-                    if self._tokens >= 1:
-                        self._tokens -= 1
-                        self._last_to[address] = now
-                        if len(self._last_to) > 10_000:
-                            self._forget_old(now)
-                        return
-                    wait = (1 - self._tokens) / rate
+                    self._last_to[address] = now
+                    if len(self._last_to) > 10_000:
+                        self._last_to = {a: t for a, t in self._last_to.items() if t >= now - gap}
+                    return
             await asyncio.sleep(wait)
 
-    def _forget_old(self, now: float) -> None:
-        horizon = now - self.limits.per_address_interval
-        self._last_to = {a: t for a, t in self._last_to.items() if t >= horizon}
+
+async def current_holds(session: AsyncSession, now: datetime) -> dict[str, datetime]:
+    """Channels a provider has asked us to leave alone until a time still to come."""
+    rows = await session.execute(
+        select(ProviderLimit.channel, ProviderLimit.held_until).where(
+            ProviderLimit.held_until > now
+        )
+    )
+    return {channel: until for channel, until in rows.all() if until is not None}

@@ -6,9 +6,11 @@ Conversation tests read like the conversation: ``await h.sms(PHONE, "JA")`` and 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +55,8 @@ def test_settings(database_url: str, twilio_url: str, telegram_url: str, **extra
         "telegram_webhook_secret": TELEGRAM_SECRET,
         "telegram_api_url": telegram_url,
         "los_fake_clock": True,
+        # Each Los its own spool: a text spooled in one test is never replayed into another's.
+        "los_spool_path": str(Path(tempfile.mkdtemp(prefix="los-spool-")) / "inbound.jsonl"),
     }
     values.update(extra)
     return Settings(**values)

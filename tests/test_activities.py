@@ -178,6 +178,7 @@ async def test_meld_avmeld_aktiviteter_with_wrong_and_unknown_codes(h: Harness) 
     assert h.sms_to(ANNE)[-1] == (
         "Vi fant ikke koden BINGO. Åpne nå: QUIZ, TUR, TUR2. Skriv for eksempel MELD QUIZ."
     )
+    await h.advance(minutes=10)  # past her reply budget of 5 answers in 10 minutes
     await h.sms(ANNE, "MELD FRIVI")  # a volunteers' activity is not open to her
     assert h.sms_to(ANNE)[-1].startswith("Vi fant ikke koden FRIVI.")
     await h.sms(ANNE, "meld quiz!")
@@ -187,6 +188,7 @@ async def test_meld_avmeld_aktiviteter_with_wrong_and_unknown_codes(h: Harness) 
     await h.sms(ANNE, "AKTIVITETER")
     assert "QUIZ: Quiz torsdag 5. mars kl. 18:00 (påmeldt)" in h.sms_to(ANNE)[-1]
 
+    await h.advance(minutes=10)
     await h.sms(ANNE, "AVMELD TUR")
     assert h.sms_to(ANNE)[-1] == "Du er ikke påmeldt Tur til Gressholmen."
     await h.sms(ANNE, "AVMELD XYZ")
@@ -219,6 +221,7 @@ async def test_sign_up_after_the_deadline_is_refused_kindly(h: Harness) -> None:
         signup_deadline="2026-03-03T12:00:00",
     )
     await h.api("POST", f"/api/activities/{trip['id']}/announce", expect=202)
+    await h.send_due()  # the invitations go out before her answer does
     await h.sms(ANNE, "MELD TUR")
     assert h.sms_to(ANNE)[-1].startswith("Du er påmeldt")
 

@@ -7,10 +7,11 @@ import asyncio
 import time
 
 import pytest
-from sqlalchemy import select
+from prometheus_client import REGISTRY
+from sqlalchemy import select, update
 
-from scheduler.dispatcher import LEASE, Dispatcher
-from storage.models import Message
+from scheduler.dispatcher import LEASE, Dispatcher, backoff, jittered
+from storage.models import InboxItem, Message, Worker
 from tests.harness import TWILIO_FROM, TWILIO_SID, Harness, oslo
 
 PHONE = "+4791234567"
@@ -52,9 +53,9 @@ async def test_a_transient_failure_is_retried_with_backoff_and_delivered_once(
     assert (reply.status, reply.attempts) == ("queued", 1)
     assert str(code) in (reply.error or "")
 
-    await h.advance(seconds=14)  # the first backoff is 15 s
+    await h.advance(seconds=11)  # the first backoff is 15 s, give or take a fifth
     assert h.twilio.requests == 1
-    await h.advance(seconds=1)
+    await h.advance(seconds=7)
     assert h.twilio.requests == 2
     await h.advance(hours=2)
     assert len(h.sms_to(PHONE)) == 1
@@ -66,13 +67,13 @@ async def test_backoff_grows_and_gives_up_after_max_attempts(h: Harness) -> None
     await h.person(phone=PHONE)
     h.twilio.fail_next(500, 20500, times=3)
     await h.sms(PHONE, "hjelp")
-    await h.advance(seconds=15)
+    await h.advance(seconds=18)
     assert h.twilio.requests == 2
-    await h.advance(seconds=29)  # the second wait is 30 s
+    await h.advance(seconds=23)  # the second wait is 30 s, give or take a fifth
     assert h.twilio.requests == 2
-    await h.advance(seconds=1)
+    await h.advance(seconds=13)
     assert h.twilio.requests == 3
-    await h.advance(seconds=60)
+    await h.advance(seconds=72)
     assert h.twilio.requests == 4
     assert len(h.sms_to(PHONE)) == 1
 
@@ -190,6 +191,7 @@ async def test_stale_sms_found_at_twilio_is_marked_sent_not_resent(h: Harness) -
     await queue_reply_to(h, PHONES[0], "hjelp")
     await queue_reply_to(h, PHONES[1], "hjelp")
     dead = dead_worker(h)
+    await dead.heartbeat()  # alive, as far as anyone can tell: its claims wait out the lease
     claimed, _ = await dead.claim()
     assert len(claimed) == 2
     # Twilio accepted the first, then the process died before recording it; the second never
@@ -287,7 +289,7 @@ async def test_a_request_lost_before_twilio_stored_it_is_retried(h: Harness) -> 
     assert h.twilio.lookups == 1  # asked first: Twilio does not have it
     [reply] = await out_rows(h)
     assert (reply.status, reply.attempts) == ("queued", 1)
-    await h.advance(seconds=15)
+    await h.advance(seconds=18)
     assert len(h.sms_to(PHONE)) == 1
     [reply] = await out_rows(h)
     assert reply.status == "sent"
@@ -304,3 +306,69 @@ async def test_a_long_held_claim_is_renewed_before_the_provider_is_called(h: Har
     [row] = await out_rows(h)
     assert (row.status, row.claimed_at) == ("sent", h.clock.now())
     assert len(h.sms_to(PHONE)) == 1
+
+
+async def test_the_claims_of_a_worker_without_a_heartbeat_for_30_s_are_taken_over_at_once(
+    h: Harness,
+) -> None:
+    await h.person(phone=PHONE)
+    await queue_reply_to(h, PHONE, "hjelp")
+    dead = dead_worker(h)
+    await dead.heartbeat()
+    [_claimed], _ = await dead.claim()
+    assert await h.los.dispatcher.recover_stale() == 0  # its heartbeat is fresh
+    async with h.session() as session:  # 31 s later, on the database's clock, it has not beaten
+        await session.execute(
+            update(Worker)
+            .where(Worker.id == dead.worker_id)
+            .values(heartbeat=Worker.heartbeat - 31)
+        )
+    await h.advance(seconds=1)  # far inside the lease
+    [row] = await out_rows(h)
+    assert (row.status, row.claimed_by) == ("sent", h.los.worker_id)
+    assert len(h.sms_to(PHONE)) == 1
+
+
+async def test_a_row_whose_provider_cannot_be_asked_for_30_minutes_becomes_unknown(
+    h: Harness,
+) -> None:
+    await h.person(phone=PHONE)
+    await queue_reply_to(h, PHONE, "hjelp")
+    dead = dead_worker(h)
+    await dead.claim()
+    h.twilio.fail_lookups = 1000
+    before = REGISTRY.get_sample_value("los_sends_unknown_total", {"channel": "sms"}) or 0
+    await h.advance(minutes=29)
+    [row] = await out_rows(h)
+    assert row.status == "sending"  # still asking
+    await h.advance(minutes=2)
+    [row] = await out_rows(h)
+    assert (row.status, row.error) == ("unknown", "lookup_failed")
+    assert h.sms_to(PHONE) == []  # never sent twice on a guess
+    async with h.session() as session:
+        kinds = list(await session.scalars(select(InboxItem.kind)))
+    assert kinds.count("send_unknown") == 1
+    after = REGISTRY.get_sample_value("los_sends_unknown_total", {"channel": "sms"})
+    assert after == before + 1
+    await h.advance(hours=1)
+    assert h.sms_to(PHONE) == []
+
+
+async def test_a_429_hold_met_by_one_worker_holds_every_worker(h: Harness) -> None:
+    person = await h.person(name="Kari", phone=None)
+    await h.link_telegram(person["id"], CHAT)
+    other = dead_worker(h)
+    h.telegram.fail_next(429, "Too Many Requests", retry_after=30)
+    await h.api("POST", "/api/broadcasts", {"text": "Kino!", "audience": {}}, expect=202)
+    await other.drain()  # the other process meets the 429
+    assert h.tg_to(CHAT).count("Kino!") == 0
+    await h.send_due()  # this process: the channel is held, nothing goes
+    assert h.tg_to(CHAT).count("Kino!") == 0
+    await h.advance(seconds=31)
+    assert h.tg_to(CHAT).count("Kino!") == 1
+
+
+def test_backoff_is_jittered_within_a_fifth() -> None:
+    delays = {jittered(backoff(1)).total_seconds() for _ in range(50)}
+    assert len(delays) > 10
+    assert all(12 <= d <= 18 for d in delays)

@@ -154,7 +154,7 @@ async def status_callback(h: Harness, sid: str, status: str, error: str | None =
 async def test_status_callbacks_record_delivery_and_failure(h: Harness) -> None:
     await h.person(phone=PHONE)
     await h.sms(PHONE, "hjelp", sid="SMa")
-    await h.sms(PHONE, "hjelp", sid="SMb")
+    await h.sms(PHONE, "timer", sid="SMb")
     await h.sms(PHONE, "noe til de ansatte", sid="SMc")
     first, second, third = (m["sid"] for m in h.twilio.sent)
 

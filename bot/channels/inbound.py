@@ -1,17 +1,29 @@
-"""The shared first steps of every webhook: store once, answer, then understand."""
+"""The shared first steps of every webhook: store once, answer, then understand.
+
+A webhook never loses a text it received: if the database cannot take it within
+``LOS_SPOOL_AFTER`` seconds (down, unreachable, or locked), the text goes to the spool
+(scheduler/spool.py) and the webhook answers 200 all the same.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from handlers.attachments import IncomingAttachment
-from handlers.router import ButtonPress, store_inbound
-from scheduler import inbound
-from scheduler.metrics import MESSAGES_IN
+from handlers.incoming_text import clean_text
+from handlers.router import ButtonPress
+from scheduler.inbound import Incoming, store_and_route
+from scheduler.metrics import INBOUND_SPOOLED
+from scheduler.outage import Outage
 
 if TYPE_CHECKING:
     from bot.service import Los
+
+log = logging.getLogger(__name__)
+OUTAGE = Outage("storing incoming texts (they go to the spool meanwhile)")
 
 
 async def receive(
@@ -32,25 +44,43 @@ async def receive(
     The text is kept whole and normalised once, in ``store_inbound``, for every channel.
 
     Returns False for a provider id seen before. A routing failure is logged and left for the
-    sweep; the text is already safe.
+    sweep; the text is already safe. A text the database cannot take in time is spooled.
     """
-    async with los.sessions.begin() as session:
-        message = await store_inbound(
-            session,
-            channel=channel,
-            address=address,
-            text=text,
-            provider_id=provider_id,
-            received_at=los.clock.now(),
-            kind=kind,
-            via=via,
-            attachments=attachments,
-            provider_ref=provider_ref,
-            button=button,
-        )
-        if message is None:
-            return False
-    MESSAGES_IN.labels(channel).inc()
-    await inbound.process(los.sessions, los.clock, los.rules, message.id)
-    los.dispatcher.wake()
+    incoming = Incoming(
+        channel=channel,
+        address=address,
+        text=clean_text(text),  # before the spool too: a lone surrogate cannot be written as JSON
+        provider_id=provider_id,
+        received_at=los.clock.now(),
+        kind=kind,
+        via=via,
+        attachments=tuple(attachments),
+        provider_ref=provider_ref,
+        button=button,
+    )
+    storing = asyncio.create_task(store(los, incoming))
+    done, _ = await asyncio.wait({storing}, timeout=los.settings.los_spool_after)
+    if storing in done and storing.exception() is None:
+        OUTAGE.ok()
+        los.dispatcher.wake()
+        return storing.result() is not None
+    if storing in done:
+        OUTAGE.failed(storing.exception() or RuntimeError("store failed"))
+    else:  # still waiting for the database: it may yet store it; the spool is deduplicated
+        OUTAGE.failed(TimeoutError(f"no database within {los.settings.los_spool_after} s"))
+        los.late_stores.add(storing)
+        storing.add_done_callback(lambda task: finish_late(los, task))
+    await los.spool.append(incoming)
+    INBOUND_SPOOLED.inc()
     return True
+
+
+async def store(los: Los, incoming: Incoming) -> int | None:
+    async with los.dispatcher.writing():
+        return await store_and_route(los.sessions, los.clock, los.rules, incoming)
+
+
+def finish_late(los: Los, task: asyncio.Task[int | None]) -> None:
+    los.late_stores.discard(task)
+    if not task.cancelled() and task.exception() is None:
+        los.dispatcher.wake()

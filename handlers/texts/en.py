@@ -134,4 +134,9 @@ TEXTS: dict[str, str] = {
         "Hi! This number is not registered with us. The staff are back {when}. "
         "If it is urgent: call 113 or legevakt 116 117."
     ),
+    # Staff inbox notes from the message path (handlers/reply_budget.py, scheduler/).
+    "flood_inbox": "Many texts from this number. Automatic answers are paused; the texts still arrive here.",
+    "robot_inbox": "This number seems to answer automatically. We will not answer it automatically for a day.",
+    "inbound_failed_inbox": "This text could not be handled automatically. Please read it and answer yourself.",
+    "send_unknown_inbox": "We do not know whether this text was sent: {text}",
 }

@@ -142,4 +142,9 @@ TEXTS: dict[str, str] = {
         "Hei! Dette nummeret er ikke registrert hos oss. De ansatte er tilbake {when}. "
         "Haster det: ring 113 eller legevakt 116 117."
     ),
+    # Staff inbox notes from the message path (handlers/reply_budget.py, scheduler/).
+    "flood_inbox": "Mange meldinger fra dette nummeret. Automatiske svar er satt på pause; meldingene kommer fortsatt hit.",
+    "robot_inbox": "Dette nummeret ser ut til å svare automatisk. Vi svarer det ikke automatisk det neste døgnet.",
+    "inbound_failed_inbox": "Denne meldingen kunne ikke behandles automatisk. Les den og svar selv.",
+    "send_unknown_inbox": "Vi vet ikke om denne meldingen ble sendt: {text}",
 }

@@ -6,6 +6,7 @@ from storage.models.base import Base, UtcDateTime
 from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
 from storage.models.inbox_threads import InboxNote, InboxThread
+from storage.models.limits import ProviderLimit, ReplyBudget, Worker
 from storage.models.messages import Broadcast, Message, MessageAttachment
 from storage.models.ops import JobRun
 from storage.models.people import ContactPoint, InviteCode, Person, PersonRole
@@ -43,6 +44,8 @@ __all__ = [
     "OpenQuestion",
     "Person",
     "PersonRole",
+    "ProviderLimit",
+    "ReplyBudget",
     "Shift",
     "ShiftTemplate",
     "Signup",
@@ -51,6 +54,7 @@ __all__ = [
     "StaffUser",
     "UtcDateTime",
     "VolunteerTerms",
+    "Worker",
     "staff_sites",
 ]
 

@@ -5,14 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
 
 # Outgoing statuses (MessageStatus). queued -> sending -> sent -> delivered | failed; or skipped /
-# cancelled.
-# held: waiting in a restored backup until an admin releases (queued) or cancels it.
+# cancelled; ``unknown`` when a crash hid the outcome and the provider could not be asked for 30
+# minutes; ``held`` while waiting in a restored backup until an admin releases (queued) or cancels
+# it.
 OUT_STATUSES = (
     "queued",
     "sending",
@@ -21,9 +33,18 @@ OUT_STATUSES = (
     "failed",
     "skipped",
     "cancelled",
+    "unknown",
     "held",
 )
-FINAL_OUT_STATUSES = ("sent", "delivered", "failed", "skipped", "cancelled")
+FINAL_OUT_STATUSES = ("sent", "delivered", "failed", "skipped", "cancelled", "unknown")
+
+# Outbox priorities, most urgent first: the dispatcher claims in this order.
+PRIORITY_CRISIS = 0  # the emergency numbers, after crisis words
+PRIORITY_ANSWER = 1  # an answer to a person's own text
+PRIORITY_ROUTINE = 2  # reminders, check-ins, offers
+PRIORITY_BULK = 3  # broadcasts
+PRIORITIES = (PRIORITY_CRISIS, PRIORITY_ANSWER, PRIORITY_ROUTINE, PRIORITY_BULK)
+PENDING_INBOUND = "direction = 'in' AND processed_at IS NULL"
 
 
 class Message(Base):
@@ -56,6 +77,10 @@ class Message(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # ignores quiet hours
+    # PRIORITY_*: the order the dispatcher claims due rows in.
+    priority: Mapped[int] = mapped_column(
+        SmallInteger, default=PRIORITY_ROUTINE, server_default=str(PRIORITY_ROUTINE)
+    )
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str | None] = mapped_column(String(200))
@@ -84,6 +109,16 @@ class Message(Base):
         UniqueConstraint("direction", "channel", "provider_id"),
         Index("ix_messages_outbox_due", "status", "send_after"),
         Index("ix_messages_provider_ref", "channel", "provider_ref"),
+        # The claim: due rows of one priority, oldest first (scheduler/dispatcher.py).
+        Index("ix_messages_outbox_claim", "status", "priority", "send_after", "id"),
+        # The inbound sweep: stored texts not yet handled, oldest first (scheduler/inbound.py).
+        # Partial: only those rows are in it, however long the history.
+        Index(
+            "ix_messages_inbound_pending",
+            "id",
+            postgresql_where=sql(PENDING_INBOUND),
+            sqlite_where=sql(PENDING_INBOUND),
+        ),
     )
 
 

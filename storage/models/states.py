@@ -35,7 +35,9 @@ class PersonStatus(StrEnum):
 
 class MessageStatus(StrEnum):
     """In: received. Out: queued -> sending -> sent -> delivered | failed; or skipped/cancelled.
-    Held: waiting in a restored backup until an admin releases (queued) or cancels it."""
+    Unknown: a crash hid the outcome and the provider could not be asked for 30 minutes.
+    Held: waiting in a restored backup until an admin releases (queued) or cancels it.
+    Failed is also an incoming text that could not be handled three times."""
 
     RECEIVED = "received"
     QUEUED = "queued"
@@ -45,6 +47,7 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
     HELD = "held"
 
 

@@ -1,7 +1,7 @@
 """attachments, edits and delivery failures: every message the providers can send
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 
 Only new tables, new nullable columns and an index: nothing is rebuilt on SQLite on the way up.
 """
@@ -12,7 +12,7 @@ from alembic import op
 from storage.models.base import UtcDateTime
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

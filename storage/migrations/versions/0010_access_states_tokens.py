@@ -24,7 +24,7 @@ CHECKS = {
     'staff_users': ('role', ['admin', 'coordinator']),
     'person_roles': ('role', ['participant', 'volunteer', 'staff']),
     'people': ('status', ['active', 'paused']),
-    'messages': ('status', ['received', 'queued', 'sending', 'sent', 'delivered', 'failed', 'skipped', 'cancelled', 'held']),
+    'messages': ('status', ['received', 'queued', 'sending', 'sent', 'delivered', 'failed', 'skipped', 'cancelled', 'unknown', 'held']),
     'broadcasts': ('status', ['queued', 'cancelled']),
     'appointments': ('status', ['scheduled', 'confirmed', 'declined', 'cancelled', 'attended', 'missed']),
     'activities': ('status', ['planned', 'cancelled', 'held']),

@@ -1,0 +1,153 @@
+"""The reply budget: every automatic answer to a sender passes here.
+
+A flood from one number, or a loop between Los and an auto-responder, must cost a few texts, not
+thousands. Per sender (contact point): the same answer at most once in ``same_answer_minutes``,
+at most ``per_ten_minutes`` answers in ten minutes and ``per_day`` in a day. Past that, texts are
+still stored and routed (an answer to a question still counts) but get no answer, and staff get
+one inbox item a day about the flood. A sender whose texts look automatic several times in a row
+(the same text again, or a text within seconds of our answer) is not answered for a day, with an
+inbox item. Crisis answers are outside the budget, at most one per ``crisis_minutes``.
+
+``Conversation.reply``/``reply_text`` call :func:`allow_answer`; the router calls
+:func:`note_inbound` once per incoming text. A new automatic answer needs nothing more than to go
+through ``Conversation.reply``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.texts import t
+from storage.models import ReplyBudget
+
+if TYPE_CHECKING:
+    from handlers.context import Conversation
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The limits, from the settings (bot/config.py)."""
+
+    same_answer_minutes: int = 10
+    per_ten_minutes: int = 5
+    per_day: int = 20
+    crisis_minutes: int = 15
+    # A text this soon after our automatic answer looks like an auto-responder's.
+    robot_seconds: int = 5
+    # This many automatic-looking texts in a row: stop answering for ``robot_mute_hours``.
+    robot_signs: int = 3
+    robot_mute_hours: int = 24
+
+
+TEN_MINUTES = timedelta(minutes=10)
+DAY = timedelta(days=1)
+
+
+def digest(text: str) -> str:
+    """A short fingerprint of a text: enough to see "the same again" without keeping it."""
+    folded = " ".join(text.casefold().split())
+    return hashlib.sha256(folded.encode()).hexdigest()[:16]
+
+
+async def budget_of(session: AsyncSession, contact_point_id: int) -> ReplyBudget:
+    """The sender's budget row, locked for this transaction (made on first use)."""
+    query = (
+        select(ReplyBudget)
+        .where(ReplyBudget.contact_point_id == contact_point_id)
+        .with_for_update()
+    )
+    found = await session.scalar(query)
+    if found is not None:
+        return found
+    fresh = ReplyBudget(
+        contact_point_id=contact_point_id, answers=[], robot_signs=0, withheld=0
+    )
+    try:
+        async with session.begin_nested():
+            session.add(fresh)
+    except IntegrityError:  # another process made it a moment ago
+        again = await session.scalar(query.execution_options(populate_existing=True))
+        assert again is not None
+        return again
+    return fresh
+
+
+async def note_inbound(conv: Conversation, *, understood: bool = False) -> None:
+    """Look at an incoming text for the signs of an auto-responder; mute one for a day.
+
+    A text within seconds of our answer is a sign unless it is a word Los ``understood`` (a
+    person quick with TIMER or JA); the same text again within minutes always is.
+    """
+    if conv.message.kind.startswith("button:"):
+        return  # a button press is a person's tap, never a robot's answer
+    budget = conv.rules.budget
+    state = await budget_of(conv.session, conv.contact.id)
+    now = conv.clock.now()
+    # When it arrived, not when it is handled: texts that waited out an outage in the spool are
+    # handled in a burst, and are no robot's for that.
+    arrived = min(conv.message.created_at, now)
+    seen = digest(conv.message.text or "")
+    since_answer = arrived - state.last_answer_at if state.last_answer_at else None
+    quick = (
+        not understood
+        and since_answer is not None
+        and timedelta(0) <= since_answer <= timedelta(seconds=budget.robot_seconds)
+    )
+    repeated = (
+        seen == state.last_inbound_digest
+        and state.last_inbound_at is not None
+        and arrived - state.last_inbound_at <= timedelta(minutes=budget.same_answer_minutes)
+    )
+    state.robot_signs = state.robot_signs + 1 if (quick or repeated) else 0
+    state.last_inbound_at = arrived
+    state.last_inbound_digest = seen
+    muted = state.muted_until is not None and state.muted_until > now
+    if state.robot_signs >= budget.robot_signs and not muted:
+        state.muted_until = now + timedelta(hours=budget.robot_mute_hours)
+        await conv.to_inbox("auto_responder", t("nb", "robot_inbox"))
+
+
+async def allow_answer(conv: Conversation, text: str, *, crisis: bool = False) -> bool:
+    """May Los send ``text`` to this sender now, as an automatic answer? Records it if so."""
+    budget = conv.rules.budget
+    state = await budget_of(conv.session, conv.contact.id)
+    now = conv.clock.now()
+    if crisis:
+        last = state.crisis_answered_at
+        if last is not None and now - last < timedelta(minutes=budget.crisis_minutes):
+            return False
+        state.crisis_answered_at = now
+        return True
+    answers = [(datetime.fromisoformat(at), seen) for at, seen in state.answers]
+    answers = [(at, seen) for at, seen in answers if now - at < DAY]
+    fingerprint = digest(text)
+    same_since = now - timedelta(minutes=budget.same_answer_minutes)
+    if state.muted_until is not None and state.muted_until > now:
+        return await _withhold(conv, state, flood=False)
+    if any(seen == fingerprint and at > same_since for at, seen in answers):
+        return await _withhold(conv, state, flood=state.withheld + 1 >= budget.per_ten_minutes)
+    recent = sum(1 for at, _ in answers if now - at < TEN_MINUTES)
+    if recent >= budget.per_ten_minutes or len(answers) >= budget.per_day:
+        return await _withhold(conv, state, flood=True)
+    answers.append((now, fingerprint))
+    state.answers = [[at.isoformat(), seen] for at, seen in answers]
+    state.last_answer_at = now
+    state.withheld = 0
+    return True
+
+
+async def _withhold(conv: Conversation, state: ReplyBudget, *, flood: bool) -> bool:
+    """No answer this time; staff hear about a flood once a day."""
+    state.withheld += 1
+    now = conv.clock.now()
+    if flood and (state.flood_noticed_at is None or now - state.flood_noticed_at >= DAY):
+        state.flood_noticed_at = now
+        await conv.to_inbox("flood", t("nb", "flood_inbox"))
+    return False
