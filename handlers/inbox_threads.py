@@ -255,10 +255,10 @@ async def _summaries(session: AsyncSession, rows: list[Any]) -> list[ThreadSumma
         ).all()
     )
     last = {
-        item.id: (item, text)
-        for item, text in (
+        item.id: (item, text, sender)
+        for item, text, sender in (
             await session.execute(
-                select(InboxItem, Message.text)
+                select(InboxItem, Message.text, Message.address)
                 .outerjoin(Message, Message.id == InboxItem.message_id)
                 .where(InboxItem.id.in_(last_ids))
             )
@@ -266,7 +266,7 @@ async def _summaries(session: AsyncSession, rows: list[Any]) -> list[ThreadSumma
     }
     result = []
     for r in rows:
-        item, text = last[r.last_id]
+        item, text, sender = last[r.last_id]
         if r.person_id:
             key = ThreadKey("p", r.person_id)
         elif r.contact_id:
@@ -279,7 +279,9 @@ async def _summaries(session: AsyncSession, rows: list[Any]) -> list[ThreadSumma
                 site_id=r.site_id,
                 person_id=r.person_id,
                 name=names.get(r.person_id),
-                address=addresses.get(r.contact_id),
+                # A sender Los keeps no contact point for (a service name, WhatsApp) is
+                # still named: the address its text came from.
+                address=addresses.get(r.contact_id) if r.contact_id else sender,
                 urgent=bool(r.urgent),
                 open_items=int(r.open_items or 0),
                 items=int(r.items),

@@ -97,6 +97,31 @@ class Harness:
         self.last_status = resp.status
         return body
 
+    async def inbox_items(self, status: str = "open", *, token: str | None = None) -> list[Any]:
+        """Every item of ``GET /api/inbox`` (which answers threads), urgent first, then oldest.
+
+        Each item carries its thread's ``person_id``, ``person_name`` and ``from``.
+        """
+        items: list[Any] = []
+        cursor = ""
+        while True:
+            page = await self.api(
+                "GET", f"/api/inbox?status={status}&limit=500{cursor}", token=token, expect=200
+            )
+            for thread in page["items"]:
+                for item in thread["items"]:
+                    item.update(
+                        person_id=thread["person_id"],
+                        person_name=thread["person_name"],
+                        **{"from": thread["from"]},
+                    )
+                    items.append(item)
+            if page["next"] is None:
+                break
+            cursor = f"&cursor={page['next']}"
+        items.sort(key=lambda i: (not i["urgent"], i["created_at"], i["id"]))
+        return items
+
     async def person(
         self,
         name: str = "Ola Nordmann",

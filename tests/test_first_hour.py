@@ -243,7 +243,7 @@ async def test_later_texts_to_staff_get_a_short_sign_that_they_arrived(h: Harnes
     await h.sms(PHONE, "Hallo?")
     assert len(h.sms_to(PHONE)) == 2
 
-    for item in await h.api("GET", "/api/inbox", expect=200):
+    for item in await h.inbox_items():
         await h.api("POST", f"/api/inbox/{item['id']}/resolve", expect=200)
     await h.advance(minutes=20)
     await h.sms(PHONE, "Takk for hjelpen i går")

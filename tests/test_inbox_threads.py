@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.staff_users import add_staff
 from handlers import inbox_threads as threads
-from storage.models import Site, StaffUser
+from storage.models import InboxItem, Site, StaffUser
 from tests.harness import Harness
 
 PHONE = "+4791234567"
@@ -18,7 +18,12 @@ async def test_a_flood_from_one_number_is_one_thread(h: Harness) -> None:
         await h.sms(FLOOD, f"Automatisk svar {n}")
     listed = await h.api("GET", "/api/inbox", expect=200)
     [thread] = listed["items"]
-    assert thread["from"] == FLOOD and thread["item_count"] == 60 and thread["open_count"] == 60
+    # The 60 texts, and the reply budget's one item saying the sender looks automatic.
+    async with h.session() as session:
+        kinds = list(await session.scalars(select(InboxItem.kind)))
+    assert sorted(set(kinds)) == ["auto_responder", "unknown_sender"]
+    assert kinds.count("unknown_sender") == 60 and kinds.count("auto_responder") == 1
+    assert thread["from"] == FLOOD and thread["item_count"] == 61 and thread["open_count"] == 61
     assert len(thread["items"]) == threads.ITEMS_PER_THREAD
     assert thread["items"][-1]["text"] == "Automatisk svar 59"
     assert listed["next"] is None

@@ -33,7 +33,7 @@ async def mms_with_picture(h: Harness, media_id: str = "ME0", sid: str = "MM1") 
     }
     resp = await h.twilio_post("/webhooks/twilio/sms", params)
     assert resp.status == 200
-    [item] = await h.api("GET", "/api/inbox", expect=200)
+    [item] = await h.inbox_items()
     return dict(item)
 
 
@@ -51,7 +51,7 @@ async def telegram_voice_note(h: Harness) -> dict[str, Any]:
         },
     }
     assert (await h.telegram_update(update)).status == 200
-    [item] = await h.api("GET", "/api/inbox", expect=200)
+    [item] = await h.inbox_items()
     return dict(item)
 
 

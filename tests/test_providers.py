@@ -1296,9 +1296,12 @@ async def stored_since(h: Harness, after: int) -> list[tuple[str, str, list[tupl
                 .where(MessageAttachment.message_id == m.id)
                 .order_by(MessageAttachment.position)
             )
-            result.append(
-                (m.text or "", m.kind, [(a.kind, a.content_type or "") for a in attached])
-            )
+            # A button press is kind "button" with the question and the answer in their own
+            # columns; written as "button:<question>:<answer>" so a case names all three.
+            kind = m.kind
+            if kind == "button":
+                kind = f"button:{m.question_id}:{m.button_answer}"
+            result.append((m.text or "", kind, [(a.kind, a.content_type or "") for a in attached]))
         return result
 
 
@@ -1321,7 +1324,7 @@ async def test_provider_payload(h: Harness, case: Case) -> None:
     ]
     assert await stored_since(h, ctx["after"]) == expected
 
-    inbox = await h.api("GET", "/api/inbox?status=all", expect=200)
+    inbox = await h.inbox_items("all")
     seen = [item["label"] or item["summary"] for item in inbox]
     assert len(seen) == len(case.staff), seen
     for shown, wanted in zip(seen, case.staff, strict=True):
@@ -1360,7 +1363,7 @@ async def test_staff_cannot_answer_a_sender_los_never_answers(h: Harness) -> Non
     await h.person(phone=PHONE)
     for n, sender in enumerate(("Telenor", "whatsapp:" + PHONE)):
         assert await post(h, sms("Hei", sender=sender, sid=f"SMno{n}"), {}) == 200
-    items = await h.api("GET", "/api/inbox", expect=200)
+    items = await h.inbox_items()
     assert [i["kind"] for i in items] == ["service", "whatsapp"]
     assert [i["from"] for i in items] == ["Telenor", "whatsapp:" + PHONE]
     for item in items:
