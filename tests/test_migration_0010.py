@@ -82,7 +82,7 @@ async def test_the_fixture_upgrades_to_head(database_url: str) -> None:
         async with engine.connect() as conn:
             names = (await conn.execute(text("SELECT name FROM api_tokens ORDER BY id"))).all()
             assert names == [("default",), ("regneark",)]
-            answer = await conn.scalar(text("SELECT button_answer FROM messages WHERE id = 9001"))
+            answer = await conn.scalar(text("SELECT button_answer FROM messages WHERE id = 10001"))
             assert answer == "yes"
     finally:
         await engine.dispose()

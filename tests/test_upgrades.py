@@ -33,11 +33,29 @@ EXTENDS = re.compile(r"^-- extends: (\d+)$", re.MULTILINE)
 
 
 def fixture_statements(revision: str) -> list[str]:
-    """The fixture's statements, after those of the fixture it extends (``-- extends: 0007``):
-    a migration that adds a little keeps the representative data of the one before it."""
-    sql = (FIXTURES / f"{revision}.sql").read_text()
-    base = EXTENDS.search(sql)
-    return (fixture_statements(base.group(1)) if base else []) + statements(sql)
+    """The fixture's own statements, valid right after migrating to ``revision``."""
+    return statements((FIXTURES / f"{revision}.sql").read_text())
+
+
+def fixture_base(revision: str) -> str | None:
+    """The revision whose fixture this one extends (``-- extends: 0007``), if any."""
+    base = EXTENDS.search((FIXTURES / f"{revision}.sql").read_text())
+    return base.group(1) if base else None
+
+
+async def load_fixture(engine: AsyncEngine, revision: str) -> None:
+    """Migrate to ``revision`` with its fixture loaded. A fixture that extends another is loaded
+    on top of that one's data, migrated forward from its own revision: a migration that adds a
+    little keeps the representative data of the ones before it, as a real database would."""
+    base = fixture_base(revision)
+    if base is not None:
+        await load_fixture(engine, base)
+    await upgrade(engine, revision)
+    async with engine.begin() as conn:
+        for statement in fixture_statements(revision):
+            await conn.exec_driver_sql(statement)
+    if engine.dialect.name == "postgresql":
+        await reset_sequences(engine)
 
 
 def statements(sql: str) -> list[str]:
@@ -133,12 +151,7 @@ def test_every_revision_has_a_fixture() -> None:
 async def test_fixture_upgrades_to_head_with_its_data(empty_database: str, revision: str) -> None:
     engine = create_engine(empty_database)
     try:
-        await upgrade(engine, revision)
-        async with engine.begin() as conn:
-            for statement in fixture_statements(revision):
-                await conn.exec_driver_sql(statement)
-        if engine.dialect.name == "postgresql":
-            await reset_sequences(engine)
+        await load_fixture(engine, revision)
         before = await table_counts(engine)
         assert sum(before.values()) > 10, "the fixture should hold representative data"
         current, to_run = await pending(engine)
