@@ -359,7 +359,7 @@ async def test_a_429_hold_met_by_one_worker_holds_every_worker(h: Harness) -> No
     await h.link_telegram(person["id"], CHAT)
     other = dead_worker(h)
     h.telegram.fail_next(429, "Too Many Requests", retry_after=30)
-    await h.api("POST", "/api/broadcasts", {"text": "Kino!", "audience": {}}, expect=202)
+    await h.api("POST", "/api/broadcasts", {"text": "Kino!", "audience": {"all": True}}, expect=202)
     await other.drain()  # the other process meets the 429
     assert h.tg_to(CHAT).count("Kino!") == 0
     await h.send_due()  # this process: the channel is held, nothing goes
