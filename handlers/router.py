@@ -277,11 +277,27 @@ async def remind_stopped(conv: Conversation, command: bool) -> None:
         await conv.to_inbox("message" if conv.person else "unknown_sender")
     stopped_at = conv.contact.opted_out_at
     assert stopped_at is not None
+    if await crisis_answered_since(conv, stopped_at):
+        return  # the emergency numbers were their one answer after this STOPP
     await conv.reply_text(
         conv.text("stopped_reminder"),
         kind="opt_out",  # like the STOPP confirmation, the dispatcher lets it through
         dedupe=f"stopped:{conv.contact.id}:{stopped_at:%Y%m%d%H%M%S}",
     )
+
+
+async def crisis_answered_since(conv: Conversation, since: datetime) -> bool:
+    found = await conv.session.scalar(
+        select(Message.id)
+        .where(
+            Message.direction == "out",
+            Message.contact_point_id == conv.contact.id,
+            Message.kind == "crisis",
+            Message.created_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def unknown_sender(conv: Conversation, command: bool) -> None:
