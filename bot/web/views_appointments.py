@@ -1,5 +1,5 @@
 """Avtaler: a day or a week of appointments with each one's answer; new, change, move, cancel,
-and attended or missed from the list. The rules are ``handlers.appointments``, shared with the API."""
+attended or missed from the list. The rules are ``handlers.appointments``, shared with the API."""
 
 from __future__ import annotations
 
@@ -150,9 +150,7 @@ def details(form: Form, tz: ZoneInfo) -> dict[str, Any]:
     return given
 
 
-async def escort(
-    session: AsyncSession, user: StaffUser, raw: str, person_id: int
-) -> Person | None:
+async def escort(session: AsyncSession, user: StaffUser, raw: str, person_id: int) -> Person | None:
     if not raw.isdigit():
         return None
     companion = await rules.load_companion(session, int(raw), person_id)
@@ -235,7 +233,12 @@ async def update(request: web.Request) -> web.StreamResponse:
             )
             changed = await rules.edit(session, los.clock, los.rules, appointment, **given)
             audit(
-                session, los.clock, user, "appointment.update", "appointment", appointment.id,
+                session,
+                los.clock,
+                user,
+                "appointment.update",
+                "appointment",
+                appointment.id,
                 fields=changed,
             )
             day = appointment.starts_at.astimezone(tz).date().isoformat()
@@ -262,8 +265,15 @@ async def set_status(request: web.Request) -> web.StreamResponse:
             await rules.cancel_appointment(session, los.clock, los.rules, appointment)
         else:
             await rules.set_status(session, los.clock, los.rules, appointment, status)
-        audit(session, los.clock, user, "appointment.update", "appointment", appointment.id,
-              status=status)
+        audit(
+            session,
+            los.clock,
+            user,
+            "appointment.update",
+            "appointment",
+            appointment.id,
+            status=status,
+        )
         day = appointment.starts_at.astimezone(tz).date().isoformat()
     los.dispatcher.wake()
     back = form.get("back") or f"/appointments?day={day}"
