@@ -536,6 +536,31 @@ async def apply_changes(
     return told
 
 
+async def update_activity(
+    session: AsyncSession,
+    clock: Clock,
+    activity: Activity,
+    changes: dict[str, Any],
+    status: str | None = None,
+) -> bool:
+    """Staff change an activity and perhaps its status; shared by the API and the pages.
+
+    ``cancelled`` tells those signed up or waiting; ``held`` (or a head count once it has
+    started) records that it took place; a cancelled or held activity is never reopened.
+    Returns True when people were told of a change.
+    """
+    if status == "cancelled":
+        changes.pop("head_count", None)
+        await cancel_activity(session, clock, activity)
+    told = await apply_changes(session, clock, activity, changes) if changes else False
+    started = activity.starts_at <= clock.now()
+    if status == "held" or ("head_count" in changes and activity.status == "planned" and started):
+        activity.status = "held"
+    elif status == "planned" and activity.status != "planned":
+        raise Conflict("cannot reopen", {"status": "create a new activity instead"})
+    return told
+
+
 # --- invitations ----------------------------------------------------------------------------
 
 

@@ -56,7 +56,7 @@ class BroadcastIn(ApiModel):
 
 class ProgressOut(ApiModel):
     id: int
-    status: Literal["scheduled", "sending", "done", "cancelled"]
+    status: Literal["scheduled", "sending", "held", "done", "cancelled"]
     recipients: Count
     queued: Count
     sent: Count
@@ -64,6 +64,7 @@ class ProgressOut(ApiModel):
     failed: Count
     skipped: Count
     cancelled: Count
+    held: Count  # restored from a backup and waiting for an admin (/drift, /api/ops)
     send_at: Time
 
 
