@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.web import (
     auth,
+    views_activities,
     views_appointments,
     views_inbox,
     views_people,
@@ -31,6 +32,7 @@ def setup(app: web.Application) -> None:
         views_people,
         views_settings,
         views_appointments,
+        views_activities,
     ):
         app.add_routes(module.routes())
     app.router.add_static("/static", STATIC, append_version=False)

@@ -59,3 +59,64 @@ async def test_appointment_form_keeps_what_was_typed(h: Harness, browser: Browse
     await expect(page.locator("#e-starts_at")).to_have_text("Skriv et tidspunkt fram i tid.")
     await expect(page.get_by_label("Sted")).to_have_value("Kontoret")
     await check_axe(page)
+
+
+async def test_announce_an_activity_and_see_the_invitations(h: Harness, browser: Browser) -> None:
+    await h.person("Ola Nordmann", phone=PHONE)
+    await h.person("Kari Hansen", phone="+4791234568")
+    secret = await enrolled_staff(h, "kari@los.test")
+    page = await open_page(browser, h)
+    await sign_in(page, h, "kari@los.test", secret)
+    await page.get_by_role("link", name="Aktiviteter").click()
+    when = (h.clock.now() + timedelta(days=3)).astimezone(OSLO).replace(hour=18, minute=0)
+    await page.get_by_label("Navn").fill("Quiz")
+    await page.get_by_label("Starter").fill(when.strftime("%Y-%m-%dT%H:%M"))
+    await page.get_by_label("Sted", exact=True).fill("Kafeen")
+    await page.get_by_label("Plasser").fill("10")
+    await check_axe(page)
+    await page.get_by_role("button", name="Lag aktiviteten").click()
+    await expect(page.get_by_role("status")).to_have_text("Aktiviteten er laget.")
+    await page.get_by_role("link", name="Forhåndsvis invitasjonen").click()
+    await expect(page.get_by_text("2 personer får invitasjonen.")).to_be_visible()
+    await check_axe(page)
+    await page.get_by_role("button", name="Send invitasjon til 2 personer").click()
+    await h.send_due()
+    assert "Quiz" in h.sms_to(PHONE)[-1]
+    assert "Quiz" in h.sms_to("+4791234568")[-1]
+
+
+async def test_check_in_two_people_at_the_door_on_a_phone(h: Harness, browser: Browser) -> None:
+    ola = await h.person("Ola Nordmann", phone=PHONE)
+    kari = await h.person("Kari Hansen", phone="+4791234568")
+    start = h.clock.now() + timedelta(minutes=30)
+    quiz = await h.api(
+        "POST",
+        "/api/activities",
+        {"title": "Quiz", "starts_at": start.astimezone(OSLO).replace(tzinfo=None).isoformat()},
+        expect=201,
+    )
+    for person in (ola, kari):
+        await h.api(
+            "POST", f"/api/activities/{quiz['id']}/signups", {"person_id": person["id"]}, expect=201
+        )
+    secret = await enrolled_staff(h, "dora@los.test", name="Dora Dørvakt")
+    page = await open_page(browser, h, NARROW)
+    await sign_in(page, h, "dora@los.test", secret)
+    await page.goto(f"/activities/{quiz['id']}")
+    await page.get_by_role("button", name="Ola Nordmann kom").click()
+    await expect(page.get_by_role("status")).to_have_text("Registrert: kom.")
+    await page.get_by_role("button", name="Kari Hansen kom").focus()
+    await page.keyboard.press("Enter")  # the second by keyboard
+    await expect(page.get_by_role("heading", name="Oppmøte")).to_contain_text("2 har kommet")
+    await page.get_by_label("Navn", exact=True).fill("Per Uten Påmelding")
+    await page.get_by_role("button", name="Søk").click()
+    await page.get_by_role("button", name="Legg til og registrer").click()
+    await expect(page.get_by_role("heading", name="Oppmøte")).to_contain_text("3 har kommet")
+    await page.get_by_label("Antall (også de uten navn)").fill("5")
+    await page.get_by_role("button", name="Lagre antallet").click()
+    await check_axe(page)
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= NARROW["width"]
+    signed = await h.api("GET", f"/api/activities/{quiz['id']}/signups")
+    assert sorted(s["status"] for s in signed) == ["attended", "attended", "attended"]
+    assert (await h.api("GET", f"/api/activities/{quiz['id']}"))["head_count"] == 5
