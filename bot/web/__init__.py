@@ -12,6 +12,7 @@ from bot.web import (
     auth,
     views_activities,
     views_appointments,
+    views_broadcasts,
     views_inbox,
     views_people,
     views_settings,
@@ -33,6 +34,7 @@ def setup(app: web.Application) -> None:
         views_settings,
         views_appointments,
         views_activities,
+        views_broadcasts,
     ):
         app.add_routes(module.routes())
     app.router.add_static("/static", STATIC, append_version=False)

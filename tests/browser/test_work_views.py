@@ -120,3 +120,33 @@ async def test_check_in_two_people_at_the_door_on_a_phone(h: Harness, browser: B
     signed = await h.api("GET", f"/api/activities/{quiz['id']}/signups")
     assert sorted(s["status"] for s in signed) == ["attended", "attended", "attended"]
     assert (await h.api("GET", f"/api/activities/{quiz['id']}"))["head_count"] == 5
+
+
+async def test_confirm_a_broadcast_and_watch_it_reach_sent(h: Harness, browser: Browser) -> None:
+    await h.person("Ola Nordmann", phone=PHONE)
+    await h.person("Kari Hansen", phone="+4791234568")
+    await h.person("Vera Frivillig", roles=["volunteer"], phone="+4791234569")
+    secret = await enrolled_staff(h, "kari@los.test")
+    page = await open_page(browser, h)
+    await sign_in(page, h, "kari@los.test", secret)
+    await page.get_by_role("link", name="Utsendinger").click()
+    text = page.get_by_label("Meldingen")
+    await text.fill("Husk julemiddag på fredag 😊")
+    await expect(page.locator("#counter")).to_contain_text("70 tegn")
+    await text.fill("Husk julemiddagen på fredag kl 17. Velkommen!")
+    await expect(page.locator("#counter")).to_have_text("45 tegn · 1 SMS")
+    await page.get_by_label("Deltakere").check()
+    await check_axe(page)
+    await page.get_by_role("button", name="Se mottakere og pris").click()
+    assert h.sms_to(PHONE) == []  # the preview sends nothing
+    await expect(page.get_by_role("heading", name="2 personer får meldingen")).to_be_visible()
+    await expect(page.locator(".rows").last).to_contain_text("Kari Hansen")
+    await check_axe(page)
+    await page.get_by_role("button", name="Send til 2 personer").click()
+    await expect(page.get_by_role("status")).to_have_text("Utsendingen er bekreftet.")
+    await h.send_due()
+    await expect(page.locator("#bc-status")).to_have_text("Sendt", timeout=8000)
+    await expect(page.locator("#bc-sent")).to_have_text("2")
+    assert h.sms_to(PHONE)[-1] == "Husk julemiddagen på fredag kl 17. Velkommen!"
+    assert h.sms_to("+4791234569") == []  # a volunteer, not in the audience
+    await check_axe(page)
