@@ -15,6 +15,7 @@ from bot.web import (
     views_broadcasts,
     views_inbox,
     views_people,
+    views_rota,
     views_settings,
     views_today,
 )
@@ -35,6 +36,7 @@ def setup(app: web.Application) -> None:
         views_appointments,
         views_activities,
         views_broadcasts,
+        views_rota,
     ):
         app.add_routes(module.routes())
     app.router.add_static("/static", STATIC, append_version=False)

@@ -150,3 +150,36 @@ async def test_confirm_a_broadcast_and_watch_it_reach_sent(h: Harness, browser: 
     assert h.sms_to(PHONE)[-1] == "Husk julemiddagen på fredag kl 17. Velkommen!"
     assert h.sms_to("+4791234569") == []  # a volunteer, not in the audience
     await check_axe(page)
+
+
+async def test_plan_a_week_send_offers_and_see_the_next_asked(h: Harness, browser: Browser) -> None:
+    from tests.test_rota import KARI, PER, cafe, volunteer
+
+    await volunteer(h, "Kari Frivillig", KARI)
+    await volunteer(h, "Per Frivillig", PER)
+    shift = await cafe(h)
+    secret = await enrolled_staff(h, "kari@los.test", name="Kari Koordinator")
+    page = await open_page(browser, h)
+    await sign_in(page, h, "kari@los.test", secret)
+    await page.goto("/rota?week=2026-03-02")
+    await expect(page.locator(f"#shift-{shift}")).to_contain_text("0 av 1 fylt")
+    await check_axe(page)
+    await page.get_by_label("Fra og med").fill("2026-03-02")
+    await page.get_by_label("Til og med").fill("2026-03-08")
+    await page.get_by_role("button", name="Lag forslag").click()
+    await expect(page.get_by_role("heading", name="1 tilbud blir sendt")).to_be_visible()
+    assert h.sms_to(KARI) == [] and h.sms_to(PER) == []  # reviewing sends nothing
+    await check_axe(page)
+    await page.get_by_role("button", name="Send 1 tilbud").click()
+    await expect(page.get_by_role("status")).to_have_text("Tilbudene er sendt.")
+    await h.send_due()
+    first, second = (KARI, PER) if h.sms_to(KARI) else (PER, KARI)
+    await expect(page.locator(f"#shift-{shift}")).to_contain_text("1 spurt")
+    await h.sms(first, "NEI")
+    await h.send_due()
+    assert "kafévakt" in h.sms_to(second)[-1]
+    await page.locator(f"#shift-{shift}").click()
+    asked = page.locator("#asked")
+    await expect(asked).to_contain_text("NEI")
+    await expect(asked).to_contain_text("Venter på svar")
+    await check_axe(page)
