@@ -232,6 +232,26 @@ async def end_plan(session: AsyncSession, clock: Clock, plan: CheckinPlan, reaso
         await questions.close_questions(session, kind="checkin", ref_id=round_id)
 
 
+async def set_plan_status(
+    session: AsyncSession, clock: Clock, plan: CheckinPlan, status: str
+) -> None:
+    """Staff pause, resume or end a plan (the API and the Innsjekk page share this)."""
+    if plan.ended_reason == "erased":
+        raise InputError({"status": "the person has been erased"})
+    if status == "ended":
+        if plan.status != "ended":
+            await end_plan(session, clock, plan, "staff")
+        return
+    if status not in ("active", "paused"):
+        raise InputError({"status": "use active, paused or ended"})
+    plan.status = status
+    plan.ended_reason = None
+    plan.ended_at = None
+    if status == "paused":
+        plan.next_due_at = None
+    await reschedule(session, clock, plan)
+
+
 # --- asking, on schedule ------------------------------------------------------------------------
 
 
