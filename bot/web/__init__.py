@@ -13,6 +13,7 @@ from bot.web import (
     views_activities,
     views_appointments,
     views_broadcasts,
+    views_checkins,
     views_inbox,
     views_people,
     views_rota,
@@ -37,6 +38,7 @@ def setup(app: web.Application) -> None:
         views_activities,
         views_broadcasts,
         views_rota,
+        views_checkins,
     ):
         app.add_routes(module.routes())
     app.router.add_static("/static", STATIC, append_version=False)

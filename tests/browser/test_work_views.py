@@ -183,3 +183,25 @@ async def test_plan_a_week_send_offers_and_see_the_next_asked(h: Harness, browse
     await expect(asked).to_contain_text("NEI")
     await expect(asked).to_contain_text("Venter på svar")
     await check_axe(page)
+
+
+async def test_pause_and_resume_a_check_in_plan(h: Harness, browser: Browser) -> None:
+    ola = await h.person("Ola Nordmann", phone=PHONE)
+    plan = await h.api("POST", "/api/checkins", {"person_id": ola["id"], "at": "10:00"}, expect=201)
+    secret = await enrolled_staff(h, "kari@los.test")
+    page = await open_page(browser, h, NARROW)
+    await sign_in(page, h, "kari@los.test", secret)
+    await page.get_by_role("link", name="Innsjekk").click()
+    card = page.locator(f"#plan-{plan['id']}")
+    await expect(card).to_contain_text("Hver dag kl. 10:00")
+    await check_axe(page)
+    await card.get_by_role("button", name="Sett på pause").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "Planen har pause. Ingen spørsmål sendes."
+    )
+    assert (await h.api("GET", f"/api/checkins/{plan['id']}"))["status"] == "paused"
+    await page.locator(f"#plan-{plan['id']}").get_by_role("button", name="Fortsett").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("status")).to_have_text("Planen er i gang igjen.")
+    assert (await h.api("GET", f"/api/checkins/{plan['id']}"))["status"] == "active"
+    await check_axe(page)
