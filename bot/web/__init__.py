@@ -14,6 +14,7 @@ from bot.web import (
     views_appointments,
     views_broadcasts,
     views_checkins,
+    views_drift,
     views_inbox,
     views_people,
     views_rota,
@@ -39,6 +40,7 @@ def setup(app: web.Application) -> None:
         views_broadcasts,
         views_rota,
         views_checkins,
+        views_drift,
     ):
         app.add_routes(module.routes())
     app.router.add_static("/static", STATIC, append_version=False)
