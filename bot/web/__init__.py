@@ -20,6 +20,7 @@ from bot.web import (
     views_rota,
     views_settings,
     views_today,
+    views_tokens,
 )
 from bot.web.core import STATIC, pages, setup_templates
 
@@ -41,6 +42,7 @@ def setup(app: web.Application) -> None:
         views_rota,
         views_checkins,
         views_drift,
+        views_tokens,
     ):
         app.add_routes(module.routes())
     app.router.add_static("/static", STATIC, append_version=False)
