@@ -16,6 +16,28 @@ from tests.harness import Harness
 PHONE = "+4791234567"
 
 
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A small real picture, so the browser shows what a participant sent."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+PICTURE = png(160, 100, (70, 130, 180))
+
+
 async def test_drift_shows_held_texts_and_an_admin_cancels_them(
     h: Harness, browser: Browser
 ) -> None:
@@ -85,3 +107,57 @@ async def test_admin_makes_uses_and_revokes_a_token_and_disables_a_user(
     await check_axe(page)
     await kari.goto("/inbox")
     await expect(kari.get_by_role("heading", level=1)).to_have_text("Logg inn")
+
+
+async def test_a_thread_shows_a_picture_and_a_voice_note_through_los(
+    h: Harness, browser: Browser
+) -> None:
+    from tests.harness import TWILIO_FROM, TWILIO_SID
+    from tests.test_media import OGG
+
+    ola = await h.person("Ola Nordmann", phone=PHONE)
+    h.twilio.media["ME0"] = (PICTURE, "image/png")
+    params = {
+        "From": PHONE,
+        "To": TWILIO_FROM,
+        "MessageSid": "MM1",
+        "AccountSid": TWILIO_SID,
+        "NumMedia": "1",
+        "MediaUrl0": h.twilio.media_url("MM1", "ME0", TWILIO_SID),
+        "MediaContentType0": "image/png",
+        "Body": "Se på brevet",
+    }
+    assert (await h.twilio_post("/webhooks/twilio/sms", params)).status == 200
+    await h.link_telegram(ola["id"], 555001)
+    h.telegram.add_file("voice-1", OGG, "voice/file_1.oga")
+    voice = {
+        "update_id": 9001,
+        "message": {
+            "message_id": 3,
+            "date": 0,
+            "chat": {"id": 555001, "type": "private"},
+            "voice": {"file_id": "voice-1", "file_unique_id": "v1", "duration": 3},
+        },
+    }
+    assert (await h.telegram_update(voice)).status == 200
+    secret = await enrolled_staff(h, "kari@los.test")
+    page = await open_page(browser, h)
+    await sign_in(page, h, "kari@los.test", secret)
+    await page.goto(f"/inbox/p{ola['id']}")
+    messages = page.locator(".messages")
+    await expect(messages).to_contain_text("📷 Bilde: Se på brevet")
+    await expect(messages).to_contain_text("🎤 Talemelding")
+    picture = page.locator(".attachment img")
+    await expect(picture).to_have_count(1)
+    await expect(picture).to_have_js_property("complete", True)
+    assert await picture.evaluate("img => img.naturalWidth") == 160  # the real picture arrived
+    assert h.twilio.media_requests, "the picture was fetched from Twilio through Los"
+    await expect(page.locator(".attachment audio")).to_have_count(1)
+    link = page.get_by_role("link", name="Åpne 🎤 Talemelding")
+    href = await link.get_attribute("href")
+    assert href is not None
+    response = await page.request.get(href)
+    assert response.status == 200 and await response.body() == OGG
+    assert h.telegram.downloads >= 1
+    await check_axe(page)
+    await page.screenshot(path="docs/screenshots/thread-media-1280.png", full_page=True)

@@ -344,4 +344,8 @@ TEXTS: dict[str, str] = {
     "tok.disable": "Disable a user",
     "tok.disable.help": "Takes effect at once: sessions end and tokens are revoked.",
     "tok.disable.do": "Disable",
+    "inbox.media.photo": "Picture sent {at}",
+    "inbox.media.voice": "Voice note sent {at}",
+    "inbox.media.open": "Open {label}",
+    "inbox.media.unavailable": "We could not fetch the file from the provider. Try again shortly.",
 }

@@ -346,4 +346,8 @@ TEXTS: dict[str, str] = {
     "tok.disable": "Steng en bruker",
     "tok.disable.help": "Gjelder med en gang: innlogginger avsluttes og nøklene trekkes.",
     "tok.disable.do": "Steng",
+    "inbox.media.photo": "Bilde sendt {at}",
+    "inbox.media.voice": "Talemelding sendt {at}",
+    "inbox.media.open": "Åpne {label}",
+    "inbox.media.unavailable": "Vi fikk ikke hentet filen fra leverandøren. Prøv igjen om litt.",
 }
