@@ -205,3 +205,25 @@ async def test_pause_and_resume_a_check_in_plan(h: Harness, browser: Browser) ->
     await expect(page.get_by_role("status")).to_have_text("Planen er i gang igjen.")
     assert (await h.api("GET", f"/api/checkins/{plan['id']}"))["status"] == "active"
     await check_axe(page)
+
+
+async def test_every_work_view_passes_axe_at_both_widths(h: Harness, browser: Browser) -> None:
+    from bot.demo import fill_demo
+    from tests.browser.pages import WIDE
+    from tests.browser.screenshots import work_views
+
+    async with h.session() as session:
+        await fill_demo(session, h.clock)
+    paths = [path for _, path in await work_views(h)]
+    assert len(paths) >= 12, paths
+    secret = await enrolled_staff(h, "anne@los.test", role="admin", name="Anne Admin")
+    for viewport in (WIDE, NARROW):
+        page = await open_page(browser, h, viewport)
+        await sign_in(page, h, "anne@los.test", secret)
+        for path in paths:
+            response = await page.goto(path)
+            assert response is not None and response.status == 200, path
+            await check_axe(page)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"{path} scrolls sideways at {viewport['width']}"
+        await page.context.close()
