@@ -261,6 +261,8 @@ async def head_count(request: web.Request) -> web.StreamResponse:
 async def cancel(request: web.Request) -> web.StreamResponse:
     los = los_of(request)
     user = user_of(request)
+    if Form.of(await request.post()).get("sure") != "1":  # one click never texts everyone
+        return redirect(request, f"/activities/{request.match_info['id']}?ok=not_sure")
     async with los.sessions.begin() as session:
         activity = await load(request, session)
         await rules.update_activity(session, los.clock, activity, {}, "cancelled")

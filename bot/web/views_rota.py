@@ -260,6 +260,8 @@ async def shift_action(request: web.Request, action: str) -> web.StreamResponse:
                 asked = await staff.start_call(session, los.clock, los.rules, shift.id)
                 audit(session, los.clock, user, "shift.call", "shift", shift.id, asked=asked)
             elif action == "cancel":
+                if form.get("sure") != "1":  # calling off texts those booked: never by one slip
+                    raise InputError({"sure": "required"})
                 await staff.cancel_whole_shift(session, los.clock, shift.id)
                 audit(session, los.clock, user, "shift.cancel", "shift", shift.id)
             else:

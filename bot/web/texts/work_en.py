@@ -348,4 +348,8 @@ TEXTS: dict[str, str] = {
     "inbox.media.voice": "Voice note sent {at}",
     "inbox.media.open": "Open {label}",
     "inbox.media.unavailable": "We could not fetch the file from the provider. Try again shortly.",
+    "acts.cancel.sure": "Yes, cancel the activity",
+    "acts.ok.not_sure": "Tick the box to confirm the cancellation.",
+    "rota.call_off.sure": "Yes, call the shift off",
+    "err.sure": "Tick the box to confirm.",
 }

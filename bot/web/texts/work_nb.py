@@ -350,4 +350,8 @@ TEXTS: dict[str, str] = {
     "inbox.media.voice": "Talemelding sendt {at}",
     "inbox.media.open": "Åpne {label}",
     "inbox.media.unavailable": "Vi fikk ikke hentet filen fra leverandøren. Prøv igjen om litt.",
+    "acts.cancel.sure": "Ja, avlys aktiviteten",
+    "acts.ok.not_sure": "Kryss av for å bekrefte avlysningen.",
+    "rota.call_off.sure": "Ja, avlys vakten",
+    "err.sure": "Kryss av for å bekrefte.",
 }
