@@ -227,3 +227,28 @@ async def test_every_work_view_passes_axe_at_both_widths(h: Harness, browser: Br
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= viewport["width"], f"{path} scrolls sideways at {viewport['width']}"
         await page.context.close()
+
+
+async def test_mark_attended_and_cancel_from_the_list(h: Harness, browser: Browser) -> None:
+    ola = await h.person("Ola Nordmann", phone=PHONE)
+    kari = await h.person("Kari Hansen", phone="+4791234568")
+    soon = (h.clock.now() + timedelta(hours=1)).astimezone(OSLO).replace(second=0, microsecond=0)
+    later = soon + timedelta(hours=3)
+    made = {}
+    for person, when in ((ola, soon), (kari, later)):
+        body = {"person_id": person["id"], "starts_at": when.replace(tzinfo=None).isoformat()}
+        made[person["name"]] = await h.api("POST", "/api/appointments", body, expect=201)
+    await h.advance(hours=2)
+    secret = await enrolled_staff(h, "kari@los.test")
+    page = await open_page(browser, h, NARROW)
+    await sign_in(page, h, "kari@los.test", secret)
+    await page.goto("/appointments?day=" + soon.date().isoformat())
+    await page.get_by_role("button", name=f"Møtte: Ola Nordmann {soon:%H:%M}").click()
+    await expect(page.get_by_role("status")).to_have_text("Registrert som møtt.")
+    await page.get_by_role("button", name=f"Avlys: Kari Hansen {later:%H:%M}").click()
+    await expect(page.get_by_role("status")).to_contain_text("Avtalen er avlyst")
+    ola_now = await h.api("GET", f"/api/appointments/{made['Ola Nordmann']['id']}")
+    kari_now = await h.api("GET", f"/api/appointments/{made['Kari Hansen']['id']}")
+    assert (ola_now["status"], kari_now["status"]) == ("attended", "cancelled")
+    await h.send_due()
+    assert "avlyst" in h.sms_to("+4791234568")[-1].lower()
