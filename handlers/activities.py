@@ -536,6 +536,31 @@ async def apply_changes(
     return told
 
 
+async def update_activity(
+    session: AsyncSession,
+    clock: Clock,
+    activity: Activity,
+    changes: dict[str, Any],
+    status: str | None = None,
+) -> bool:
+    """Staff change an activity and perhaps its status; shared by the API and the pages.
+
+    ``cancelled`` tells those signed up or waiting; ``held`` (or a head count once it has
+    started) records that it took place; a cancelled or held activity is never reopened.
+    Returns True when people were told of a change.
+    """
+    if status == "cancelled":
+        changes.pop("head_count", None)
+        await cancel_activity(session, clock, activity)
+    told = await apply_changes(session, clock, activity, changes) if changes else False
+    started = activity.starts_at <= clock.now()
+    if status == "held" or ("head_count" in changes and activity.status == "planned" and started):
+        activity.status = "held"
+    elif status == "planned" and activity.status != "planned":
+        raise Conflict("cannot reopen", {"status": "create a new activity instead"})
+    return told
+
+
 # --- invitations ----------------------------------------------------------------------------
 
 
@@ -630,6 +655,45 @@ async def announce(
         broadcast.recipients += sent
     await session.flush()
     return broadcast
+
+
+async def announce_preview(
+    session: AsyncSession, clock: Clock, activity: Activity
+) -> dict[str, Any]:
+    """What announcing would do, before staff confirm: who gets an invitation, who is left out
+    (already signed up or waiting, or no way to reach them), and the SMS parts it costs."""
+    from handlers.outbox import preferred_contact  # outbox is heavier; only the preview needs it
+    from handlers.segments import count_segments
+
+    now = clock.now()
+    tz = await site_tz(session, activity.site_id)
+    busy = {
+        s.person_id for s in await signups_with(session, activity.id, ("signed_up", "waitlisted"))
+    }
+    invited: list[Person] = []
+    unreachable = 0
+    by_sms = 0
+    for person in await audience_of(session, activity):
+        if person.id in busy:
+            continue
+        contact = preferred_contact(person)
+        if contact is None or person.status != "active":
+            unreachable += 1
+            continue
+        invited.append(person)
+        by_sms += contact.channel == "sms"
+    key = "act_invite" if activity.signup_required else "act_invite_open"
+    text = t("nb", key, **activity_values(activity, tz, "nb", now))
+    segments = count_segments(text)
+    return {
+        "text": text,
+        "people": invited,
+        "recipients": len(invited),
+        "already": len(busy),
+        "unreachable": unreachable,
+        "segments": segments,
+        "sms_messages": segments.segments * by_sms,
+    }
 
 
 # --- jobs -----------------------------------------------------------------------------------

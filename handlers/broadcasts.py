@@ -35,6 +35,8 @@ async def audience_people(
         query = query.where(
             Person.id.in_(select(PersonRole.person_id).where(PersonRole.role.in_(roles)))
         )
+    if audience.get("languages"):
+        query = query.where(Person.language.in_([str(x) for x in audience["languages"]]))
     if audience.get("person_ids"):
         query = query.where(Person.id.in_([int(i) for i in audience["person_ids"]]))
     for key, resolver in AUDIENCE_RESOLVERS.items():
@@ -139,8 +141,9 @@ async def preview(
     or no address at all), and how many SMS parts the text takes (GSM-7 or UCS-2)."""
     people = await audience_people(session, site_id, audience)
     channels: dict[str, int] = {}
-    opted_out = unreachable = 0
+    opted_out = unreachable = paused = 0
     for person in people:
+        paused += person.status == "paused"
         contact = preferred_contact(person)
         if contact is not None:
             channels[contact.channel] = channels.get(contact.channel, 0) + 1
@@ -154,6 +157,7 @@ async def preview(
         "reachable": sum(channels.values()),
         "opted_out": opted_out,
         "unreachable": unreachable,
+        "paused": paused,
         "by_channel": channels,
         "sms": segments.as_dict(),
         "sms_messages": segments.segments * channels.get("sms", 0),

@@ -328,19 +328,7 @@ async def patch(request: web.Request, *, body: ActivityPatch, query: object) -> 
                 changes[name] = local_to_utc(value, site.timezone) if value else None
         if "reminders_minutes_before" in changes and changes["reminders_minutes_before"] is None:
             changes["reminders_minutes_before"] = []
-        told = False
-        if body.status == "cancelled":
-            changes.pop("head_count", None)
-            await rules.cancel_activity(session, los.clock, activity)
-        if changes:
-            told = await rules.apply_changes(session, los.clock, activity, changes)
-        started = activity.starts_at <= los.clock.now()
-        if body.status == "held" or (
-            "head_count" in changes and activity.status == "planned" and started
-        ):
-            activity.status = "held"
-        elif body.status == "planned" and activity.status != "planned":
-            raise Conflict("cannot reopen", {"status": "create a new activity instead"})
+        told = await rules.update_activity(session, los.clock, activity, changes, body.status)
         audit(
             session,
             los.clock,
@@ -509,20 +497,16 @@ async def patch_signup(request: web.Request, *, body: SignupPatch, query: object
 )
 async def attendance(request: web.Request, *, body: AttendanceIn, query: object) -> Any:
     los = los_of(request)
-    both = set(body.attended) & set(body.no_show)
-    if both:
-        raise InputError({"no_show": f"person {min(both)} is also in attended"})
     async with los.sessions.begin() as session:
         activity = await load_activity(session, staff_of(request), path_id(request))
-        if activity.starts_at > los.clock.now():
-            raise Conflict("not started", {"activity": "record attendance once it has started"})
-        for status, ids in (("attended", body.attended), ("no_show", body.no_show)):
-            for person_id in ids:
-                await signups.set_attendance(session, los.clock, activity, person_id, status)
-        if body.head_count is not None:
-            activity.head_count = body.head_count
-        if activity.status == "planned":
-            activity.status = "held"
+        await signups.record_attendance(
+            session,
+            los.clock,
+            activity,
+            attended=body.attended,
+            no_show=body.no_show,
+            head_count=body.head_count,
+        )
         audit(
             session,
             los.clock,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -202,43 +204,19 @@ async def patch(request: web.Request, *, body: AppointmentPatch, query: object) 
     async with los.sessions.begin() as session:
         appointment = await load(session, staff_of(request), path_id(request))
         timezone = await site_timezone(session, appointment.site_id)
-        old = (appointment.starts_at, appointment.location, appointment.companion_id)
-        starts_at = (
-            local_to_utc(body.starts_at, timezone)
-            if "starts_at" in changed
-            else appointment.starts_at
-        )
-        ends_at = appointment.ends_at
+        given: dict[str, Any] = {}
+        if "starts_at" in changed:
+            given["starts_at"] = local_to_utc(body.starts_at, timezone)
         if "ends_at" in changed:
-            ends_at = local_to_utc(body.ends_at, timezone) if body.ends_at else None
-        rules.check_times(
-            los.clock, starts_at, ends_at, start_changed=starts_at != appointment.starts_at
-        )
+            given["ends_at"] = local_to_utc(body.ends_at, timezone) if body.ends_at else None
         if "companion_id" in changed:
-            await companion_of(session, staff_of(request), body.companion_id, appointment.person_id)
-        if "reminders_minutes_before" in changed:
-            appointment.reminders_minutes_before = rules.check_reminders(
-                body.reminders_minutes_before
+            given["companion"] = await companion_of(
+                session, staff_of(request), body.companion_id, appointment.person_id
             )
-        appointment.starts_at = starts_at
-        appointment.ends_at = ends_at
-        if "title" in changed:
-            appointment.title = body.title.strip() or rules.DEFAULT_TITLE
-        if "location" in changed:
-            appointment.location = (body.location or "").strip() or None
-        if "companion_id" in changed:
-            appointment.companion_id = body.companion_id
-        details = changed - {"status"}
-        if details:
-            await rules.change(
-                session,
-                los.clock,
-                los.rules,
-                appointment,
-                old_starts_at=old[0],
-                old_location=old[1],
-                old_companion_id=old[2],
-            )
+        for name in ("title", "location", "reminders_minutes_before"):
+            if name in changed:
+                given[name] = getattr(body, name)
+        await rules.edit(session, los.clock, los.rules, appointment, **given)
         if "status" in changed:
             await rules.set_status(session, los.clock, los.rules, appointment, body.status)
         audit(

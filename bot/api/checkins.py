@@ -245,14 +245,8 @@ async def patch(request: web.Request, *, body: PlanPatch, query: object) -> Any:
             plan.weekday = body.weekday
         if "question" in changed:
             plan.question = body.question.strip() if body.question else None
-        if body.status == "ended":
-            await rules.end_plan(session, los.clock, plan, "staff")
-        elif "status" in changed:
-            plan.status = body.status
-            plan.ended_reason = None
-            plan.ended_at = None
-            if body.status == "paused":
-                plan.next_due_at = None
+        if "status" in changed:
+            await rules.set_plan_status(session, los.clock, plan, body.status)
         await rules.reschedule(session, los.clock, plan)
         audit(
             session,

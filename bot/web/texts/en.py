@@ -274,3 +274,8 @@ TEXTS: dict[str, str] = {
     "weekday.5": "Saturday",
     "weekday.6": "Sunday",
 }
+
+
+from bot.web.texts import work_en  # noqa: E402  (part 2 of the staff app)
+
+TEXTS.update(work_en.TEXTS)

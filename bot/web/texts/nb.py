@@ -281,3 +281,8 @@ TEXTS: dict[str, str] = {
     "weekday.5": "Lørdag",
     "weekday.6": "Søndag",
 }
+
+
+from bot.web.texts import work_nb  # noqa: E402  (part 2 of the staff app)
+
+TEXTS.update(work_nb.TEXTS)
