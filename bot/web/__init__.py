@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import auth, views_inbox, views_people, views_settings, views_today
+from bot.web import (
+    auth,
+    views_followup,
+    views_inbox,
+    views_people,
+    views_settings,
+    views_today,
+)
 from bot.web.core import STATIC, pages, setup_templates
 
 __all__ = ["pages", "setup"]
@@ -17,6 +24,6 @@ __all__ = ["pages", "setup"]
 def setup(app: web.Application) -> None:
     """Templates, the staff pages' routes and their static files."""
     setup_templates(app)
-    for module in (auth, views_today, views_inbox, views_people, views_settings):
+    for module in (auth, views_today, views_inbox, views_people, views_settings, views_followup):
         app.add_routes(module.routes())
     app.router.add_static("/static", STATIC, append_version=False)
