@@ -279,7 +279,9 @@ TEXTS: dict[str, str] = {
     "fu.signs.noted": "Noted: seen today.",
     "fu.signs.days": "{count} days since last seen",
     "fu.signs.none": "Not followed yet (no plan or assignment).",
-    "fu.signs.threshold": "Los reacts after {count} days without a sign: first a kind text, then the key worker after 3 days, then the team after 7.",
+    "fu.signs.threshold": "Los reacts after {count} days without a sign: first a kind text, then "
+    "the key worker "
+    "after 3 days, then the team after 7.",
     "fu.signs.seen_today": "Seen today",
     "fu.signs.seen_today_for": "Seen today: {name}",
     "fu.signal.text": "text",
@@ -298,7 +300,9 @@ TEXTS: dict[str, str] = {
     "fu.assignments.open": "To the assignments",
     "fu.assignments.active": "Ongoing assignments",
     "fu.assignments.created": "The assignment has started. Both have been texted.",
-    "fu.assignments.handed_over": "Handed over. The volunteer was thanked, and the participant knows whom to contact.",
+    "fu.assignments.handed_over": "Handed over. The volunteer was thanked, and the participant "
+    "knows "
+    "whom to contact.",
     "fu.astatus.active": "active",
     "fu.astatus.paused": "paused",
     "fu.astatus.ended": "ended",
@@ -306,14 +310,17 @@ TEXTS: dict[str, str] = {
     "fu.hours": "{meetings} meetings, {hours} h",
     "fu.review_on": "review {when}",
     "fu.handover": "Hand over",
-    "fu.handover.help": "The volunteer is thanked with no reasons given. The participant is told whom to contact.",
+    "fu.handover.help": "The volunteer is thanked with no reasons given. The participant is "
+    "told whom to contact.",
     "fu.handover.to": "Who takes over",
     "fu.handover.do": "Hand over now",
     "fu.match": "New assignment",
     "fu.match.participant": "Participant",
     "fu.match.find": "Find volunteers",
     "fu.match.for": "Suggestions for {name}",
-    "fu.match.help": "Ranked by area, age, gender wish, interests, languages and how many assignments the volunteer has.",
+    "fu.match.help": "Ranked by area, age, gender wish, interests, languages and how many "
+    "assignments the "
+    "volunteer has.",
     "fu.match.none": "No volunteers available.",
     "fu.match.goal": "Goal of the assignment (plain words)",
     "fu.match.pair": "Pair with {name}",
@@ -365,7 +372,9 @@ TEXTS: dict[str, str] = {
     "fu.weekday.5": "Saturday",
     "fu.weekday.6": "Sunday",
     "fu.desk": "Messages at the desk",
-    "fu.desk.help": "What Los would have texted people without a phone, the last 7 days. Read it out when they come by, and tick it off.",
+    "fu.desk.help": "What Los would have texted people without a phone, the last 7 days. Read it "
+    "out when "
+    "they come by, and tick it off.",
     "fu.desk.name": "Name",
     "fu.desk.when": "Added",
     "fu.desk.text": "Message",

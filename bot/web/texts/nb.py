@@ -286,7 +286,9 @@ TEXTS: dict[str, str] = {
     "fu.signs.noted": "Notert: sett i dag.",
     "fu.signs.days": "{count} dager siden sist",
     "fu.signs.none": "Ikke fulgt opp ennå (ingen plan eller oppdrag).",
-    "fu.signs.threshold": "Los reagerer etter {count} dager uten tegn: først en vennlig melding, så kontaktpersonen etter 3 dager, så teamet etter 7.",
+    "fu.signs.threshold": "Los reagerer etter {count} dager uten tegn: først en vennlig melding, "
+    "så kontaktpersonen"
+    " etter 3 dager, så teamet etter 7.",
     "fu.signs.seen_today": "Sett i dag",
     "fu.signs.seen_today_for": "Sett i dag: {name}",
     "fu.signal.text": "melding",
@@ -305,7 +307,8 @@ TEXTS: dict[str, str] = {
     "fu.assignments.open": "Til oppdragene",
     "fu.assignments.active": "Pågående oppdrag",
     "fu.assignments.created": "Oppdraget er startet. Begge har fått melding.",
-    "fu.assignments.handed_over": "Overlevert. Tidgiveren er takket, og deltakeren vet hvem de kan kontakte.",
+    "fu.assignments.handed_over": "Overlevert. Tidgiveren er takket, og deltakeren vet hvem de kan "
+    "kontakte.",
     "fu.astatus.active": "aktivt",
     "fu.astatus.paused": "pause",
     "fu.astatus.ended": "avsluttet",
@@ -313,14 +316,17 @@ TEXTS: dict[str, str] = {
     "fu.hours": "{meetings} møter, {hours} t",
     "fu.review_on": "gjennomgang {when}",
     "fu.handover": "Overlever",
-    "fu.handover.help": "Tidgiveren får en takk uten begrunnelse. Deltakeren får vite hvem de kan kontakte.",
+    "fu.handover.help": "Tidgiveren får en takk uten begrunnelse. Deltakeren får vite hvem de "
+    "kan kontakte.",
     "fu.handover.to": "Hvem tar over",
     "fu.handover.do": "Overlever nå",
     "fu.match": "Nytt oppdrag",
     "fu.match.participant": "Deltaker",
     "fu.match.find": "Finn tidgivere",
     "fu.match.for": "Forslag for {name}",
-    "fu.match.help": "Rangert etter område, alder, ønsket kjønn, interesser, språk og hvor mange oppdrag tidgiveren har.",
+    "fu.match.help": "Rangert etter område, alder, ønsket kjønn, interesser, språk og hvor mange "
+    "oppdrag "
+    "tidgiveren har.",
     "fu.match.none": "Ingen ledige tidgivere.",
     "fu.match.goal": "Mål med oppdraget (enkle ord)",
     "fu.match.pair": "Koble med {name}",
@@ -372,7 +378,9 @@ TEXTS: dict[str, str] = {
     "fu.weekday.5": "lørdag",
     "fu.weekday.6": "søndag",
     "fu.desk": "Beskjeder i skranken",
-    "fu.desk.help": "Det Los ville ha sendt til dem som ikke har telefon, siste 7 dager. Les opp når de kommer innom, og kryss av.",
+    "fu.desk.help": "Det Los ville ha sendt til dem som ikke har telefon, siste 7 dager. Les opp "
+    "når de "
+    "kommer innom, og kryss av.",
     "fu.desk.name": "Navn",
     "fu.desk.when": "Lagt inn",
     "fu.desk.text": "Beskjed",
