@@ -18,7 +18,7 @@ async def test_matching_pairing_and_hand_over_from_the_oppdrag_page(h: Harness) 
     await sign_in(h, "kari@los.test")
 
     page = await (await h.client.get(f"/assignments?participant_id={ola['id']}")).text()
-    assert "Forslag for Ola Nordmann" in page and "Koble med Siri" in page
+    assert "Forslag for Ola Nordmann" in page and "Siri Hansen" in page
     csrf = await page_csrf(h, "/assignments")
     resp = await h.client.post(
         "/assignments",

@@ -205,7 +205,7 @@ async def assignments_view(
             except NotFound:
                 participant = None
             if participant is not None:
-                suggestions = await assignment_rules.suggestions(session, participant)
+                suggestions = await assignment_rules.suggestions(session, participant, limit=5)
         staff_people = await people_pages.staff_people(session, user)
     return render(
         request,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from handlers.access import site_filter, visible_site_ids
 from handlers.followup import consent, signs
+from handlers.followup.assignments import hours_text
 from storage.models import (
     AssignmentMeeting,
     Consent,
@@ -31,6 +32,10 @@ class AssignmentRow:
     participant: Person
     meetings: int
     hours: float
+
+    @property
+    def hours_text(self) -> str:
+        return hours_text(self.hours * 60)
 
 
 @dataclass
