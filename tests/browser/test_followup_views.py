@@ -56,7 +56,9 @@ async def test_seen_today_from_i_dag_takes_the_person_off_not_seen(
     section = page.locator("section", has=page.get_by_role("heading", name="Ikke sett"))
     await expect(section.get_by_role("listitem")).to_have_count(1)
     await section.get_by_role("button", name="Sett i dag").first.click()
-    await expect(section.get_by_text("Alle med plan eller oppdrag er sett i det siste.")).to_be_visible()
+    await expect(
+        section.get_by_text("Alle med plan eller oppdrag er sett i det siste.")
+    ).to_be_visible()
     await check_axe(page)
 
 
