@@ -54,8 +54,8 @@ async def test_an_assignment_from_matching_to_hand_over_counts_treff_hours(h: Ha
     ranked = await h.api(
         "GET", f"/api/volunteer-assignments/suggestions?participant_id={ola['id']}", expect=200
     )
-    assert [s["volunteer_id"] for s in ranked] == [siri["id"], per["id"]]
-    assert "interesser: sjakk" in ranked[0]["reasons"]
+    assert [s["volunteer_id"] for s in ranked["volunteers"]] == [siri["id"], per["id"]]
+    assert "interesser: sjakk" in ranked["volunteers"][0]["reasons"]
 
     made = await h.api(
         "POST",
@@ -328,7 +328,7 @@ async def test_the_desk_list_holds_what_a_person_without_a_phone_would_have_got(
     )
     await h.set_time(oslo(2026, 3, 5, 10, 0))
     desk = await h.api("GET", "/api/desk-list", expect=200)
-    assert [(d["name"], d["text"]) for d in desk] == [
+    assert [(d["name"], d["text"]) for d in desk["messages"]] == [
         ("Ola Nordmann", "Husk hentingen i dag. Svar FERDIG når det er gjort.")
     ]
 

@@ -116,17 +116,27 @@ async def patch_sign(request: web.Request, *, body: SignPatch, query: object) ->
         return sign_json(row)
 
 
+class NotSeenQuery(ApiModel):
+    """``everyone``: every followed person, not only those past their threshold."""
+
+    everyone: bool = False
+
+
 @endpoint(
     "GET",
     "/api/not-seen",
-    summary="People with a plan or assignment not seen past their threshold, longest first",
+    summary="People with a plan or assignment not seen past their threshold, longest first "
+    "(?everyone=true: every followed person)",
     tag="follow-up",
+    query=NotSeenQuery,
     response=list[NotSeenOut],
 )
-async def not_seen(request: web.Request, *, query: object) -> Any:
+async def not_seen(request: web.Request, *, query: NotSeenQuery) -> Any:
     los = los_of(request)
     async with los.sessions() as session:
-        found = await signs.not_seen(session, visible_site_ids(staff_of(request)), los.clock.now())
+        found = await signs.not_seen(
+            session, visible_site_ids(staff_of(request)), los.clock.now(), everyone=query.everyone
+        )
         return [
             {
                 "person_id": n.person.id,
@@ -532,13 +542,18 @@ class TemplatesQuery(ApiModel):
     site_id: Id | None = None
 
 
+class TemplatesOut(ApiModel):
+    site_id: int
+    templates: list[TemplateOut]
+
+
 @endpoint(
     "GET",
     "/api/reminder-templates",
     summary="The wording of each reminder kind at a site (its own, else Los's)",
     tag="follow-up",
     query=TemplatesQuery,
-    response=list[TemplateOut],
+    response=TemplatesOut,
 )
 async def list_templates(request: web.Request, *, query: TemplatesQuery) -> Any:
     async with los_of(request).sessions() as session:
@@ -561,7 +576,7 @@ async def list_templates(request: web.Request, *, query: TemplatesQuery) -> Any:
                     "own": own is not None,
                 }
             )
-        return result
+        return {"site_id": site.id, "templates": result}
 
 
 @endpoint(
@@ -604,11 +619,19 @@ class DeskQuery(ApiModel):
     days: int = Field(7, ge=1, le=60)
 
 
-class DeskOut(ApiModel):
+class DeskRowOut(ApiModel):
     person_id: int
     name: str | None
     queued_at: Time
     text: str | None
+
+
+class DeskOut(ApiModel):
+    """One sheet per site's desk."""
+
+    site_id: int
+    days: int
+    messages: list[DeskRowOut]
 
 
 @endpoint(
@@ -617,14 +640,15 @@ class DeskOut(ApiModel):
     summary="What Los would have texted people with no phone or chat (print it for the desk)",
     tag="follow-up",
     query=DeskQuery,
-    response=list[DeskOut],
+    response=DeskOut,
 )
 async def desk_list(request: web.Request, *, query: DeskQuery) -> Any:
     los = los_of(request)
     async with los.sessions() as session:
         site = await site_for(session, staff_of(request), query.site_id)
         found = await followup_lists.desk_list(session, site.id, los.clock.now(), query.days)
-        return [
+        messages = [
             {"person_id": p.id, "name": p.name, "queued_at": m.created_at, "text": m.text}
             for m, p in found
         ]
+        return {"site_id": site.id, "days": query.days, "messages": messages}

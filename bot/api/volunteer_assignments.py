@@ -80,6 +80,13 @@ class SuggestionOut(ApiModel):
     reasons: list[str]
 
 
+class SuggestionsOut(ApiModel):
+    """The volunteers of the participant's site that have room, best fit first."""
+
+    participant_id: int
+    volunteers: list[SuggestionOut]
+
+
 async def assignment_json(session: AsyncSession, a: VolunteerAssignment) -> dict[str, Any]:
     volunteer = await session.get(Person, a.volunteer_id)
     participant = await session.get(Person, a.participant_id)
@@ -192,14 +199,14 @@ async def visible_assignments(
     "languages, load)",
     tag="volunteer-assignments",
     query=SuggestionsQuery,
-    response=list[SuggestionOut],
+    response=SuggestionsOut,
 )
 async def suggest(request: web.Request, *, query: SuggestionsQuery) -> Any:
     async with los_of(request).sessions() as session:
         participant = await person_in_body(
             session, staff_of(request), query.participant_id, "participant_id"
         )
-        return [
+        volunteers = [
             {
                 "volunteer_id": s.volunteer.id,
                 "name": s.volunteer.name,
@@ -209,6 +216,7 @@ async def suggest(request: web.Request, *, query: SuggestionsQuery) -> Any:
             }
             for s in await rules.suggestions(session, participant)
         ]
+        return {"participant_id": participant.id, "volunteers": volunteers}
 
 
 @endpoint(

@@ -241,9 +241,9 @@ class NotSeen:
 
 
 async def not_seen(
-    session: AsyncSession, site_ids: frozenset[int] | None, now: datetime
+    session: AsyncSession, site_ids: frozenset[int] | None, now: datetime, *, everyone: bool = False
 ) -> list[NotSeen]:
-    """Followed people past their threshold, the longest silence first."""
+    """Followed people past their threshold (``everyone``: all followed), longest silence first."""
     query = (
         select(SignOfLife, Person)
         .join(Person, Person.id == SignOfLife.person_id)
@@ -256,7 +256,7 @@ async def not_seen(
     for row, person in await session.execute(query):
         assert row.last_seen_at is not None
         days = (now - row.last_seen_at).days
-        if person.id in followed and days >= row.threshold_days:
+        if person.id in followed and (everyone or days >= row.threshold_days):
             found.append(
                 NotSeen(
                     person, row.last_seen_at, row.last_signal, days, row.threshold_days, row.step
