@@ -51,9 +51,7 @@ async def test_an_assignment_from_matching_to_hand_over_counts_treff_hours(h: Ha
     )
     await h.api("PUT", f"/api/people/{per['id']}/matching", {"gender": "man"}, expect=200)
 
-    ranked = await h.api(
-        "GET", f"/api/volunteer-assignments/suggestions?participant_id={ola['id']}", expect=200
-    )
+    ranked = await h.api("GET", f"/api/people/{ola['id']}/volunteer-suggestions", expect=200)
     assert [s["volunteer_id"] for s in ranked["volunteers"]] == [siri["id"], per["id"]]
     assert "interesser: sjakk" in ranked["volunteers"][0]["reasons"]
 

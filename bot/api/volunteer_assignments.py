@@ -49,10 +49,6 @@ class AssignmentsQuery(ApiModel):
     status: VolunteerAssignmentStatus | None = None
 
 
-class SuggestionsQuery(ApiModel):
-    participant_id: Id
-
-
 class AssignmentOut(ApiModel):
     id: int
     site_id: int
@@ -194,33 +190,6 @@ async def visible_assignments(
 
 @endpoint(
     "GET",
-    "/api/volunteer-assignments/suggestions",
-    summary="Volunteers for a participant, best fit first (area, age, gender wish, interests, "
-    "languages, load)",
-    tag="volunteer-assignments",
-    query=SuggestionsQuery,
-    response=SuggestionsOut,
-)
-async def suggest(request: web.Request, *, query: SuggestionsQuery) -> Any:
-    async with los_of(request).sessions() as session:
-        participant = await person_in_body(
-            session, staff_of(request), query.participant_id, "participant_id"
-        )
-        volunteers = [
-            {
-                "volunteer_id": s.volunteer.id,
-                "name": s.volunteer.name,
-                "score": s.score,
-                "assignments": s.load,
-                "reasons": s.reasons,
-            }
-            for s in await rules.suggestions(session, participant)
-        ]
-        return {"participant_id": participant.id, "volunteers": volunteers}
-
-
-@endpoint(
-    "GET",
     "/api/volunteer-assignments/{id}",
     summary="One volunteer assignment with its meetings and hours",
     tag="volunteer-assignments",
@@ -302,3 +271,27 @@ async def hand_over(request: web.Request, *, body: HandOverIn, query: object) ->
             session, los.clock, staff, "assignment.hand_over", "volunteer_assignment", assignment.id
         )
         return await assignment_json(session, assignment)
+
+
+@endpoint(
+    "GET",
+    "/api/people/{id}/volunteer-suggestions",
+    summary="Volunteers for this participant, best fit first (area, age, gender wish, interests, "
+    "languages, load)",
+    tag="volunteer-assignments",
+    response=SuggestionsOut,
+)
+async def suggest(request: web.Request, *, query: object) -> Any:
+    async with los_of(request).sessions() as session:
+        participant = await load_person(session, staff_of(request), path_id(request))
+        volunteers = [
+            {
+                "volunteer_id": s.volunteer.id,
+                "name": s.volunteer.name,
+                "score": s.score,
+                "assignments": s.load,
+                "reasons": s.reasons,
+            }
+            for s in await rules.suggestions(session, participant)
+        ]
+        return {"participant_id": participant.id, "volunteers": volunteers}
