@@ -356,3 +356,46 @@ async def test_follow_up_api_refuses_bad_input_and_other_sites(h: Harness) -> No
     await h.api(
         "POST", "/api/reminders", {"person_id": ola["id"], "kind": "rent", "at": "9"}, expect=422
     )
+
+
+async def test_another_sites_follow_up_is_not_found(h: Harness) -> None:
+    from bot.staff_users import add_staff
+    from storage.models import Site
+
+    async with h.session() as session:
+        bergen = Site(name="Bergen", created_at=h.clock.now())
+        session.add(bergen)
+        await session.flush()
+        _, oslo_token = await add_staff(
+            session, h.clock, name="En", email="en@los.test", site_ids=[1]
+        )
+    ola = await h.person("Ola Nordmann", phone=None, site_id=bergen.id)
+    siri = await h.person("Siri Hansen", roles=["volunteer"], phone=None, site_id=bergen.id)
+    made = await h.api(
+        "POST",
+        "/api/volunteer-assignments",
+        {"volunteer_id": siri["id"], "participant_id": ola["id"]},
+        expect=201,
+    )
+    for method, path in (
+        ("GET", f"/api/volunteer-assignments/{made['id']}"),
+        ("POST", f"/api/volunteer-assignments/{made['id']}/hand-over"),
+        ("POST", f"/api/people/{ola['id']}/seen"),
+        ("GET", f"/api/people/{ola['id']}/consents"),
+        ("GET", f"/api/people/{ola['id']}/volunteer-suggestions"),
+    ):
+        await h.api(
+            method,
+            path,
+            {} if method == "POST" and "hand" in path else None,
+            token=oslo_token,
+            expect=404,
+        )
+    assert await h.api("GET", "/api/volunteer-assignments", token=oslo_token, expect=200) == []
+    body = await h.api(
+        "POST",
+        "/api/reminders",
+        {"person_id": ola["id"], "kind": "rent", "day_of_month": 1},
+        token=oslo_token,
+    )
+    assert body["error"]["fields"] == {"person_id": "no such person"}
