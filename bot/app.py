@@ -15,6 +15,7 @@ from bot.api import (
     broadcasts,
     checkins,
     dev,
+    followup,
     inbox,
     middleware,
     openapi,
@@ -25,6 +26,7 @@ from bot.api import (
     sites,
     staff,
     stats,
+    volunteer_assignments,
 )
 from bot.api.registry import ENDPOINTS, LOS_KEY, Endpoint
 from bot.service import Los
@@ -41,6 +43,8 @@ API_MODULES = (
     activities,
     rota,
     checkins,
+    volunteer_assignments,
+    followup,
     reports,
     attachments,
     ops,

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
+from handlers.followup import phones
 from storage.models import ContactPoint, Message, Person
 from storage.models.messages import (
     PRIORITY_ANSWER,
@@ -145,12 +146,20 @@ async def queue(
 async def queue_to_person(
     session: AsyncSession, clock: Clock, person: Person, text: str, **options: Any
 ) -> Message | None:
-    """Queue a text to wherever ``person`` is best reached (see :func:`preferred_contact`)."""
+    """Queue a text to wherever ``person`` is best reached (see :func:`preferred_contact`);
+    else to a phone they share, and there it begins with their name (handlers/followup/phones)."""
     await person.awaitable_attrs.contacts  # loads them if this Person came without them
+    contact = preferred_contact(person)
+    if contact is None:
+        shared = await phones.shared_contact_of(session, person)
+        if shared is not None:
+            contact, text = shared[0], f"{shared[1]}: {text}"
+    elif (called := await phones.name_on(session, contact, person.id)) is not None:
+        text = f"{called}: {text}"
     return await queue(
         session,
         clock,
-        contact=preferred_contact(person),
+        contact=contact,
         text=text,
         site_id=person.site_id,
         person_id=person.id,

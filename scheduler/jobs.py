@@ -26,6 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers import activities, checkins, retention
 from handlers.clock import Clock
 from handlers.context import Rules
+from handlers.followup import assignments as followup_assignments
+from handlers.followup import reminders as followup_reminders
+from handlers.followup import signs as followup_signs
 from handlers.rota import offers as rota_offers
 from scheduler import inbound, outage
 from scheduler.dispatcher import Dispatcher
@@ -68,6 +71,10 @@ JOBS: list[Job] = [
     Job("activities_held", 600, activities.mark_held),
     Job("rota_offers", 60, rota_offers.offer_sweep),
     Job("rota_finish_shifts", 300, rota_offers.finish_shifts),
+    Job("everyday_reminders", 60, followup_reminders.send_due, exclusive=True),
+    Job("everyday_reminders_missed", 600, followup_reminders.mark_missed),
+    Job("assignment_reviews", 3600, followup_assignments.ask_reviews, exclusive=True),
+    Job("signs_of_life", 900, followup_signs.step_along, exclusive=True),
 ]
 SWEEPS: list[Sweep] = [
     Sweep("inbound_sweep", 30, inbound.sweep),

@@ -138,6 +138,25 @@ async def two_sites(h: Harness) -> dict[str, Any]:
         )
         await h.api("POST", "/api/checkins", {"person_id": person["id"], "at": "18:00"}, expect=201)
         await h.sms(phone, "Kan noen ringe meg?")  # an inbox item of the person's site
+        volunteer = await h.person(
+            f"Frivillig {site_id}", roles=["volunteer"], phone=None, site_id=site_id
+        )
+        await h.api(
+            "POST",
+            "/api/volunteer-assignments",
+            {"volunteer_id": volunteer["id"], "participant_id": person["id"]},
+            expect=201,
+        )
+        await h.api(
+            "POST", "/api/reminders", {"person_id": person["id"], "kind": "rent"}, expect=422
+        )
+        await h.api(
+            "POST",
+            "/api/reminders",
+            {"person_id": person["id"], "kind": "rent", "day_of_month": 20},
+            expect=201,
+        )
+    await h.advance(minutes=1)  # signs of life: everyone followed gets a "last seen"
     return made
 
 
@@ -159,6 +178,9 @@ LISTS = {
     "/api/inbox": "?status=all",
     "/api/sites": "",
     "/api/staff": "",  # admins only
+    "/api/volunteer-assignments": "",
+    "/api/reminders": "",
+    "/api/not-seen": "?everyone=true",
 }
 
 

@@ -15,6 +15,7 @@ from bot.web import (
     views_broadcasts,
     views_checkins,
     views_drift,
+    views_followup,
     views_inbox,
     views_people,
     views_rota,
@@ -43,6 +44,7 @@ def setup(app: web.Application) -> None:
         views_checkins,
         views_drift,
         views_tokens,
+        views_followup,
     ):
         app.add_routes(module.routes())
     app.router.add_static("/static", STATIC, append_version=False)

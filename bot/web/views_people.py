@@ -8,6 +8,7 @@ from typing import Any
 import segno
 from aiohttp import web
 
+from bot.web import views_followup
 from bot.web.auth import admin_only, staff_page
 from bot.web.core import Form, PageError, error_key, los_of, redirect, render, user_of
 from bot.web.sites import visible_sites, zone_for
@@ -134,6 +135,7 @@ async def profile_view(
         "invite": None,
         "form": Form(),
     }
+    context.update(await views_followup.person_context(request, found.person.id))
     context.update(extra or {})
     return render(request, "person.html", context, status=status)
 

@@ -85,6 +85,8 @@ class ContactPoint(Base):
     # text clears it, so MER only ever continues the list the person just read.
     more_list: Mapped[str | None] = mapped_column(String(20))
     more_from: Mapped[int | None] = mapped_column(Integer)
+    # A shared phone's answer (e.g. "done") waiting for "Hvem svarer?" to be answered with a name.
+    who_pending: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (UniqueConstraint("channel", "address"),)
 

@@ -123,6 +123,33 @@ class InboxStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class VolunteerAssignmentStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+    HANDED_OVER = "handed_over"
+
+
+class ConsentScope(StrEnum):
+    TEXTS = "texts"
+    PARTNER = "partner"
+    RELATIVE = "relative"
+    PHOTOS = "photos"
+
+
+class ConsentHow(StrEnum):
+    ORAL = "oral"
+    WRITTEN = "written"
+
+
+class ReminderKind(StrEnum):
+    MELDEKORT = "meldekort"
+    RENT = "rent"
+    PICKUP = "pickup"
+    MAILBOX = "mailbox"
+    OWN = "own"
+
+
 def check_in(column: str, states: type[StrEnum], name: str | None = None) -> CheckConstraint:
     """``column IN (every state)``, named ``ck_<table>_<column>`` by the naming convention."""
     values = ", ".join(f"'{s.value}'" for s in states)
@@ -145,4 +172,7 @@ CHECKED: dict[str, tuple[str, type[StrEnum]]] = {
     "checkin_plans": ("status", PlanStatus),
     "open_questions": ("status", QuestionStatus),
     "inbox_items": ("status", InboxStatus),
+    "volunteer_assignments": ("status", VolunteerAssignmentStatus),
+    "consents": ("scope", ConsentScope),
+    "reminder_series": ("status", PlanStatus),
 }

@@ -14,7 +14,15 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import select
 
-from storage.models import Activity, Appointment, Broadcast, InboxItem, Person, Shift
+from storage.models import (
+    Activity,
+    Appointment,
+    Broadcast,
+    InboxItem,
+    Person,
+    Shift,
+    VolunteerAssignment,
+)
 from tests.browser.conftest import CHROMIUM
 from tests.browser.demo_site import demo_site
 from tests.browser.pages import NARROW, WIDE, enrolled_staff, open_page, sign_in
@@ -31,6 +39,9 @@ async def views(h: Harness) -> list[tuple[str, str]]:
         first = await session.scalar(
             select(Person.id).where(Person.contact_staff_id.is_not(None)).order_by(Person.id)
         )
+        quiet = await session.scalar(
+            select(VolunteerAssignment.participant_id).order_by(VolunteerAssignment.id.desc())
+        )
     return [
         ("today", "/"),
         ("inbox", "/inbox"),
@@ -42,6 +53,9 @@ async def views(h: Harness) -> list[tuple[str, str]]:
         ("erase", f"/people/{first}/erase"),
         ("not-found", "/people/999999"),
         *await work_views(h),
+        ("assignments", f"/assignments?participant_id={first}"),
+        ("person-followup", f"/people/{quiet}"),
+        ("desk", "/desk"),
     ]
 
 
