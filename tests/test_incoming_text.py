@@ -6,7 +6,7 @@ import pytest
 
 from handlers.incoming_text import MAX_TEXT, clean_text
 from handlers.keywords import bot_command, is_stop
-from handlers.texts import en, nb
+from handlers.texts import catalogue
 
 
 @pytest.mark.parametrize(
@@ -75,5 +75,5 @@ def test_bot_command(text: str, command: tuple[str, list[str]] | None) -> None:
 
 
 def test_help_says_cancel_is_for_shifts_not_for_stopping() -> None:
-    assert "AVBUD for en vakt" in nb.TEXTS["help"]
-    assert "CANCEL for a shift" in en.TEXTS["help"]
+    assert "AVBUD for en vakt" in catalogue("nb")["word_cancel_shift"]
+    assert "CANCEL for a shift" in catalogue("en")["word_cancel_shift"]
