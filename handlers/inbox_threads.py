@@ -304,6 +304,7 @@ class Entry:
     detail: str | None = None  # an item's kind, a note's author
     urgent: bool = False
     order: tuple[datetime, int, int] | None = None  # when it happened, then which came first
+    language: str | None = None  # the language an automatic text went out in
 
     def sort_key(self) -> tuple[datetime, int, int]:
         return self.order or (self.at, 9, 0)
@@ -435,6 +436,7 @@ async def _entries(
             text=m.text,
             status=m.status if m.direction == "out" else None,
             order=(m.created_at, 0, 2 * m.id),
+            language=m.language,
         )
         for m in messages
     ]

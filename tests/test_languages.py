@@ -177,3 +177,29 @@ def test_local_yes_and_no_count_only_for_their_language() -> None:
     assert parse_yes_no("nu", "ro") is not None
     assert parse_yes_no("nu", "nb") is None
     assert parse_yes_no("tak", "nb") is None
+
+
+# --- the staff app -----------------------------------------------------------------------------
+
+
+async def test_staff_choose_the_language_and_see_each_texts_language(h: Harness) -> None:
+    from tests.staff_app import make_staff, page_csrf, sign_in
+
+    person = await h.person("Oksana Koval", phone=PHONE)
+    await make_staff(h, "kari@los.test")
+    await sign_in(h, "kari@los.test")
+    path = f"/people/{person['id']}"
+    page = await (await h.client.get(path)).text()
+    assert '<option value="uk">Ukrainsk (Українська)</option>' in page
+    csrf = await page_csrf(h, path)
+    resp = await h.client.post(f"{path}/language", data={"language": "xx", "csrf": csrf})
+    assert resp.status == 422 and "Velg et språk fra listen." in await resp.text()
+    resp = await h.client.post(
+        f"{path}/language", data={"language": "uk", "csrf": csrf}, allow_redirects=False
+    )
+    assert resp.status == 303
+    assert (await h.api("GET", f"/api/people/{person['id']}", expect=200))["language"] == "uk"
+    await h.sms(PHONE, "допомога")
+    page = await (await h.client.get(path)).text()
+    assert "Språket er lagret." not in page  # the notice was for the redirect only
+    assert '<span class="tag tag-lang"' in page and ">UK</span>" in page

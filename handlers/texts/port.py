@@ -57,11 +57,11 @@ def flags_for(text: str) -> set[str]:
 def port_legacy(catalogs: dict[str, Catalog]) -> dict[str, set[str]]:
     """Keys in nb.py/en.py into nb.po/en.po (the dict wins); returns the ported keys per file."""
     ported: dict[str, set[str]] = {}
-    for language, texts in (("nb", nb.TEXTS), ("en", en.TEXTS)):
+    for language, legacy in (("nb", nb.TEXTS), ("en", en.TEXTS)):
         catalog = catalogs[language]
-        for key, text in texts.items():
+        for key, text in legacy.items():
             catalog.add(key, text, flags=flags_for(text))
-        ported[language] = set(texts)
+        ported[language] = set(legacy)
     return ported
 
 
