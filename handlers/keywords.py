@@ -57,8 +57,19 @@ LOCAL_STOP: dict[str, frozenset[str]] = {
 }
 # SPRÅK / LANGUAGE / JĘZYK and each language's own word for it: the numbered language menu.
 LANGUAGE_WORDS = frozenset(
-    {"språk", "sprak", "language", "język", "jezyk", "kalba", "limba", "мова", "язык", "لغة",
-     "luqad"}
+    {
+        "språk",
+        "sprak",
+        "language",
+        "język",
+        "jezyk",
+        "kalba",
+        "limba",
+        "мова",
+        "язык",
+        "لغة",
+        "luqad",
+    }
 )
 
 # CANCEL is not here: it keeps its meaning for shifts (AVBUD/CANCEL), and the help text says so.

@@ -44,8 +44,13 @@ async def test_a_conversation_in_the_persons_language(
 ) -> None:
     person = await h.person("Anna Kowal", phone=PHONE, language=language)
     await h.sms(PHONE, help_word)
-    assert h.sms_to(PHONE) == [t(language, "help", words=f"{t(language, 'word_appointments')}, "
-                                 f"{t(language, 'word_activities')}, ")]
+    assert h.sms_to(PHONE) == [
+        t(
+            language,
+            "help",
+            words=f"{t(language, 'word_appointments')}, {t(language, 'word_activities')}, ",
+        )
+    ]
 
     first = await book(h, person["id"], oslo(2026, 3, 4, 10, 0))
     await h.set_time(oslo(2026, 3, 3, 10, 0))
@@ -75,9 +80,7 @@ async def test_a_conversation_in_the_persons_language(
         contact = await session.scalar(select(ContactPoint).where(ContactPoint.address == PHONE))
         assert contact is not None and contact.opted_out_at is not None
         languages = set(
-            await session.scalars(
-                select(Message.language).where(Message.direction == "out")
-            )
+            await session.scalars(select(Message.language).where(Message.direction == "out"))
         )
         assert languages == {language}  # the thread shows each text's language
 

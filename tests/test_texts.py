@@ -204,7 +204,7 @@ def test_port_moves_keys_left_in_the_old_dicts_into_the_catalogues(
     assert entries("nb")["merged_key"] == "Hei {name}, ny tekst."
     assert entries("en")["merged_key"] == "Hi {name}, new text."
     assert entries("pl")["merged_key"] == ""  # untranslated: said in English until translated
-    assert "msgid \"merged_key\"" in (tmp_path / "locale" / "los.pot").read_text()
+    assert 'msgid "merged_key"' in (tmp_path / "locale" / "los.pot").read_text()
     assert (tmp_path / "nb.py").read_text() == '"""Doc."""\n\nTEXTS: dict[str, str] = {}\n'
     with texts.mo_path("en").open("rb") as handle:
         assert "merged_key" in {m.id for m in read_mo(handle)}
