@@ -199,7 +199,7 @@ def test_port_moves_keys_left_in_the_old_dicts_into_the_catalogues(
 
     def entries(language: str) -> dict[str, str]:
         with texts.po_path(language).open("rb") as handle:
-            return {m.id: m.string for m in read_po(handle) if m.id}
+            return {str(m.id): str(m.string) for m in read_po(handle) if m.id}
 
     assert entries("nb")["merged_key"] == "Hei {name}, ny tekst."
     assert entries("en")["merged_key"] == "Hi {name}, new text."
