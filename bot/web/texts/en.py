@@ -157,7 +157,10 @@ TEXTS: dict[str, str] = {
     "person.name": "Name",
     "person.phone": "Mobile number",
     "person.phone.help": "Norwegian numbers can be written without +47.",
-    "person.language.change": "Write to the person in",
+    "person.language.change": (
+        "Every text from Los goes out in this language. "
+        "The person can also choose by texting LANGUAGE."
+    ),
     "person.language.save": "Save language",
     "person.language": "Language",
     "msg.language": "The language the text went out in",

@@ -163,7 +163,10 @@ TEXTS: dict[str, str] = {
     "person.name": "Navn",
     "person.phone": "Mobilnummer",
     "person.phone.help": "Norske numre kan skrives uten +47.",
-    "person.language.change": "Skriv til personen på",
+    "person.language.change": (
+        "Alle meldinger fra Los går ut på dette språket. "
+        "Personen kan også velge selv ved å skrive SPRÅK."
+    ),
     "person.language.save": "Lagre språk",
     "person.language": "Språk",
     "msg.language": "Språket teksten gikk ut på",
