@@ -310,6 +310,7 @@ class Entry:
     message_id: int | None = None
     # Pictures, voice notes …: {n, kind, label, url}; staff open them through Los (issue 20).
     attachments: list[dict[str, object]] = field(default_factory=list)
+    language: str | None = None  # the language an automatic text went out in
 
     def sort_key(self) -> tuple[datetime, int, int]:
         return self.order or (self.at, 9, 0)
@@ -448,6 +449,7 @@ async def _entries(
             order=(m.created_at, 0, 2 * m.id),
             message_id=m.id,
             attachments=[attachment_json(m.id, a) for a in attached.get(m.id, [])],
+            language=m.language,
         )
         for m in messages
     ]

@@ -113,8 +113,10 @@ async def queue(
     buttons: list[Any] | None = None,
     question_id: int | None = None,
     broadcast_id: int | None = None,
+    language: str | None = None,
 ) -> Message | None:
-    """Queue one text. Returns None when ``key`` was queued before (see :func:`outgoing`)."""
+    """Queue one text. Returns None when ``key`` was queued before (see :func:`outgoing`).
+    ``language`` records which catalogue the text came from (staff see it in the thread)."""
     if key is not None and await key_exists(session, key):
         return None
     message = outgoing(
@@ -131,6 +133,7 @@ async def queue(
         question_id=question_id,
         broadcast_id=broadcast_id,
     )
+    message.language = language
     if key is None:
         session.add(message)
         await session.flush()
@@ -163,7 +166,7 @@ async def queue_to_person(
         text=text,
         site_id=person.site_id,
         person_id=person.id,
-        **options,
+        **{"language": person.language, **options},
     )
 
 

@@ -92,6 +92,9 @@ class Message(Base):
     # Incoming button press: the answer the button carried ("yes", "no", "3"); question_id says
     # which question it answers.
     button_answer: Mapped[str | None] = mapped_column(String(20))
+    # Out: the language of the catalogue text ("pl"; "nb+en" for the two-language answers to
+    # unknown numbers); None for what staff wrote themselves.
+    language: Mapped[str | None] = mapped_column(String(5))
     broadcast_id: Mapped[int | None] = mapped_column(
         ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True
     )

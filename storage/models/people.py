@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime
-from storage.models.states import Language, PersonRoleName
+from storage.models.states import Language, PersonRoleName, check_in
 
 ROLES = tuple(s.value for s in PersonRoleName)
 LANGUAGES = tuple(s.value for s in Language)
@@ -36,6 +36,9 @@ class Person(Base):
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
     )
     contacts: Mapped[list[ContactPoint]] = relationship(lazy="selectin", passive_deletes=True)
+
+    # PostgreSQL holds this CHECK from migration 0017 on (SQLite: the API and pages refuse).
+    __table_args__ = (check_in("language", Language),)
 
     @property
     def role_names(self) -> list[str]:
@@ -87,6 +90,8 @@ class ContactPoint(Base):
     more_from: Mapped[int | None] = mapped_column(Integer)
     # A shared phone's answer (e.g. "done") waiting for "Hvem svarer?" to be answered with a name.
     who_pending: Mapped[str | None] = mapped_column(String(20))
+    # The language an unknown number chose with SPRÅK/LANGUAGE before anyone registered it.
+    language: Mapped[str | None] = mapped_column(String(5))
 
     __table_args__ = (UniqueConstraint("channel", "address"),)
 

@@ -24,8 +24,18 @@ class PersonRoleName(StrEnum):
 
 
 class Language(StrEnum):
+    """The languages Los writes in (handlers/texts/locale/); a CHECK keeps people.language
+    to them (migration 0017)."""
+
     NB = "nb"
     EN = "en"
+    PL = "pl"
+    LT = "lt"
+    RO = "ro"
+    UK = "uk"
+    RU = "ru"
+    AR = "ar"
+    SO = "so"
 
 
 class PersonStatus(StrEnum):
