@@ -5,6 +5,7 @@ from storage.models.appointments import Appointment
 from storage.models.base import Base, UtcDateTime
 from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
+from storage.models.figures import MessageDay, MessageDayChange
 from storage.models.inbox_threads import InboxNote, InboxThread
 from storage.models.limits import ProviderLimit, ReplyBudget, Worker
 from storage.models.messages import Broadcast, Message, MessageAttachment
@@ -41,6 +42,8 @@ __all__ = [
     "JobRun",
     "Message",
     "MessageAttachment",
+    "MessageDay",
+    "MessageDayChange",
     "OpenQuestion",
     "Person",
     "PersonRole",
