@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +48,9 @@ async def fold(
         if n
     ]
     if rows:
-        insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+        insert = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        )
         statement: Any = insert(MessageDay)
         statement = statement.on_conflict_do_update(
             index_elements=["day", "site_id", "direction", "status"],
@@ -76,6 +78,12 @@ async def _live(
 ) -> Counts:
     if start >= end:
         return Counter()
+    rows = (await session.execute(live_query(site_id, start, end))).all()
+    return Counter({(d, s): int(n) for d, s, n in rows})
+
+
+def live_query(site_id: int | None, start: datetime, end: datetime) -> Select[str, str, int]:
+    """Texts of part of a day by (direction, status), read through ``ix_messages_created_at``."""
     query = (
         select(Message.direction, Message.status, func.count())
         .where(Message.created_at >= start, Message.created_at < end)
@@ -83,7 +91,7 @@ async def _live(
     )
     if site_id is not None:
         query = query.where(Message.site_id == site_id)
-    return Counter({(d, s): int(n) for d, s, n in (await session.execute(query)).all()})
+    return query
 
 
 async def _days(session: AsyncSession, site_id: int | None, first: date, after: date) -> Counts:

@@ -10,9 +10,9 @@ an index that holds only what is still to blank; the scheduler commits each batc
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
@@ -33,6 +33,27 @@ async def _blank(session: AsyncSession, model: type, ids: list[int], **values: o
     return len(ids)
 
 
+def still_open() -> Select[int | None]:
+    return select(InboxItem.message_id).where(
+        InboxItem.status == "open", InboxItem.message_id.is_not(None)
+    )
+
+
+def oldest_kept(cutoff: datetime, batch: int) -> Select[int]:
+    """The next texts to blank, read through ``ix_messages_text_kept`` (only kept texts)."""
+    return (
+        select(Message.id)
+        .where(
+            Message.created_at < cutoff,
+            Message.text.is_not(None),
+            Message.status.not_in(("queued", "sending")),
+            Message.id.not_in(still_open()),
+        )
+        .order_by(Message.created_at)
+        .limit(batch)
+    )
+
+
 async def blank_old_texts(
     session: AsyncSession, clock: Clock, rules: Rules, batch: int = BATCH
 ) -> int:
@@ -40,22 +61,7 @@ async def blank_old_texts(
     inbox items and check-in rounds past retention. Returns how many rows it changed; 0 means
     nothing is left."""
     cutoff = clock.now() - timedelta(days=rules.retention_days)
-    still_open = select(InboxItem.message_id).where(
-        InboxItem.status == "open", InboxItem.message_id.is_not(None)
-    )
-    messages = list(
-        await session.scalars(
-            select(Message.id)
-            .where(
-                Message.created_at < cutoff,
-                Message.text.is_not(None),
-                Message.status.not_in(("queued", "sending")),
-                Message.id.not_in(still_open),
-            )
-            .order_by(Message.created_at)
-            .limit(batch)
-        )
-    )
+    messages = list(await session.scalars(oldest_kept(cutoff, batch)))
     # Attachments' provider references go with the words (the kind stays for the counts).
     attachments = list(
         await session.scalars(
@@ -65,7 +71,7 @@ async def blank_old_texts(
                 MessageAttachment.provider_ref.is_not(None),
                 Message.direction == "in",
                 Message.created_at < cutoff,
-                Message.id.not_in(still_open),
+                Message.id.not_in(still_open()),
             )
             .limit(batch)
         )

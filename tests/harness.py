@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -96,6 +97,19 @@ class Harness:
             assert resp.status == expect, f"{method} {path} -> {resp.status}: {body}"
         self.last_status = resp.status
         return body
+
+    async def items(self, path: str, *, token: str | None = None) -> list[Any]:
+        """Every row of a list, following its pages (``next``) to the end."""
+        found: list[Any] = []
+        url = path
+        while True:
+            body = await self.api("GET", url, token=token, expect=200)
+            if isinstance(body, list):
+                return body
+            found += body["items"]
+            if not body["next"]:
+                return found
+            url = f"{path}{'&' if '?' in path else '?'}cursor={quote(body['next'])}"
 
     async def person(
         self,

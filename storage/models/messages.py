@@ -135,6 +135,8 @@ class Message(Base):
         ),
         # Live counts at the edges of a period (handlers/stats.py).
         Index("ix_messages_created_at", "created_at"),
+        # A person's conversation, a page at a time (handlers/lists.py messages_of).
+        Index("ix_messages_person_created", "person_id", "created_at", "id"),
         # Retention: only texts not yet blanked, oldest first (handlers/retention.py).
         Index(
             "ix_messages_text_kept",

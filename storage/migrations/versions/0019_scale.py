@@ -90,6 +90,7 @@ def upgrade() -> None:
         postgresql_where=sa.text(QUEUED), sqlite_where=sa.text(QUEUED),
     )
     op.create_index('ix_messages_created_at', 'messages', ['created_at'])
+    op.create_index('ix_messages_person_created', 'messages', ['person_id', 'created_at', 'id'])
     op.create_index(
         'ix_messages_text_kept', 'messages', ['created_at'],
         postgresql_where=sa.text(KEPT_TEXT), sqlite_where=sa.text(KEPT_TEXT),
@@ -142,6 +143,7 @@ def downgrade() -> None:
     op.drop_table('message_days')
     op.drop_index('ix_open_questions_kind_ref', table_name='open_questions')
     op.drop_index('ix_messages_text_kept', table_name='messages')
+    op.drop_index('ix_messages_person_created', table_name='messages')
     op.drop_index('ix_messages_created_at', table_name='messages')
     op.drop_index('ix_messages_queued_ref', table_name='messages')
     op.drop_column('messages', 'ref_id')
