@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text, update
@@ -13,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from handlers import figures, outbox, questions, retention
 from handlers.clock import FakeClock
 from handlers.context import Rules
-from storage.db import create_engine
+from storage.db import checkpoint_now, create_engine, optimize
+from storage.migrate import upgrade
 from storage.models import Message, MessageDay, Site
 from tests.test_message_path_indexes import HISTORY, history
 
@@ -193,3 +195,18 @@ async def test_hot_statements_never_scan_the_history(engine: AsyncEngine, name: 
     assert "Seq Scan on messages" not in plan and "Seq Scan on open_questions" not in plan, plan
     if name == "retention":  # the oldest first, straight from the index: no sort
         assert "Sort" not in plan, plan
+
+
+async def test_sqlite_is_analysed_at_start_and_its_wal_checkpointed(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'los.db'}")
+    try:
+        await upgrade(engine)
+        async with engine.begin() as conn:  # a table with rows, never analysed yet
+            await conn.execute(text(HISTORY), history(50))
+        assert await optimize(engine, first=True) == 1
+        async with engine.connect() as conn:
+            analysed = await conn.scalar(text("SELECT count(*) FROM sqlite_stat1"))
+        assert analysed and analysed > 0
+        assert await checkpoint_now(engine) == 1
+    finally:
+        await engine.dispose()
