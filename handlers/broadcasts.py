@@ -6,14 +6,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
 from handlers.errors import InputError
-from handlers.outbox import outgoing, preferred_contact
+from handlers.outbox import CHANNEL_PREFERENCE, outgoing, preferred_contact
 from handlers.segments import count_segments
-from storage.models import Broadcast, Message, Person, PersonRole
+from storage.models import Broadcast, ContactPoint, Message, Person, PersonRole
 from storage.models.people import ROLES
 
 # Audience keys beyond roles/person_ids that features add (e.g. "activity_id"): each returns the
@@ -26,6 +26,14 @@ async def audience_people(
     session: AsyncSession, site_id: int, audience: dict[str, Any]
 ) -> Sequence[Person]:
     """The people an audience names, never erased ones; all roles joined by OR, then AND-ed."""
+    query = await audience_query(session, site_id, audience)
+    return list(await session.scalars(query.order_by(Person.id)))
+
+
+async def audience_query(
+    session: AsyncSession, site_id: int, audience: dict[str, Any]
+) -> Select[Person]:
+    """The SELECT of the people an audience names, for counting or queueing in SQL."""
     query = select(Person).where(Person.site_id == site_id, Person.erased_at.is_(None))
     roles = audience.get("roles")
     if roles:
@@ -40,7 +48,7 @@ async def audience_people(
     for key, resolver in AUDIENCE_RESOLVERS.items():
         if audience.get(key) is not None:
             query = query.where(Person.id.in_(await resolver(session, site_id, audience[key])))
-    return list(await session.scalars(query.order_by(Person.id)))
+    return query
 
 
 async def create_broadcast(
@@ -137,20 +145,22 @@ async def preview(
 ) -> dict[str, Any]:
     """What a broadcast would cost before it is sent: who it reaches, who it cannot (opted out,
     or no address at all), and how many SMS parts the text takes (GSM-7 or UCS-2)."""
-    people = await audience_people(session, site_id, audience)
-    channels: dict[str, int] = {}
-    opted_out = unreachable = 0
-    for person in people:
-        contact = preferred_contact(person)
-        if contact is not None:
-            channels[contact.channel] = channels.get(contact.channel, 0) + 1
-        elif person.contacts:
-            opted_out += 1
-        else:
-            unreachable += 1
+    ids = (await audience_query(session, site_id, audience)).with_only_columns(Person.id)
+    recipients = int(await session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
+    channels = await preferred_channels(session, ids)
+    with_contact = int(
+        await session.scalar(
+            select(func.count(func.distinct(ContactPoint.person_id))).where(
+                ContactPoint.person_id.in_(ids)
+            )
+        )
+        or 0
+    )
+    opted_out = with_contact - sum(channels.values())
+    unreachable = recipients - with_contact
     segments = count_segments(text)
     return {
-        "recipients": len(people),
+        "recipients": recipients,
         "reachable": sum(channels.values()),
         "opted_out": opted_out,
         "unreachable": unreachable,
@@ -158,3 +168,34 @@ async def preview(
         "sms": segments.as_dict(),
         "sms_messages": segments.segments * channels.get("sms", 0),
     }
+
+
+async def preferred_channels(session: AsyncSession, ids: Select[Any]) -> dict[str, int]:
+    """How many of ``ids`` each channel reaches, by :func:`handlers.outbox.preferred_contact`'s
+    rule counted in SQL: where they last wrote from, else Telegram, else SMS; never an opted-out
+    contact point. One row per person is ranked, none is loaded."""
+    preference = case(
+        *((ContactPoint.channel == c, n) for c, n in CHANNEL_PREFERENCE.items()), else_=9
+    )
+    ranked = (
+        select(
+            ContactPoint.channel,
+            func.row_number()
+            .over(
+                partition_by=ContactPoint.person_id,
+                order_by=[
+                    ContactPoint.last_inbound_at.is_(None),
+                    ContactPoint.last_inbound_at.desc(),
+                    preference,
+                    ContactPoint.id.desc(),
+                ],
+            )
+            .label("rank"),
+        )
+        .where(ContactPoint.person_id.in_(ids), ContactPoint.opted_out_at.is_(None))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.channel, func.count()).where(ranked.c.rank == 1).group_by(ranked.c.channel)
+    )
+    return {str(channel): int(n) for channel, n in rows.all()}
