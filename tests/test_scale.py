@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from handlers import figures, outbox, questions, retention
+from handlers import broadcasts, figures, outbox, questions, retention
 from handlers.clock import FakeClock
 from handlers.context import Rules
 from storage.db import checkpoint_now, create_engine, optimize
 from storage.migrate import upgrade
-from storage.models import Message, MessageDay, Site
+from storage.models import ContactPoint, Message, MessageDay, Person, Site
+from tests.harness import Harness
 from tests.test_message_path_indexes import HISTORY, history
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -210,3 +211,68 @@ async def test_sqlite_is_analysed_at_start_and_its_wal_checkpointed(tmp_path: Pa
         assert await checkpoint_now(engine) == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_list_comes_in_pages_that_follow_each_other(h: Harness) -> None:
+    made = [await h.person(f"Person {n}", phone=f"+479000000{n}") for n in range(5)]
+    first = await h.api("GET", "/api/people?limit=2&total=true", expect=200)
+    assert [p["id"] for p in first["items"]] == [made[0]["id"], made[1]["id"]]
+    assert first["total"] == 5 and first["next"]
+    second = await h.api("GET", f"/api/people?limit=2&cursor={first['next']}", expect=200)
+    assert [p["id"] for p in second["items"]] == [made[2]["id"], made[3]["id"]]
+    assert second["total"] is None  # counted only when asked
+    assert [p["id"] for p in await h.items("/api/people?limit=2")] == [p["id"] for p in made]
+    bad = await h.api("GET", "/api/people?cursor=bm90IGEgY3Vyc29y", expect=422)
+    assert "cursor" in bad["error"]["fields"]
+    too_many = await h.api("GET", "/api/people?limit=501", expect=422)
+    assert "limit" in too_many["error"]["fields"]
+
+
+async def test_a_broadcast_is_queued_in_sql_to_where_each_person_is_reached(
+    engine: AsyncEngine,
+) -> None:
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    site = await site_id(sessions)
+    async with sessions.begin() as session:
+        people = [Person(site_id=site, name=f"P{n}", created_at=T0) for n in range(4)]
+        session.add_all(people)
+        await session.flush()
+        wrote, telegram, opted, none = people
+
+        def contact(person: Person, channel: str, **extra: object) -> ContactPoint:
+            return ContactPoint(
+                person_id=person.id,
+                channel=channel,
+                address=f"{channel}{person.id}",
+                created_at=T0,
+                **extra,
+            )
+
+        session.add_all(
+            [
+                contact(wrote, "sms", last_inbound_at=T0),
+                contact(wrote, "telegram"),
+                contact(telegram, "sms"),
+                contact(telegram, "telegram"),
+                contact(opted, "sms", opted_out_at=T0),
+            ]
+        )
+    async with sessions.begin() as session:
+        made = await broadcasts.create_broadcast(
+            session, FakeClock(T0), site_id=site, text="Hei alle", audience={"all": True}
+        )
+    async with sessions() as session:
+        rows = {
+            m.person_id: (m.status, m.channel, m.error)
+            for m in await session.scalars(select(Message).where(Message.broadcast_id == made.id))
+        }
+        preview = await broadcasts.preview(session, site, "Hei alle", {"all": True})
+    assert made.recipients == 4
+    assert rows == {
+        wrote.id: ("queued", "sms", None),  # where they last wrote from
+        telegram.id: ("queued", "telegram", None),  # else Telegram
+        opted.id: ("skipped", "none", "unreachable"),
+        none.id: ("skipped", "none", "unreachable"),
+    }
+    assert (preview["reachable"], preview["opted_out"], preview["unreachable"]) == (2, 1, 1)
+    assert preview["by_channel"] == {"sms": 1, "telegram": 1}
