@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers import broadcasts, figures, outbox, questions, retention
 from handlers.clock import FakeClock
@@ -48,7 +48,7 @@ def text_row(
     return Message(**values)
 
 
-async def site_id(sessions: async_sessionmaker) -> int:  # type: ignore[type-arg]
+async def site_id(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions.begin() as session:
         found = await session.scalar(select(Site.id).limit(1))
         if found is not None:
