@@ -27,7 +27,6 @@ from storage.models import (
     Activity,
     ActivitySeries,
     Broadcast,
-    Message,
     Person,
     PersonRole,
     Signup,
@@ -389,12 +388,7 @@ def reminder_prefix(activity_id: int, person_id: int | None = None) -> str:
 
 async def cancel_reminders(session: AsyncSession, key_prefix: str) -> None:
     """Cancel queued reminders and free their keys, so signing up again queues them anew."""
-    await session.execute(
-        update(Message)
-        .where(Message.status == "queued", Message.idempotency_key.startswith(key_prefix))
-        .values(status="cancelled", idempotency_key=None)
-        .execution_options(synchronize_session=False)
-    )
+    await outbox.cancel_queued(session, key_prefix=key_prefix, free_keys=True)
 
 
 async def queue_reminders(

@@ -23,7 +23,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import activities, checkins, retention
+from handlers import activities, checkins, figures, retention
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.followup import assignments as followup_assignments
@@ -61,9 +61,23 @@ class Sweep:
     run: SweepFunction
 
 
+async def blank_in_batches(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, rules: Rules
+) -> int:
+    """Retention, one transaction per batch: the write lock is never held for long, and a stop
+    between batches loses nothing (the next run goes on where this one ended)."""
+    done = 0
+    while True:
+        async with sessions.begin() as session:
+            changed = await retention.blank_old_texts(session, clock, rules)
+        done += changed
+        if changed == 0:
+            return done
+
+
 # Feature modules add their jobs here, one line each.
 JOBS: list[Job] = [
-    Job("retention", 3600, retention.blank_old_texts, exclusive=True),
+    Job("figures", 300, figures.fold, exclusive=True),
     Job("resume_paused", 60, checkins.resume_paused),
     Job("checkins_due", 60, checkins.ask_due, exclusive=True),
     Job("checkin_nudges", 300, checkins.nudge_silent, exclusive=True),
@@ -78,6 +92,7 @@ JOBS: list[Job] = [
 ]
 SWEEPS: list[Sweep] = [
     Sweep("inbound_sweep", 30, inbound.sweep),
+    Sweep("retention", 3600, blank_in_batches),
 ]
 
 

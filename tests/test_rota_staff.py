@@ -121,9 +121,9 @@ async def test_staff_list_shifts_and_start_an_open_call(h: Harness) -> None:
     kari = await volunteer(h, "Kari", KARI)
     await volunteer(h, "Per", PER, weekdays=[0])  # never on Thursdays: not called
     shift = await cafe(h)
-    listed = await h.api("GET", "/api/shifts?from=2026-03-05&to=2026-03-06", expect=200)
+    listed = await h.items("/api/shifts?from=2026-03-05&to=2026-03-06")
     assert [s["id"] for s in listed] == [shift]
-    assert await h.api("GET", "/api/shifts?from=2026-03-06", expect=200) == []
+    assert await h.items("/api/shifts?from=2026-03-06") == []
     called = await h.api("POST", f"/api/shifts/{shift}/call", expect=202)
     await h.send_due()
     assert called == {"asked": 1}

@@ -12,7 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Count, Day, Id, Period, Text, Time, When, keep, local_to_utc
+from bot.api.schema import (
+    ApiModel,
+    Count,
+    Day,
+    Id,
+    Paging,
+    Period,
+    Text,
+    Time,
+    When,
+    keep,
+    local_to_utc,
+)
 from handlers import activities as rules
 from handlers import lists, signups
 from handlers.access import can_see, home_timezone, site_for, visible
@@ -62,7 +74,7 @@ class ActivityPatch(ApiModel):
     head_count: int | None = Field(None, ge=0, le=100_000)
 
 
-class ActivitiesQuery(Period):
+class ActivitiesQuery(Period, Paging):
     status: ActivityStatus | None = None
     series_id: Id | None = None
 
@@ -258,13 +270,19 @@ async def create(request: web.Request, *, body: ActivityIn, query: object) -> An
     return result
 
 
+class ActivitiesPage(ApiModel):
+    items: list[ActivityOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/activities",
     summary="Activities of your sites (?from=&to=, ?status=, ?series_id=)",
     tag="activities",
     query=ActivitiesQuery,
-    response=list[ActivityOut],
+    response=ActivitiesPage,
 )
 async def list_activities(request: web.Request, *, query: ActivitiesQuery) -> Any:
     los = los_of(request)
@@ -278,8 +296,13 @@ async def list_activities(request: web.Request, *, query: ActivitiesQuery) -> An
             end=end,
             status=query.status,
             series_id=query.series_id,
+            page=query.page(),
         )
-        return [activity_json(a) for a in found]
+        return {
+            "items": [activity_json(a) for a in found.items],
+            "next": found.next,
+            "total": found.total,
+        }
 
 
 @endpoint(

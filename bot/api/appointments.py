@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Id, Period, Text, Time, When, keep, local_to_utc
+from bot.api.schema import ApiModel, Id, Paging, Period, Text, Time, When, keep, local_to_utc
 from handlers import appointments as rules
 from handlers import lists
 from handlers.access import can_see, home_timezone, visible
@@ -41,7 +41,7 @@ class AppointmentPatch(ApiModel):
     status: AppointmentStatus = keep()
 
 
-class AppointmentsQuery(Period):
+class AppointmentsQuery(Period, Paging):
     person_id: Id | None = None
     status: AppointmentStatus | None = None
 
@@ -148,17 +148,21 @@ async def create(request: web.Request, *, body: AppointmentIn, query: object) ->
     return result
 
 
+class AppointmentsPage(ApiModel):
+    items: list[AppointmentOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/appointments",
     summary="Appointments of your sites, soonest first (?person_id=&from=&to=&status=)",
     tag="appointments",
     query=AppointmentsQuery,
-    response=list[AppointmentOut],
+    response=AppointmentsPage,
 )
-async def list_appointments(
-    request: web.Request, *, query: AppointmentsQuery
-) -> list[AppointmentOut]:
+async def list_appointments(request: web.Request, *, query: AppointmentsQuery) -> AppointmentsPage:
     los = los_of(request)
     async with los.sessions() as session:
         tz = await home_timezone(session, staff_of(request), los.rules.timezone)
@@ -170,8 +174,11 @@ async def list_appointments(
             start=start,
             end=end,
             status=query.status,
+            page=query.page(),
         )
-        return [AppointmentOut.of(a) for a in found]
+        return AppointmentsPage(
+            items=[AppointmentOut.of(a) for a in found.items], next=found.next, total=found.total
+        )
 
 
 async def load(session: AsyncSession, staff: StaffUser, appointment_id: int) -> Appointment:

@@ -11,7 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, ContentOut, Id, Text, Time, When, keep, local_to_utc
+from bot.api.schema import (
+    ApiModel,
+    ContentOut,
+    Id,
+    Paging,
+    Text,
+    Time,
+    When,
+    keep,
+    local_to_utc,
+)
 from handlers import lists
 from handlers import people as rules
 from handlers.access import can_see, require_visible, site_for
@@ -44,7 +54,7 @@ class PersonPatch(ApiModel):
     contact_staff_id: Id | None = None
 
 
-class PeopleQuery(ApiModel):
+class PeopleQuery(Paging):
     role: PersonRoleName | None = None
     status: PersonStatus | None = None
 
@@ -85,6 +95,12 @@ class PersonOut(ApiModel):
         )
 
 
+class PeoplePage(ApiModel):
+    items: list[PersonOut]
+    next: str | None
+    total: int | None = None
+
+
 class ErasedOut(ApiModel):
     id: int
     erased: bool
@@ -103,6 +119,12 @@ class MessageOut(ContentOut):
     status: MessageStatus
     channel: str
     at: Time
+
+
+class MessagesPage(ApiModel):
+    items: list[MessageOut]
+    next: str | None
+    total: int | None = None
 
 
 async def load_person(session: AsyncSession, staff: StaffUser, person_id: int) -> Person:
@@ -161,12 +183,16 @@ async def create(request: web.Request, *, body: PersonIn, query: object) -> Pers
     summary="People of your sites (?role=, ?status=active|paused)",
     tag="people",
     query=PeopleQuery,
-    response=list[PersonOut],
+    response=PeoplePage,
 )
-async def list_people(request: web.Request, *, query: PeopleQuery) -> list[PersonOut]:
+async def list_people(request: web.Request, *, query: PeopleQuery) -> PeoplePage:
     async with los_of(request).sessions() as session:
-        found = await lists.people(session, staff_of(request), role=query.role, status=query.status)
-        return [PersonOut.of(p) for p in found]
+        found = await lists.people(
+            session, staff_of(request), role=query.role, status=query.status, page=query.page()
+        )
+        return PeoplePage(
+            items=[PersonOut.of(p) for p in found.items], next=found.next, total=found.total
+        )
 
 
 @endpoint("GET", "/api/people/{id}", summary="One person", tag="people", response=PersonOut)
@@ -273,13 +299,15 @@ def _at(direction: str, sent: datetime | None, due: datetime | None, made: datet
     "/api/people/{id}/messages",
     summary="The conversation, oldest first",
     tag="people",
-    response=list[MessageOut],
+    query=Paging,
+    response=MessagesPage,
 )
-async def messages(request: web.Request, *, query: object) -> list[MessageOut]:
+async def messages(request: web.Request, *, query: Paging) -> MessagesPage:
     los = los_of(request)
     async with los.sessions.begin() as session:
         person = await load_person(session, staff_of(request), path_id(request))
-        found = await lists.messages_of(session, person)
+        page = await lists.messages_of(session, person, query.page())
+        found = page.items
         attached = await attachments_of(session, (m.id for m in found))
         result = [
             MessageOut(
@@ -294,4 +322,4 @@ async def messages(request: web.Request, *, query: object) -> list[MessageOut]:
             for m in found
         ]
         audit(session, los.clock, staff_of(request), "person.read_messages", "person", person.id)
-    return result
+    return MessagesPage(items=result, next=page.next, total=page.total)

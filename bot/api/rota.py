@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api.middleware import audit
 from bot.api.people import load_person
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Count, Day, Id, Period, Text, Time, When, local_to_utc
+from bot.api.schema import ApiModel, Count, Day, Id, Paging, Period, Text, Time, When, local_to_utc
 from handlers import calendar_feed, lists
 from handlers.access import can_see, home_timezone, site_for, visible
 from handlers.errors import InputError, NotFound
@@ -175,7 +175,7 @@ class RevokedOut(ApiModel):
     revoked: bool
 
 
-class ShiftsQuery(Period):
+class ShiftsQuery(Period, Paging):
     pass
 
 
@@ -360,21 +360,33 @@ async def create_shift(request: web.Request, *, body: ShiftIn, query: object) ->
     return result
 
 
+class ShiftsPage(ApiModel):
+    items: list[ShiftOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/shifts",
     summary="Shifts of your sites with their assignments (?from= inclusive, ?to= exclusive)",
     tag="rota",
     query=ShiftsQuery,
-    response=list[ShiftOut],
+    response=ShiftsPage,
 )
 async def list_shifts(request: web.Request, *, query: ShiftsQuery) -> Any:
     los = los_of(request)
     async with los.sessions() as session:
         tz = await home_timezone(session, staff_of(request), los.rules.timezone)
         start, end = query.bounds(tz)
-        found = await lists.shifts(session, staff_of(request), start=start, end=end)
-        return [shift_json(s, assignments) for s, assignments in found]
+        found = await lists.shifts(
+            session, staff_of(request), start=start, end=end, page=query.page()
+        )
+        return {
+            "items": [shift_json(s, assignments) for s, assignments in found.items],
+            "next": found.next,
+            "total": found.total,
+        }
 
 
 @endpoint(

@@ -22,8 +22,11 @@ from handlers.access import site_filter, visible
 from handlers.audit import audit
 from handlers.errors import InputError
 from handlers.segments import count_segments
-from storage.models import Broadcast, Site, StaffUser
+from storage.models import Broadcast, Person, Site, StaffUser
 from storage.models.people import LANGUAGES
+
+# How many of the audience the preview names, so staff can check it is the right people.
+PREVIEW_NAMES = 30
 
 ROLES = ("participant", "volunteer")
 MAX_TEXT = 1600
@@ -119,14 +122,15 @@ async def preview(request: web.Request) -> web.Response:
         async with los.sessions() as session:
             site, audience, send_at = await understood(session, user, form, los.clock.now())
             figures = await rules.preview(session, site.id, form.get("text"), audience)
-            people = await rules.audience_people(session, site.id, audience)
+            query = await rules.audience_query(session, site.id, audience)
+            people = list(await session.scalars(query.order_by(Person.id).limit(PREVIEW_NAMES)))
     except InputError as exc:
         form.errors = error_key(exc.fields, user.language)
         return await compose_view(request, form, 422)
     context = {
         "form": form,
         "figures": figures,
-        "people": list(people)[:30],
+        "people": people,
         "site": site,
         "send_at": send_at,
         "skipped": figures["opted_out"] + figures["unreachable"],

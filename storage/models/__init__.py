@@ -5,6 +5,7 @@ from storage.models.appointments import Appointment
 from storage.models.base import Base, UtcDateTime
 from storage.models.checkins import CheckinPlan, CheckinRound
 from storage.models.conversation import InboxItem, OpenQuestion
+from storage.models.figures import MessageDay, MessageDayChange
 from storage.models.followup import (
     AssignmentMeeting,
     Consent,
@@ -55,6 +56,8 @@ __all__ = [
     "MatchingProfile",
     "Message",
     "MessageAttachment",
+    "MessageDay",
+    "MessageDayChange",
     "OpenQuestion",
     "Person",
     "PersonRole",

@@ -2,7 +2,7 @@
 chose, and which language each text went out in
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0015
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = '0017'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
