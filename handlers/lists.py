@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import pages
 from handlers.access import site_filter
-from handlers.pages import Page, PageRequest
+from handlers.pages import MAX_LIMIT, Page, PageRequest
 from storage.models import (
     Activity,
     Appointment,
@@ -173,3 +173,8 @@ async def messages_of(
     query = select(Message).where(Message.person_id == person.id)
     keys = [Message.created_at, Message.id]
     return await pages.read(session, query, keys, page, lambda m: [m.created_at, m.id])
+
+
+# What a staff page shows of a list bounded by its own period (a week of shifts, a day of
+# appointments): one large page rather than the API's 50 rows.
+SCREENFUL = PageRequest(limit=MAX_LIMIT)

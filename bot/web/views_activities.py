@@ -20,6 +20,7 @@ from handlers import lists, signups
 from handlers.access import can_see, visible
 from handlers.audit import audit
 from handlers.errors import Conflict, InputError
+from handlers.lists import SCREENFUL
 from handlers.people import create_person
 from handlers.people_pages import search_people
 from storage.models import Activity, Person, Signup
@@ -40,10 +41,18 @@ async def list_view(request: web.Request, form: Form | None = None, status: int 
     async with los.sessions() as session:
         tz = await zone_for(session, user)
         if past:
-            found = await lists.activities(session, user, start=now - timedelta(days=60), end=now)
+            found = (
+                await lists.activities(
+                    session, user, start=now - timedelta(days=60), end=now, page=SCREENFUL
+                )
+            ).items
             found.reverse()
         else:
-            found = await lists.activities(session, user, start=now - timedelta(hours=6))
+            found = (
+                await lists.activities(
+                    session, user, start=now - timedelta(hours=6), page=SCREENFUL
+                )
+            ).items
         found = found[:200]
         counted = {a.id: await rules.counts(session, a.id) for a in found}
         sites = await visible_sites(session, user)

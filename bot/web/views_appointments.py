@@ -20,6 +20,7 @@ from handlers import lists
 from handlers.access import can_see, visible
 from handlers.audit import audit
 from handlers.errors import InputError
+from handlers.lists import SCREENFUL
 from handlers.people_pages import search_people
 from storage.models import Appointment, Person, Site, StaffUser
 
@@ -81,7 +82,9 @@ async def list_page(request: web.Request) -> web.Response:
         length = 7 if span == "week" else 1
         start = day_start(day, str(tz))
         end = day_start(day + timedelta(days=length), str(tz))
-        found = await lists.appointments(session, user, start=start, end=end)
+        found = (
+            await lists.appointments(session, user, start=start, end=end, page=SCREENFUL)
+        ).items
         names = await names_of(session, {a.person_id for a in found})
     days: dict[date, list[Appointment]] = {}
     for a in found:

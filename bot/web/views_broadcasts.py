@@ -21,6 +21,7 @@ from handlers import lists
 from handlers.access import site_filter, visible
 from handlers.audit import audit
 from handlers.errors import InputError
+from handlers.lists import SCREENFUL
 from handlers.segments import count_segments
 from storage.models import Broadcast, Person, Site, StaffUser
 from storage.models.people import LANGUAGES
@@ -35,9 +36,15 @@ MAX_TEXT = 1600
 async def choices(session: AsyncSession, user: StaffUser, now: Any) -> dict[str, Any]:
     return {
         "sites": await visible_sites(session, user),
-        "activities": await lists.activities(
-            session, user, start=now - timedelta(days=1), end=now + timedelta(days=60)
-        ),
+        "activities": (
+            await lists.activities(
+                session,
+                user,
+                start=now - timedelta(days=1),
+                end=now + timedelta(days=60),
+                page=SCREENFUL,
+            )
+        ).items,
         "languages": LANGUAGES,
     }
 

@@ -18,6 +18,7 @@ from handlers import lists
 from handlers.access import can_see, visible_site_ids
 from handlers.audit import audit
 from handlers.errors import InputError, NotFound
+from handlers.lists import SCREENFUL
 from handlers.people_pages import score_chart, search_people
 from storage.models import CheckinPlan, CheckinRound, Person
 
@@ -58,7 +59,7 @@ async def list_view(
         tz = await zone_for(session, user)
         plans = [
             p
-            for p, _ in await lists.checkin_plans(session, user)
+            for p, _ in (await lists.checkin_plans(session, user, page=SCREENFUL)).items
             if (p.status == "ended") == (show == "ended")
         ]
         people = {

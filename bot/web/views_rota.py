@@ -21,6 +21,7 @@ from handlers import lists
 from handlers.access import visible, visible_site_ids
 from handlers.audit import audit
 from handlers.errors import Conflict, InputError
+from handlers.lists import SCREENFUL
 from handlers.rota import figures, offers, shifts, staff
 from storage.models import Assignment, Person, Shift, Site, StaffUser
 
@@ -53,7 +54,7 @@ async def week_view(
         monday = parse_day(request.query.get("week", ""), today)
         monday -= timedelta(days=monday.weekday())
         start, end = day_start(monday, str(tz)), day_start(monday + timedelta(days=7), str(tz))
-        found = await lists.shifts(session, user, start=start, end=end)
+        found = (await lists.shifts(session, user, start=start, end=end, page=SCREENFUL)).items
         since = los.clock.now() - timedelta(weeks=FIGURE_WEEKS)
         scope = visible_site_ids(user)
         hours = await figures.hours_by_volunteer(
@@ -187,7 +188,9 @@ async def shift_view(
         assignments = await shifts.assignments_of(session, shift.id)
         names = await names_of(session, {a.person_id for a in assignments})
         following = await offers.next_candidate(session, los.clock, shift)
-        volunteers = await lists.people(session, user, role="volunteer", status="active")
+        volunteers = (
+            await lists.people(session, user, role="volunteer", status="active", page=SCREENFUL)
+        ).items
     confirmed = sum(a.status == "confirmed" for a in assignments)
     context = {
         "s": shift,
