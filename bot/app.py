@@ -25,6 +25,7 @@ from bot.api import (
     sites,
     staff,
     stats,
+    surveys,
 )
 from bot.api.registry import ENDPOINTS, LOS_KEY, Endpoint
 from bot.service import Los
@@ -42,6 +43,7 @@ API_MODULES = (
     rota,
     checkins,
     reports,
+    surveys,
     attachments,
     ops,
     staff,

@@ -21,6 +21,7 @@ from handlers import (
     questions,
     signups,
     stats,
+    surveys,
 )
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
@@ -54,6 +55,7 @@ ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
     "activity": signups.answer_invitation,
     "shift": rota_replies.answer_offer,
     "shift_call": rota_replies.answer_call,
+    "survey": surveys.answer_survey,
 }
 COMMANDS: dict[str, CommandHandler] = {
     "timer": appointment_replies.list_appointments,
@@ -79,6 +81,7 @@ COMMANDS: dict[str, CommandHandler] = {
 INTERCEPTORS: list[Interceptor] = [
     crisis.intercept_crisis,
     rota_replies.late_answer,
+    surveys.take_text_answer,
 ]
 ERASERS: list[Eraser] = [
     attachments.erase_attachments,
@@ -86,6 +89,7 @@ ERASERS: list[Eraser] = [
     checkins.erase_checkins,
     signups.erase_signups,
     rota_staff.erase_volunteer,
+    surveys.erase_answers,
 ]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,
@@ -93,6 +97,7 @@ STATS: dict[str, StatsSection] = {
     "checkins": checkins.checkin_figures,
     "activities": activities.activity_figures,
     "volunteers": rota_figures.volunteer_figures,
+    "surveys": surveys.survey_figures,
 }
 broadcasts.AUDIENCE_RESOLVERS["activity_id"] = activities.signed_up_people
 # Lists that are sent in parts: what MER continues (handlers/paging.py).

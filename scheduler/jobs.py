@@ -23,7 +23,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import activities, checkins, retention
+from handlers import activities, checkins, retention, surveys
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.rota import offers as rota_offers
@@ -68,6 +68,8 @@ JOBS: list[Job] = [
     Job("activities_held", 600, activities.mark_held),
     Job("rota_offers", 60, rota_offers.offer_sweep),
     Job("rota_finish_shifts", 300, rota_offers.finish_shifts),
+    Job("survey_reminders", 300, surveys.remind_and_expire, exclusive=True),
+    Job("survey_after_events", 300, surveys.ask_after_events, exclusive=True),
 ]
 SWEEPS: list[Sweep] = [
     Sweep("inbound_sweep", 30, inbound.sweep),

@@ -139,4 +139,13 @@ TEXTS: dict[str, str] = {
     "robot_inbox": "This number seems to answer automatically. We will not answer it automatically for a day.",
     "inbound_failed_inbox": "This text could not be handled automatically. Please read it and answer yourself.",
     "send_unknown_inbox": "We do not know whether this text was sent: {text}",
+    # --- surveys ---
+    "survey_intro": "{title}: {count} short questions, one at a time. Answer if you like. STOP to end.",
+    "survey_question": "{n}/{count}: {question} {how}",
+    "survey_answer_scale": "Answer 1 (little) to 5 (a lot).",
+    "survey_answer_yesno": "Answer YES or NO.",
+    "survey_answer_text": "Answer in a few words.",
+    "survey_reminder": "A reminder of our question: {text}",
+    "survey_thanks": "Thank you for your answers! They help us do better.",
+    "survey_not_understood": "Please answer with a number from 1 to 5, or YES or NO.",
 }

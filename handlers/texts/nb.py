@@ -147,4 +147,13 @@ TEXTS: dict[str, str] = {
     "robot_inbox": "Dette nummeret ser ut til å svare automatisk. Vi svarer det ikke automatisk det neste døgnet.",
     "inbound_failed_inbox": "Denne meldingen kunne ikke behandles automatisk. Les den og svar selv.",
     "send_unknown_inbox": "Vi vet ikke om denne meldingen ble sendt: {text}",
+    # --- surveys ---
+    "survey_intro": "{title}: {count} korte spørsmål, ett om gangen. Svar om du vil. STOPP for å slutte.",
+    "survey_question": "{n}/{count}: {question} {how}",
+    "survey_answer_scale": "Svar 1 (lite) til 5 (mye).",
+    "survey_answer_yesno": "Svar JA eller NEI.",
+    "survey_answer_text": "Svar med noen få ord.",
+    "survey_reminder": "Vi minner om spørsmålet: {text}",
+    "survey_thanks": "Takk for svarene dine! De hjelper oss å bli bedre.",
+    "survey_not_understood": "Svar med et tall fra 1 til 5, eller JA eller NEI.",
 }

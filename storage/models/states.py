@@ -123,6 +123,27 @@ class InboxStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class SurveyStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RecipientStatus(StrEnum):
+    ASKED = "asked"
+    ANSWERED = "answered"
+    STOPPED = "stopped"
+    EXPIRED = "expired"
+
+
+class IntakeOutcome(StrEnum):
+    """The outcome of an intake conversation, as day centres report it."""
+
+    TAKEN_IN = "taken_in"
+    SHORT_TERM = "short_term"
+    REFERRED = "referred"
+
+
 def check_in(column: str, states: type[StrEnum], name: str | None = None) -> CheckConstraint:
     """``column IN (every state)``, named ``ck_<table>_<column>`` by the naming convention."""
     values = ", ".join(f"'{s.value}'" for s in states)
