@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.demo_history import add_demo_history
 from bot.staff_users import add_staff
 from handlers import appointments
 from handlers.checkins import create_plan
@@ -120,6 +121,7 @@ async def fill_demo(session: AsyncSession, clock: Clock) -> str:
     await add_demo_checkins(session, clock)
     await demo_activities(session, clock, site.id)
     rota_summary = await demo_rota(session, clock, site)
+    await add_demo_history(session, clock, site.id)
     _, token = await add_staff(
         session, clock, name="Demo Koordinator", email="demo@los.invalid", role="admin"
     )

@@ -14,7 +14,7 @@ from bot.api.middleware import audit
 from bot.api.registry import endpoint, los_of, path_id, staff_of
 from bot.api.schema import ApiModel, Count, Day, Id, Period, Text, Time, When, keep, local_to_utc
 from handlers import activities as rules
-from handlers import lists, signups
+from handlers import activity_types, lists, signups
 from handlers.access import can_see, home_timezone, site_for, visible
 from handlers.errors import Conflict, InputError
 from storage.models import Activity, ActivitySeries, Person, Signup, StaffUser
@@ -43,6 +43,8 @@ class ActivityIn(ApiModel):
     reminders_minutes_before: Minutes | None = Field(None, max_length=10)
     repeat: RepeatIn | None = None
     site_id: Id | None = None
+    # The key of one of the site's activity types (GET /api/activity-types).
+    activity_type: Text | None = Field(None, min_length=1, max_length=40)
 
 
 class ActivityPatch(ApiModel):
@@ -60,6 +62,7 @@ class ActivityPatch(ApiModel):
     reminders_minutes_before: Minutes | None = Field(None, max_length=10)
     status: ActivityStatus = keep()
     head_count: int | None = Field(None, ge=0, le=100_000)
+    activity_type: Text | None = Field(None, min_length=1, max_length=40)
 
 
 class ActivitiesQuery(Period):
@@ -102,6 +105,7 @@ class ActivityOut(ApiModel):
     status: ActivityStatus
     head_count: int | None
     reminders_minutes_before: list[int]
+    activity_type: str | None = None
     counts: dict[SignupStatus, Count] | None = None
     notified: bool | None = None
 
@@ -156,6 +160,7 @@ def activity_json(activity: Activity, counts: dict[str, int] | None = None) -> d
         "status": activity.status,
         "head_count": activity.head_count,
         "reminders_minutes_before": activity.reminders_minutes_before,
+        "activity_type": activity.activity_type,
     }
     if counts is not None:
         result["counts"] = counts
@@ -241,6 +246,7 @@ async def create(request: web.Request, *, body: ActivityIn, query: object) -> An
             signup_required=body.signup_required,
             code=body.code,
             reminders_minutes_before=body.reminders_minutes_before,
+            activity_type=await activity_types.check_type(session, site.id, body.activity_type),
         )
         if body.repeat is not None:
             series = await rules.create_series(
@@ -322,6 +328,10 @@ async def patch(request: web.Request, *, body: ActivityPatch, query: object) -> 
         ):
             if name in changed:
                 changes[name] = getattr(body, name)
+        if "activity_type" in changed:
+            activity.activity_type = await activity_types.check_type(
+                session, activity.site_id, body.activity_type
+            )
         for name in ("starts_at", "ends_at", "signup_deadline"):
             if name in changed:
                 value = getattr(body, name)
@@ -568,3 +578,49 @@ async def end_series(request: web.Request, *, query: object) -> Any:
         result["cancelled"] = cancelled
     los.dispatcher.wake()
     return result
+
+
+class ActivityTypeIn(ApiModel):
+    name: Text = Field(min_length=1, max_length=80)
+    site_id: Id | None = None
+
+
+class ActivityTypeOut(ApiModel):
+    key: str
+    name: str
+
+
+class ActivityTypesQuery(ApiModel):
+    site_id: Id | None = None
+
+
+@endpoint(
+    "GET",
+    "/api/activity-types",
+    summary="A site's activity types, which the yearly report counts by (?site_id=)",
+    tag="activities",
+    query=ActivityTypesQuery,
+    response=list[ActivityTypeOut],
+)
+async def list_types(request: web.Request, *, query: ActivityTypesQuery) -> Any:
+    async with los_of(request).sessions.begin() as session:
+        site = await site_for(session, staff_of(request), query.site_id)
+        return [
+            {"key": t.key, "name": t.name} for t in await activity_types.types_of(session, site.id)
+        ]
+
+
+@endpoint(
+    "POST",
+    "/api/activity-types",
+    summary="Add an activity type to a site",
+    tag="activities",
+    body=ActivityTypeIn,
+    response=ActivityTypeOut,
+    status=201,
+)
+async def add_type(request: web.Request, *, body: ActivityTypeIn, query: object) -> Any:
+    async with los_of(request).sessions.begin() as session:
+        site = await site_for(session, staff_of(request), body.site_id)
+        row = await activity_types.add_type(session, site.id, body.name)
+        return {"key": row.key, "name": row.name}

@@ -48,6 +48,7 @@ class ActivitySeries(Base):
     first_date: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="active")  # active | ended
+    activity_type: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

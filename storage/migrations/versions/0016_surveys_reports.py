@@ -137,9 +137,13 @@ def upgrade() -> None:
     op.add_column('people', sa.Column('intake_outcome', sa.String(length=12), nullable=True))
     op.add_column('people', sa.Column('intake_on', sa.Date(), nullable=True))
     op.add_column('activities', sa.Column('activity_type', sa.String(length=40), nullable=True))
+    op.add_column(
+        'activity_series', sa.Column('activity_type', sa.String(length=40), nullable=True)
+    )
 
 
 def downgrade() -> None:
+    op.drop_column('activity_series', 'activity_type')
     op.drop_column('activities', 'activity_type')
     op.drop_column('people', 'intake_on')
     op.drop_column('people', 'intake_outcome')
