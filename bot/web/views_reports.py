@@ -48,7 +48,8 @@ async def period_of(request: web.Request) -> dict[str, Any]:
         tz = ZoneInfo(site.timezone if site else los.rules.timezone)
         today = los.clock.now().astimezone(tz).date()
         errors: dict[str, str] = {}
-        first = parse_day(request.query.get("from", ""), today.replace(month=1, day=1))
+        # By default the last twelve months up to today: a yearly report at any time of year.
+        first = parse_day(request.query.get("from", ""), today - timedelta(days=365))
         last = parse_day(request.query.get("to", ""), today)
         if first is None:
             errors["from"] = "report.bad_date"
@@ -95,15 +96,15 @@ def query_of(context: dict[str, Any]) -> str:
     return "&".join(parts)
 
 
-def charts(context: dict[str, Any]) -> dict[str, list[tuple[str, float]]]:
+def charts(context: dict[str, Any]) -> dict[str, list[tuple[str, int | float]]]:
     """The bars of each chart: (label, value), from the exact figures (staff view)."""
     report = context["report"]
     if not report:
         return {}
     by_key = {s: {f.key: f.value for f in figures} for s, figures in report.items()}
     names = context["type_names"]
-    activities = [
-        (names.get(key.split(".")[1], key.split(".")[1]), float(value or 0))
+    activities: list[tuple[str, int | float]] = [
+        (names.get(key.split(".")[1], key.split(".")[1]), int(value or 0))
         for key, value in by_key["activities"].items()
         if key.startswith("by_type.") and key.endswith(".participations") and value
     ]

@@ -14,7 +14,7 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import select
 
-from storage.models import InboxItem, Person
+from storage.models import InboxItem, Person, Survey
 from tests.browser.conftest import CHROMIUM
 from tests.browser.demo_site import demo_site
 from tests.browser.pages import NARROW, WIDE, enrolled_staff, open_page, sign_in
@@ -31,6 +31,7 @@ async def views(h: Harness) -> list[tuple[str, str]]:
         first = await session.scalar(
             select(Person.id).where(Person.contact_staff_id.is_not(None)).order_by(Person.id)
         )
+        survey = await session.scalar(select(Survey.id).order_by(Survey.id).limit(1))
     return [
         ("today", "/"),
         ("inbox", "/inbox"),
@@ -41,6 +42,9 @@ async def views(h: Harness) -> list[tuple[str, str]]:
         ("settings", "/settings"),
         ("erase", f"/people/{first}/erase"),
         ("not-found", "/people/999999"),
+        ("reports", "/reports"),
+        ("surveys", "/surveys"),
+        ("survey", f"/surveys/{survey}"),
     ]
 
 

@@ -297,7 +297,7 @@ TEXTS: dict[str, str] = {
     "report.chart.activities": "Participations by activity type",
     "report.chart.checkins": "Average check-in answer per month (1–5)",
     "report.chart.attendance": "Attendance in per cent: with a confirmed reminder and without",
-    "report.chart.confirmed": "Answered YES to the reminder",
+    "report.chart.confirmed": "Answered YES",
     "report.chart.not_confirmed": "Not confirmed",
     "report.chart.none": "No figures to draw for the period.",
     "report.contact": "Not reached this week",
@@ -430,4 +430,7 @@ TEXTS: dict[str, str] = {
     "survey.error.questions": "Write at least one question (at most 6).",
     "survey.yes": "YES",
     "survey.no": "NO",
+    "survey.questions": "Questions",
+    "survey.distribution": "Answers to question {n}",
+    "survey.status": "Status",
 }

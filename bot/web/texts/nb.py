@@ -304,7 +304,7 @@ TEXTS: dict[str, str] = {
     "report.chart.activities": "Deltakelser per aktivitetstype",
     "report.chart.checkins": "Gjennomsnittlig innsjekk-svar per måned (1–5)",
     "report.chart.attendance": "Oppmøte i prosent: med bekreftet påminnelse og uten",
-    "report.chart.confirmed": "Svarte JA på påminnelsen",
+    "report.chart.confirmed": "Svarte JA",
     "report.chart.not_confirmed": "Ikke bekreftet",
     "report.chart.none": "Ingen tall å tegne for perioden.",
     "report.contact": "Ikke nådd denne uken",
@@ -438,4 +438,7 @@ TEXTS: dict[str, str] = {
     "survey.error.questions": "Skriv minst ett spørsmål (høyst 6).",
     "survey.yes": "JA",
     "survey.no": "NEI",
+    "survey.questions": "Spørsmål",
+    "survey.distribution": "Svarene på spørsmål {n}",
+    "survey.status": "Status",
 }
