@@ -138,3 +138,47 @@ async def test_small_numbers_are_under_5_in_every_export(h: Harness) -> None:
 async def test_a_bad_period_is_named(h: Harness) -> None:
     bad = await h.api("GET", "/api/reports/year?from=2026-03-01&to=2026-02-01", expect=422)
     assert "to must be after from" in repr(bad["error"]["fields"])
+
+
+async def test_report_fields_on_people_and_activity_types(h: Harness) -> None:
+    person = await h.person(
+        "Per Hansen",
+        gender="man",
+        municipality="Drammen",
+        intake_outcome="short_term",
+        intake_on="2026-02-20",
+    )
+    assert (person["gender"], person["municipality"]) == ("man", "Drammen")
+    changed = await h.api(
+        "PATCH",
+        f"/api/people/{person['id']}",
+        {"gender": None, "intake_outcome": "referred"},
+        expect=200,
+    )
+    assert (changed["gender"], changed["intake_outcome"]) == (None, "referred")
+    bad = await h.api("PATCH", f"/api/people/{person['id']}", {"gender": "x"}, expect=422)
+    assert "gender" in bad["error"]["fields"]
+    types = await h.api("GET", "/api/activity-types", expect=200)
+    assert [t["key"] for t in types][:5] == [
+        "quiz_bingo",
+        "hairdresser",
+        "football",
+        "culture_trip",
+        "talk_group",
+    ]
+    added = await h.api("POST", "/api/activity-types", {"name": "Båttur"}, expect=201)
+    assert added == {"key": "battur", "name": "Båttur"}
+    activity = await h.api(
+        "POST",
+        "/api/activities",
+        {"title": "Tur", "starts_at": "2026-03-04T10:00:00", "activity_type": "battur"},
+        expect=201,
+    )
+    assert activity["activity_type"] == "battur"
+    bad = await h.api(
+        "POST",
+        "/api/activities",
+        {"title": "Tur", "starts_at": "2026-03-04T10:00:00", "activity_type": "nope"},
+        expect=422,
+    )
+    assert "activity_type" in bad["error"]["fields"]
