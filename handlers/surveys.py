@@ -22,7 +22,7 @@ from handlers import questions
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.errors import InputError
-from handlers.keywords import HELP_WORDS, Answer, words
+from handlers.keywords import HELP_WORDS, Answer, parse_yes_no, words
 from handlers.texts import t
 from storage.models import (
     Appointment,
@@ -366,6 +366,10 @@ async def take_text_answer(conv: Conversation) -> bool:
     survey_questions = [q for q in open_text if q.kind == "survey"]
     if not survey_questions:
         return False
+    if parse_yes_no(conv.message.text or "") is not None and await questions.open_questions(
+        conv.session, conv.person.id, now, "yesno"
+    ):
+        return False  # "JA" while an appointment asks: that question's answer, not feedback
     question = survey_questions[-1]
     questions.mark_answered(question, Answer("text"), now)
     await record(conv, question, conv.message.text or "")

@@ -135,6 +135,7 @@ async def two_sites(h: Harness) -> dict[str, Any]:
         )
         await h.api("POST", "/api/checkins", {"person_id": person["id"], "at": "18:00"}, expect=201)
         await h.sms(phone, "Kan noen ringe meg?")  # an inbox item of the person's site
+        await h.api("POST", "/api/surveys", {"template": "yearly", "site_id": site_id}, expect=201)
     return made
 
 
@@ -156,6 +157,8 @@ LISTS = {
     "/api/inbox": "?status=all",
     "/api/sites": "",
     "/api/staff": "",  # admins only
+    "/api/surveys": "",
+    "/api/activity-types": "",
 }
 
 

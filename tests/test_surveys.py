@@ -215,7 +215,7 @@ async def test_telegram_gets_buttons_and_a_press_answers(h: Harness) -> None:
 
 
 async def test_templates_and_bad_surveys(h: Harness) -> None:
-    templates = await h.api("GET", "/api/survey-templates", expect=200)
+    templates = (await h.api("GET", "/api/survey-templates", expect=200))["templates"]
     yearly = next(t for t in templates if t["key"] == "yearly")
     assert len(yearly["questions"]) == 5
     session_feedback = next(t for t in templates if t["key"] == "session")

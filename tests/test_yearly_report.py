@@ -167,7 +167,7 @@ async def test_report_fields_on_people_and_activity_types(h: Harness) -> None:
         "talk_group",
     ]
     added = await h.api("POST", "/api/activity-types", {"name": "Båttur"}, expect=201)
-    assert added == {"key": "battur", "name": "Båttur"}
+    assert added == {"site_id": 1, "key": "battur", "name": "Båttur"}
     activity = await h.api(
         "POST",
         "/api/activities",

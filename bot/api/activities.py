@@ -15,9 +15,9 @@ from bot.api.registry import endpoint, los_of, path_id, staff_of
 from bot.api.schema import ApiModel, Count, Day, Id, Period, Text, Time, When, keep, local_to_utc
 from handlers import activities as rules
 from handlers import activity_types, lists, signups
-from handlers.access import can_see, home_timezone, site_for, visible
+from handlers.access import can_see, home_timezone, site_filter, site_for, visible
 from handlers.errors import Conflict, InputError
-from storage.models import Activity, ActivitySeries, Person, Signup, StaffUser
+from storage.models import Activity, ActivitySeries, Person, Signup, Site, StaffUser
 from storage.models.states import ActivityStatus, SeriesStatus, SignupStatus
 
 Audience = Literal["participants", "volunteers", "all"]
@@ -586,6 +586,7 @@ class ActivityTypeIn(ApiModel):
 
 
 class ActivityTypeOut(ApiModel):
+    site_id: int
     key: str
     name: str
 
@@ -597,16 +598,22 @@ class ActivityTypesQuery(ApiModel):
 @endpoint(
     "GET",
     "/api/activity-types",
-    summary="A site's activity types, which the yearly report counts by (?site_id=)",
+    summary="Activity types of your sites, which the yearly report counts by (?site_id=)",
     tag="activities",
     query=ActivityTypesQuery,
     response=list[ActivityTypeOut],
 )
 async def list_types(request: web.Request, *, query: ActivityTypesQuery) -> Any:
+    staff = staff_of(request)
     async with los_of(request).sessions.begin() as session:
-        site = await site_for(session, staff_of(request), query.site_id)
+        if query.site_id is not None:
+            sites = [await site_for(session, staff, query.site_id)]
+        else:
+            sites = list(await session.scalars(select(Site).where(site_filter(staff, Site.id))))
         return [
-            {"key": t.key, "name": t.name} for t in await activity_types.types_of(session, site.id)
+            {"site_id": site.id, "key": t.key, "name": t.name}
+            for site in sorted(sites, key=lambda s: s.id)
+            for t in await activity_types.types_of(session, site.id)
         ]
 
 
@@ -623,4 +630,4 @@ async def add_type(request: web.Request, *, body: ActivityTypeIn, query: object)
     async with los_of(request).sessions.begin() as session:
         site = await site_for(session, staff_of(request), body.site_id)
         row = await activity_types.add_type(session, site.id, body.name)
-        return {"key": row.key, "name": row.name}
+        return {"site_id": site.id, "key": row.key, "name": row.name}

@@ -99,6 +99,10 @@ class TemplateOut(ApiModel):
     questions: list[QuestionOut]
 
 
+class TemplatesOut(ApiModel):
+    templates: list[TemplateOut]
+
+
 async def survey_json(session: Any, survey: Survey) -> dict[str, Any]:
     return {
         "id": survey.id,
@@ -124,21 +128,23 @@ async def survey_json(session: Any, survey: Survey) -> dict[str, Any]:
     "/api/survey-templates",
     summary="The built-in surveys: the yearly user survey and a session feedback",
     tag="surveys",
-    response=list[TemplateOut],
+    response=TemplatesOut,
 )
 async def templates(request: web.Request, *, query: object) -> Any:
-    return [
-        {
-            "key": template.key,
-            "title": template.title["nb"],
-            "trigger": template.trigger,
-            "questions": [
-                {"position": n, "kind": kind, "text": nb, "text_en": en}
-                for n, (kind, nb, en) in enumerate(template.questions)
-            ],
-        }
-        for template in rules.TEMPLATES.values()
-    ]
+    return {
+        "templates": [
+            {
+                "key": template.key,
+                "title": template.title["nb"],
+                "trigger": template.trigger,
+                "questions": [
+                    {"position": n, "kind": kind, "text": nb, "text_en": en}
+                    for n, (kind, nb, en) in enumerate(template.questions)
+                ],
+            }
+            for template in rules.TEMPLATES.values()
+        ]
+    }
 
 
 @endpoint(
