@@ -26,6 +26,7 @@ from bot.api import (
     sites,
     staff,
     stats,
+    surveys,
     volunteer_assignments,
 )
 from bot.api.registry import ENDPOINTS, LOS_KEY, Endpoint
@@ -46,6 +47,7 @@ API_MODULES = (
     volunteer_assignments,
     followup,
     reports,
+    surveys,
     attachments,
     ops,
     staff,

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.demo_followup import demo_followup
+from bot.demo_history import add_demo_history
 from bot.staff_users import add_staff
 from handlers import appointments
 from handlers.checkins import create_plan
@@ -122,6 +123,7 @@ async def fill_demo(session: AsyncSession, clock: Clock) -> str:
     await demo_activities(session, clock, site.id)
     rota_summary = await demo_rota(session, clock, site)
     followup_summary = await demo_followup(session, clock, site)
+    await add_demo_history(session, clock, site.id)
     _, token = await add_staff(
         session, clock, name="Demo Koordinator", email="demo@los.invalid", role="admin"
     )

@@ -198,6 +198,7 @@ class ActivityFields:
     signup_required: bool = True
     code: str | None = None
     reminders_minutes_before: list[int] | None = None
+    activity_type: str | None = None
 
 
 def check_fields(fields: ActivityFields) -> None:
@@ -240,6 +241,7 @@ async def create_activity(
         audience=fields.audience,
         signup_required=fields.signup_required,
         code=code,
+        activity_type=fields.activity_type,
         status="planned",
         reminders_minutes_before=sorted(set(fields.reminders_minutes_before or DEFAULT_REMINDERS)),
         created_at=now,
@@ -287,6 +289,7 @@ async def create_series(
         ),
         audience=fields.audience,
         signup_required=fields.signup_required,
+        activity_type=fields.activity_type,
         reminders_minutes_before=sorted(set(fields.reminders_minutes_before or DEFAULT_REMINDERS)),
         code_base=base,
         first_date=local_start.date(),
@@ -339,6 +342,7 @@ async def extend_series(session: AsyncSession, clock: Clock, series: ActivitySer
                 ),
                 audience=series.audience,
                 signup_required=series.signup_required,
+                activity_type=series.activity_type,
                 code=await new_code(session, now, series.code_base, first_suffix=str(day.day)),
                 status="planned",
                 reminders_minutes_before=list(series.reminders_minutes_before),

@@ -47,6 +47,15 @@ async def audience_query(
     return query
 
 
+async def audience_people(
+    session: AsyncSession, site_id: int, audience: dict[str, Any]
+) -> list[Person]:
+    """The people of an audience as objects, for features that ask each one (surveys); a
+    broadcast never loads them, it queues in SQL."""
+    query = await audience_query(session, site_id, audience)
+    return list(await session.scalars(query.order_by(Person.id)))
+
+
 async def create_broadcast(
     session: AsyncSession,
     clock: Clock,

@@ -21,6 +21,7 @@ from handlers import (
     questions,
     signups,
     stats,
+    surveys,
 )
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
@@ -61,6 +62,7 @@ ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
     "shift_call": rota_replies.answer_call,
     "reminder": followup_reminders.answer_reminder,
     "assignment_review": followup_assignments.answer_review,
+    "survey": surveys.answer_survey,
 }
 COMMANDS: dict[str, CommandHandler] = {
     "timer": appointment_replies.list_appointments,
@@ -92,6 +94,7 @@ INTERCEPTORS: list[Interceptor] = [
     crisis.intercept_crisis,
     rota_replies.late_answer,
     followup_shared.intercept_shared,
+    surveys.take_text_answer,
 ]
 ERASERS: list[Eraser] = [
     attachments.erase_attachments,
@@ -100,6 +103,7 @@ ERASERS: list[Eraser] = [
     signups.erase_signups,
     rota_staff.erase_volunteer,
     followup_erasure.erase_followup,
+    surveys.erase_answers,
 ]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,
@@ -109,6 +113,7 @@ STATS: dict[str, StatsSection] = {
     "volunteers": rota_figures.volunteer_figures,
     "assignments": followup_assignments.assignment_figures,
     "reminders": followup_reminders.reminder_figures,
+    "surveys": surveys.survey_figures,
 }
 broadcasts.AUDIENCE_RESOLVERS["activity_id"] = activities.signed_up_people
 # Lists that are sent in parts: what MER continues (handlers/paging.py).

@@ -23,6 +23,8 @@ LATE_WINDOW = timedelta(hours=24)
 
 def buttons_for(answer_type: str, language: str) -> list[list[str]]:
     """Telegram buttons as (label, answer) pairs."""
+    if answer_type == "text":
+        return []
     if answer_type == "scale":
         return [[str(n), str(n)] for n in range(1, 6)]
     return [[t(language, "yes"), "yes"], [t(language, "no"), "no"]]

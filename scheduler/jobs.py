@@ -23,7 +23,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import activities, checkins, figures, retention
+from handlers import activities, checkins, figures, retention, surveys
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.followup import assignments as followup_assignments
@@ -89,6 +89,8 @@ JOBS: list[Job] = [
     Job("everyday_reminders_missed", 600, followup_reminders.mark_missed),
     Job("assignment_reviews", 3600, followup_assignments.ask_reviews, exclusive=True),
     Job("signs_of_life", 900, followup_signs.step_along, exclusive=True),
+    Job("survey_reminders", 300, surveys.remind_and_expire, exclusive=True),
+    Job("survey_after_events", 300, surveys.ask_after_events, exclusive=True),
 ]
 SWEEPS: list[Sweep] = [
     Sweep("inbound_sweep", 30, inbound.sweep),

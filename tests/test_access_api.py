@@ -138,6 +138,7 @@ async def two_sites(h: Harness) -> dict[str, Any]:
         )
         await h.api("POST", "/api/checkins", {"person_id": person["id"], "at": "18:00"}, expect=201)
         await h.sms(phone, "Kan noen ringe meg?")  # an inbox item of the person's site
+        await h.api("POST", "/api/surveys", {"template": "yearly", "site_id": site_id}, expect=201)
         volunteer = await h.person(
             f"Frivillig {site_id}", roles=["volunteer"], phone=None, site_id=site_id
         )
@@ -181,6 +182,8 @@ LISTS = {
     "/api/volunteer-assignments": "",
     "/api/reminders": "",
     "/api/not-seen": "?everyone=true",
+    "/api/surveys": "",
+    "/api/activity-types": "",
 }
 
 

@@ -26,10 +26,10 @@ from bot.api.schema import (
     local_to_utc,
 )
 from handlers import activities as rules
-from handlers import lists, signups
-from handlers.access import can_see, home_timezone, site_for, visible
+from handlers import activity_types, lists, signups
+from handlers.access import can_see, home_timezone, site_filter, site_for, visible
 from handlers.errors import Conflict, InputError
-from storage.models import Activity, ActivitySeries, Person, Signup, StaffUser
+from storage.models import Activity, ActivitySeries, Person, Signup, Site, StaffUser
 from storage.models.states import ActivityStatus, SeriesStatus, SignupStatus
 
 Audience = Literal["participants", "volunteers", "all"]
@@ -55,6 +55,8 @@ class ActivityIn(ApiModel):
     reminders_minutes_before: Minutes | None = Field(None, max_length=10)
     repeat: RepeatIn | None = None
     site_id: Id | None = None
+    # The key of one of the site's activity types (GET /api/activity-types).
+    activity_type: Text | None = Field(None, min_length=1, max_length=40)
 
 
 class ActivityPatch(ApiModel):
@@ -72,6 +74,7 @@ class ActivityPatch(ApiModel):
     reminders_minutes_before: Minutes | None = Field(None, max_length=10)
     status: ActivityStatus = keep()
     head_count: int | None = Field(None, ge=0, le=100_000)
+    activity_type: Text | None = Field(None, min_length=1, max_length=40)
 
 
 class ActivitiesQuery(Period, Paging):
@@ -114,6 +117,7 @@ class ActivityOut(ApiModel):
     status: ActivityStatus
     head_count: int | None
     reminders_minutes_before: list[int]
+    activity_type: str | None = None
     counts: dict[SignupStatus, Count] | None = None
     notified: bool | None = None
 
@@ -168,6 +172,7 @@ def activity_json(activity: Activity, counts: dict[str, int] | None = None) -> d
         "status": activity.status,
         "head_count": activity.head_count,
         "reminders_minutes_before": activity.reminders_minutes_before,
+        "activity_type": activity.activity_type,
     }
     if counts is not None:
         result["counts"] = counts
@@ -253,6 +258,7 @@ async def create(request: web.Request, *, body: ActivityIn, query: object) -> An
             signup_required=body.signup_required,
             code=body.code,
             reminders_minutes_before=body.reminders_minutes_before,
+            activity_type=await activity_types.check_type(session, site.id, body.activity_type),
         )
         if body.repeat is not None:
             series = await rules.create_series(
@@ -345,6 +351,10 @@ async def patch(request: web.Request, *, body: ActivityPatch, query: object) -> 
         ):
             if name in changed:
                 changes[name] = getattr(body, name)
+        if "activity_type" in changed:
+            activity.activity_type = await activity_types.check_type(
+                session, activity.site_id, body.activity_type
+            )
         for name in ("starts_at", "ends_at", "signup_deadline"):
             if name in changed:
                 value = getattr(body, name)
@@ -575,3 +585,56 @@ async def end_series(request: web.Request, *, query: object) -> Any:
         result["cancelled"] = cancelled
     los.dispatcher.wake()
     return result
+
+
+class ActivityTypeIn(ApiModel):
+    name: Text = Field(min_length=1, max_length=80)
+    site_id: Id | None = None
+
+
+class ActivityTypeOut(ApiModel):
+    site_id: int
+    key: str
+    name: str
+
+
+class ActivityTypesQuery(ApiModel):
+    site_id: Id | None = None
+
+
+@endpoint(
+    "GET",
+    "/api/activity-types",
+    summary="Activity types of your sites, which the yearly report counts by (?site_id=)",
+    tag="activities",
+    query=ActivityTypesQuery,
+    response=list[ActivityTypeOut],
+)
+async def list_types(request: web.Request, *, query: ActivityTypesQuery) -> Any:
+    staff = staff_of(request)
+    async with los_of(request).sessions.begin() as session:
+        if query.site_id is not None:
+            sites = [await site_for(session, staff, query.site_id)]
+        else:
+            sites = list(await session.scalars(select(Site).where(site_filter(staff, Site.id))))
+        return [
+            {"site_id": site.id, "key": t.key, "name": t.name}
+            for site in sorted(sites, key=lambda s: s.id)
+            for t in await activity_types.types_of(session, site.id)
+        ]
+
+
+@endpoint(
+    "POST",
+    "/api/activity-types",
+    summary="Add an activity type to a site",
+    tag="activities",
+    body=ActivityTypeIn,
+    response=ActivityTypeOut,
+    status=201,
+)
+async def add_type(request: web.Request, *, body: ActivityTypeIn, query: object) -> Any:
+    async with los_of(request).sessions.begin() as session:
+        site = await site_for(session, staff_of(request), body.site_id)
+        row = await activity_types.add_type(session, site.id, body.name)
+        return {"site_id": site.id, "key": row.key, "name": row.name}

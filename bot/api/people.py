@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from aiohttp import web
 from pydantic import Field
@@ -14,6 +15,7 @@ from bot.api.registry import endpoint, los_of, path_id, staff_of
 from bot.api.schema import (
     ApiModel,
     ContentOut,
+    Day,
     Id,
     Paging,
     Text,
@@ -30,10 +32,28 @@ from handlers.errors import InputError, NotFound
 from handlers.linking import new_invite
 from storage.db import checkpoint
 from storage.models import Person, PersonRole, Site, StaffUser
-from storage.models.states import Direction, Language, MessageStatus, PersonRoleName, PersonStatus
+from storage.models.states import (
+    Direction,
+    IntakeOutcome,
+    Language,
+    MessageStatus,
+    PersonRoleName,
+    PersonStatus,
+)
+
+Gender = Literal["woman", "man", "other"]
+# The optional fields the yearly report counts by; null or left out is "not recorded".
+REPORT_FIELDS = ("gender", "municipality", "intake_outcome", "intake_on")
 
 
-class PersonIn(ApiModel):
+class ReportFields(ApiModel):
+    gender: Gender | None = None
+    municipality: Text | None = Field(None, min_length=1, max_length=80)
+    intake_outcome: IntakeOutcome | None = None
+    intake_on: Day | None = None
+
+
+class PersonIn(ReportFields):
     name: Text = Field(min_length=1, max_length=200)
     roles: list[PersonRoleName] = Field(min_length=1, max_length=3)
     phone: Text | None = Field(None, max_length=40)
@@ -42,7 +62,7 @@ class PersonIn(ApiModel):
     contact_staff_id: Id | None = None
 
 
-class PersonPatch(ApiModel):
+class PersonPatch(ReportFields):
     """Fields left out stay as they are; ``null`` clears only the fields that may be empty."""
 
     name: Text = keep(min_length=1, max_length=200)
@@ -73,6 +93,10 @@ class PersonOut(ApiModel):
     contact_staff_id: int | None
     erased: bool
     created_at: Time
+    gender: Gender | None = None
+    municipality: str | None = None
+    intake_outcome: IntakeOutcome | None = None
+    intake_on: Day | None = None
 
     @classmethod
     def of(cls, person: Person) -> PersonOut:
@@ -92,6 +116,7 @@ class PersonOut(ApiModel):
             contact_staff_id=person.contact_staff_id,
             erased=person.erased_at is not None,
             created_at=person.created_at,
+            **{name: getattr(person, name) for name in REPORT_FIELDS},
         )
 
 
@@ -173,6 +198,8 @@ async def create(request: web.Request, *, body: PersonIn, query: object) -> Pers
             language=body.language,
         )
         person.contact_staff_id = body.contact_staff_id
+        for name in REPORT_FIELDS:
+            setattr(person, name, getattr(body, name))
         audit(session, los.clock, staff_of(request), "person.create", "person", person.id)
         return PersonOut.of(person)
 
@@ -235,6 +262,9 @@ async def patch(request: web.Request, *, body: PersonPatch, query: object) -> Pe
         if "contact_staff_id" in changed:
             await check_contact_staff(session, staff_of(request), body.contact_staff_id)
             person.contact_staff_id = body.contact_staff_id
+        for name in REPORT_FIELDS:
+            if name in changed:
+                setattr(person, name, getattr(body, name))
         audit(
             session,
             los.clock,

@@ -18,8 +18,10 @@ from bot.web import (
     views_followup,
     views_inbox,
     views_people,
+    views_reports,
     views_rota,
     views_settings,
+    views_surveys,
     views_today,
     views_tokens,
 )
@@ -45,6 +47,8 @@ def setup(app: web.Application) -> None:
         views_drift,
         views_tokens,
         views_followup,
+        views_reports,
+        views_surveys,
     ):
         app.add_routes(module.routes())
     app.router.add_static("/static", STATIC, append_version=False)

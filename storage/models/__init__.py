@@ -32,10 +32,20 @@ from storage.models.rota import (
 from storage.models.sites import Site
 from storage.models.staff import ApiToken, AuditEntry, StaffSession, StaffUser, staff_sites
 from storage.models.states import CHECKED, check_in
+from storage.models.surveys import (
+    ActivityType,
+    Survey,
+    SurveyAnswer,
+    SurveyFreeText,
+    SurveyQuestion,
+    SurveyRecipient,
+    SurveyTally,
+)
 
 __all__ = [
     "Activity",
     "ActivitySeries",
+    "ActivityType",
     "ApiToken",
     "Appointment",
     "Assignment",
@@ -74,6 +84,12 @@ __all__ = [
     "Site",
     "StaffSession",
     "StaffUser",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyFreeText",
+    "SurveyQuestion",
+    "SurveyRecipient",
+    "SurveyTally",
     "UtcDateTime",
     "VolunteerAssignment",
     "VolunteerTerms",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime
@@ -31,6 +31,12 @@ class Person(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # For the yearly report, all optional: "woman" | "man" | "other", the home municipality,
+    # and the outcome and day of the intake conversation (states.IntakeOutcome).
+    gender: Mapped[str | None] = mapped_column(String(10))
+    municipality: Mapped[str | None] = mapped_column(String(80))
+    intake_outcome: Mapped[str | None] = mapped_column(String(12))
+    intake_on: Mapped[date | None] = mapped_column(Date)
 
     roles: Mapped[list[PersonRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True

@@ -158,6 +158,25 @@ class ReminderKind(StrEnum):
     PICKUP = "pickup"
     MAILBOX = "mailbox"
     OWN = "own"
+class SurveyStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RecipientStatus(StrEnum):
+    ASKED = "asked"
+    ANSWERED = "answered"
+    STOPPED = "stopped"
+    EXPIRED = "expired"
+
+
+class IntakeOutcome(StrEnum):
+    """The outcome of an intake conversation, as day centres report it."""
+
+    TAKEN_IN = "taken_in"
+    SHORT_TERM = "short_term"
+    REFERRED = "referred"
 
 
 def check_in(column: str, states: type[StrEnum], name: str | None = None) -> CheckConstraint:

@@ -21,6 +21,7 @@ from storage.models import (
     InboxItem,
     Person,
     Shift,
+    Survey,
     VolunteerAssignment,
 )
 from tests.browser.conftest import CHROMIUM
@@ -42,6 +43,7 @@ async def views(h: Harness) -> list[tuple[str, str]]:
         quiet = await session.scalar(
             select(VolunteerAssignment.participant_id).order_by(VolunteerAssignment.id.desc())
         )
+        survey = await session.scalar(select(Survey.id).order_by(Survey.id).limit(1))
     return [
         ("today", "/"),
         ("inbox", "/inbox"),
@@ -56,6 +58,9 @@ async def views(h: Harness) -> list[tuple[str, str]]:
         ("assignments", f"/assignments?participant_id={first}"),
         ("person-followup", f"/people/{quiet}"),
         ("desk", "/desk"),
+        ("reports", "/reports"),
+        ("surveys", "/surveys"),
+        ("survey", f"/surveys/{survey}"),
     ]
 
 
