@@ -84,6 +84,22 @@ def sample_values(language: str) -> dict[str, object]:
         "site": "Los",
         "words": "",
         "text": "Hei",
+        # follow-up
+        "days": 14,
+        "hint": "",
+        "signal": "text",
+        "hours": 2,
+        "total": 12,
+        "items": "texts from us",
+        "party": "NAV",
+        "parties": "NAV",
+        "volunteer": "Anna",
+        "participant": "Ola",
+        "score": 4,
+        # surveys
+        "n": 1,
+        "question": "Hvordan liker du maten?",
+        "how": "Svar 1 til 5.",
     }
 
 

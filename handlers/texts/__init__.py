@@ -46,6 +46,19 @@ NB_EN_ONLY = frozenset(
         "robot_inbox",
         "inbound_failed_inbox",
         "send_unknown_inbox",
+        # follow-up: inbox items and the words that fill them in
+        "not_seen_inbox",
+        "not_seen_team_inbox",
+        "consent_hint",
+        "review_inbox",
+        "review_answer_inbox",
+        "reminder_missed_inbox",
+        "signal_text",
+        "signal_activity",
+        "signal_appointment",
+        "signal_meeting",
+        "signal_seen",
+        "signal_followed",
     }
 )
 # Keys still written in nb.py/en.py (not yet ported): they count as part of those catalogues.
