@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench lock screenshots
+.PHONY: install run test lint bench lock screenshots texts
 
 $(BIN)/los: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,7 @@ lock: install
 # Every staff view at 1280 and 390 px into docs/screenshots/, from the demo data (needs Chromium).
 screenshots: install
 	$(BIN)/python -m tests.browser.screenshots docs/screenshots
+# The PO catalogues: keys left in handlers/texts/nb.py and en.py ported, the template and every
+# language brought up to date, and the .mo files compiled (README "Languages and voice").
+texts: install
+	$(BIN)/python -m handlers.texts.port

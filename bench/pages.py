@@ -22,6 +22,7 @@ from sqlalchemy import func, insert, select
 
 from storage.models import ContactPoint, InboxItem, Message, Person, PersonRole, Site
 from tests.browser.demo_site import demo_site
+from tests.browser.screenshots import work_views
 from tests.harness import Harness
 from tests.staff_app import make_staff, sign_in
 
@@ -199,6 +200,7 @@ async def run(repeat: int) -> None:
                 ("Profil /people/{id}", f"/people/{someone}"),
                 ("Innstillinger /settings", "/settings"),
             ]
+            views += [(f"{name} {path}"[:28], path) for name, path in await work_views(h)]
             await time_views(h, views, repeat)
             h.client.session.headers["Authorization"] = f"Bearer {h.token}"
             await time_views(h, [("API GET /api/inbox", "/api/inbox")], repeat)

@@ -15,6 +15,7 @@ from bot.api import (
     broadcasts,
     checkins,
     dev,
+    followup,
     inbox,
     middleware,
     openapi,
@@ -25,6 +26,8 @@ from bot.api import (
     sites,
     staff,
     stats,
+    surveys,
+    volunteer_assignments,
 )
 from bot.api.registry import ENDPOINTS, LOS_KEY, Endpoint
 from bot.service import Los
@@ -41,7 +44,10 @@ API_MODULES = (
     activities,
     rota,
     checkins,
+    volunteer_assignments,
+    followup,
     reports,
+    surveys,
     attachments,
     ops,
     staff,

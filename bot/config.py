@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # The console channel (``los chat``); on only with loopback HOST and PUBLIC_URL as well.
     los_console: bool = False
     los_retention_days: int = Field(default=365, ge=30, le=3650)
+    # What one SMS segment costs (NOK), for the SMS cost in the yearly report.
+    los_sms_price: float = Field(default=0.5, ge=0, le=100)
     los_log_format: str = "plain"
     los_db_wait: float = Field(default=60, ge=0, le=3600)
     los_shutdown_grace: float = Field(default=20, ge=0, le=600)

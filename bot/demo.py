@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.demo_followup import demo_followup
+from bot.demo_history import add_demo_history
 from bot.staff_users import add_staff
 from handlers import appointments
 from handlers.checkins import create_plan
@@ -120,6 +122,8 @@ async def fill_demo(session: AsyncSession, clock: Clock) -> str:
     await add_demo_checkins(session, clock)
     await demo_activities(session, clock, site.id)
     rota_summary = await demo_rota(session, clock, site)
+    followup_summary = await demo_followup(session, clock, site)
+    await add_demo_history(session, clock, site.id)
     _, token = await add_staff(
         session, clock, name="Demo Koordinator", email="demo@los.invalid", role="admin"
     )
@@ -127,6 +131,7 @@ async def fill_demo(session: AsyncSession, clock: Clock) -> str:
         "demo site filled: 3 staff, 30 participants (+4740000100…129), 15 volunteers "
         "(+4740000200…214).\n"
         f"{rota_summary}\n"
+        f"{followup_summary}\n"
         f"Staff API token (demo@los.invalid):\n{token}"
     )
 

@@ -27,7 +27,7 @@ from handlers.sites import ensure_default_site
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Scheduler
 from scheduler.spool import Spool
-from storage.db import create_engine, session_factory
+from storage.db import checkpoint_now, create_engine, optimize, session_factory
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,7 @@ class Los:
     async def prepare(self) -> None:
         """Migrate the schema and make sure a site exists."""
         await upgrade(self.engine)
+        await optimize(self.engine, first=True)
         async with self.sessions.begin() as session:
             if session.get_bind().dialect.name == "postgresql":
                 # several processes starting on a fresh database make one site, not several
@@ -174,6 +175,9 @@ class Los:
         task = nightly_backup_task(self)
         if task is not None:
             self.scheduler.add_task("backup", 3600, task)
+        if self.engine.dialect.name == "sqlite":
+            self.scheduler.add_task("sqlite_optimize", 86400, lambda: optimize(self.engine))
+            self.scheduler.add_task("sqlite_checkpoint", 600, lambda: checkpoint_now(self.engine))
         self._dispatch_task = asyncio.create_task(self.dispatcher.run_forever(self._stop))
         self.scheduler.start()
         self.background_since = time.monotonic()

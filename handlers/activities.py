@@ -27,7 +27,6 @@ from storage.models import (
     Activity,
     ActivitySeries,
     Broadcast,
-    Message,
     Person,
     PersonRole,
     Signup,
@@ -199,6 +198,7 @@ class ActivityFields:
     signup_required: bool = True
     code: str | None = None
     reminders_minutes_before: list[int] | None = None
+    activity_type: str | None = None
 
 
 def check_fields(fields: ActivityFields) -> None:
@@ -241,6 +241,7 @@ async def create_activity(
         audience=fields.audience,
         signup_required=fields.signup_required,
         code=code,
+        activity_type=fields.activity_type,
         status="planned",
         reminders_minutes_before=sorted(set(fields.reminders_minutes_before or DEFAULT_REMINDERS)),
         created_at=now,
@@ -288,6 +289,7 @@ async def create_series(
         ),
         audience=fields.audience,
         signup_required=fields.signup_required,
+        activity_type=fields.activity_type,
         reminders_minutes_before=sorted(set(fields.reminders_minutes_before or DEFAULT_REMINDERS)),
         code_base=base,
         first_date=local_start.date(),
@@ -340,6 +342,7 @@ async def extend_series(session: AsyncSession, clock: Clock, series: ActivitySer
                 ),
                 audience=series.audience,
                 signup_required=series.signup_required,
+                activity_type=series.activity_type,
                 code=await new_code(session, now, series.code_base, first_suffix=str(day.day)),
                 status="planned",
                 reminders_minutes_before=list(series.reminders_minutes_before),
@@ -389,12 +392,7 @@ def reminder_prefix(activity_id: int, person_id: int | None = None) -> str:
 
 async def cancel_reminders(session: AsyncSession, key_prefix: str) -> None:
     """Cancel queued reminders and free their keys, so signing up again queues them anew."""
-    await session.execute(
-        update(Message)
-        .where(Message.status == "queued", Message.idempotency_key.startswith(key_prefix))
-        .values(status="cancelled", idempotency_key=None)
-        .execution_options(synchronize_session=False)
-    )
+    await outbox.cancel_queued(session, key_prefix=key_prefix, free_keys=True)
 
 
 async def queue_reminders(
@@ -536,6 +534,31 @@ async def apply_changes(
     return told
 
 
+async def update_activity(
+    session: AsyncSession,
+    clock: Clock,
+    activity: Activity,
+    changes: dict[str, Any],
+    status: str | None = None,
+) -> bool:
+    """Staff change an activity and perhaps its status; shared by the API and the pages.
+
+    ``cancelled`` tells those signed up or waiting; ``held`` (or a head count once it has
+    started) records that it took place; a cancelled or held activity is never reopened.
+    Returns True when people were told of a change.
+    """
+    if status == "cancelled":
+        changes.pop("head_count", None)
+        await cancel_activity(session, clock, activity)
+    told = await apply_changes(session, clock, activity, changes) if changes else False
+    started = activity.starts_at <= clock.now()
+    if status == "held" or ("head_count" in changes and activity.status == "planned" and started):
+        activity.status = "held"
+    elif status == "planned" and activity.status != "planned":
+        raise Conflict("cannot reopen", {"status": "create a new activity instead"})
+    return told
+
+
 # --- invitations ----------------------------------------------------------------------------
 
 
@@ -630,6 +653,45 @@ async def announce(
         broadcast.recipients += sent
     await session.flush()
     return broadcast
+
+
+async def announce_preview(
+    session: AsyncSession, clock: Clock, activity: Activity
+) -> dict[str, Any]:
+    """What announcing would do, before staff confirm: who gets an invitation, who is left out
+    (already signed up or waiting, or no way to reach them), and the SMS parts it costs."""
+    from handlers.outbox import preferred_contact  # outbox is heavier; only the preview needs it
+    from handlers.segments import count_segments
+
+    now = clock.now()
+    tz = await site_tz(session, activity.site_id)
+    busy = {
+        s.person_id for s in await signups_with(session, activity.id, ("signed_up", "waitlisted"))
+    }
+    invited: list[Person] = []
+    unreachable = 0
+    by_sms = 0
+    for person in await audience_of(session, activity):
+        if person.id in busy:
+            continue
+        contact = preferred_contact(person)
+        if contact is None or person.status != "active":
+            unreachable += 1
+            continue
+        invited.append(person)
+        by_sms += contact.channel == "sms"
+    key = "act_invite" if activity.signup_required else "act_invite_open"
+    text = t("nb", key, **activity_values(activity, tz, "nb", now))
+    segments = count_segments(text)
+    return {
+        "text": text,
+        "people": invited,
+        "recipients": len(invited),
+        "already": len(busy),
+        "unreachable": unreachable,
+        "segments": segments,
+        "sms_messages": segments.segments * by_sms,
+    }
 
 
 # --- jobs -----------------------------------------------------------------------------------

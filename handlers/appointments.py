@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -435,6 +436,63 @@ async def change(
     await tell_person(scene, "appointment_moved", "moved")
     if scene.companion is not None and appointment.companion_id == old_companion_id:
         await tell_companion(scene, "appointment_escort_moved", "companion:moved")
+
+
+_UNSET: Any = object()
+
+
+async def edit(
+    session: AsyncSession,
+    clock: Clock,
+    rules: Rules,
+    appointment: Appointment,
+    *,
+    starts_at: datetime = _UNSET,
+    ends_at: datetime | None = _UNSET,
+    title: str = _UNSET,
+    location: str | None = _UNSET,
+    companion: Person | None = _UNSET,
+    reminders_minutes_before: list[int] = _UNSET,
+) -> list[str]:
+    """Staff change an appointment's details (times already in UTC); what is left out stays.
+
+    Shared by ``PATCH /api/appointments/{id}`` and the Avtaler page; returns the changed names.
+    """
+    given = {
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "title": title,
+        "location": location,
+        "companion_id": companion,
+        "reminders_minutes_before": reminders_minutes_before,
+    }
+    changed = sorted(name for name, value in given.items() if value is not _UNSET)
+    if not changed:
+        return []
+    old = (appointment.starts_at, appointment.location, appointment.companion_id)
+    new_start = appointment.starts_at if starts_at is _UNSET else starts_at
+    new_end = appointment.ends_at if ends_at is _UNSET else ends_at
+    check_times(clock, new_start, new_end, start_changed=new_start != appointment.starts_at)
+    if reminders_minutes_before is not _UNSET:
+        appointment.reminders_minutes_before = check_reminders(reminders_minutes_before)
+    appointment.starts_at = new_start
+    appointment.ends_at = new_end
+    if title is not _UNSET:
+        appointment.title = title.strip() or DEFAULT_TITLE
+    if location is not _UNSET:
+        appointment.location = (location or "").strip() or None
+    if companion is not _UNSET:
+        appointment.companion_id = companion.id if companion is not None else None
+    await change(
+        session,
+        clock,
+        rules,
+        appointment,
+        old_starts_at=old[0],
+        old_location=old[1],
+        old_companion_id=old[2],
+    )
+    return changed
 
 
 async def set_status(

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, String, and_, case, cast, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
 from handlers.errors import InputError
-from handlers.outbox import outgoing, preferred_contact
+from handlers.outbox import CHANNEL_PREFERENCE
 from handlers.segments import count_segments
-from storage.models import Broadcast, Message, Person, PersonRole
+from storage.models import Broadcast, ContactPoint, Message, Person, PersonRole, UtcDateTime
+from storage.models.messages import PRIORITY_BULK
 from storage.models.people import ROLES
 
 # Audience keys beyond roles/person_ids that features add (e.g. "activity_id"): each returns the
@@ -22,10 +23,11 @@ AudienceResolver = Callable[[AsyncSession, int, Any], Awaitable[set[int]]]
 AUDIENCE_RESOLVERS: dict[str, AudienceResolver] = {}
 
 
-async def audience_people(
+async def audience_query(
     session: AsyncSession, site_id: int, audience: dict[str, Any]
-) -> Sequence[Person]:
-    """The people an audience names, never erased ones; all roles joined by OR, then AND-ed."""
+) -> Select[Person]:
+    """The people an audience names, never erased ones; all roles joined by OR, then AND-ed:
+    a SELECT, for counting or queueing in SQL."""
     query = select(Person).where(Person.site_id == site_id, Person.erased_at.is_(None))
     roles = audience.get("roles")
     if roles:
@@ -35,11 +37,22 @@ async def audience_people(
         query = query.where(
             Person.id.in_(select(PersonRole.person_id).where(PersonRole.role.in_(roles)))
         )
+    if audience.get("languages"):
+        query = query.where(Person.language.in_([str(x) for x in audience["languages"]]))
     if audience.get("person_ids"):
         query = query.where(Person.id.in_([int(i) for i in audience["person_ids"]]))
     for key, resolver in AUDIENCE_RESOLVERS.items():
         if audience.get(key) is not None:
             query = query.where(Person.id.in_(await resolver(session, site_id, audience[key])))
+    return query
+
+
+async def audience_people(
+    session: AsyncSession, site_id: int, audience: dict[str, Any]
+) -> list[Person]:
+    """The people of an audience as objects, for features that ask each one (surveys); a
+    broadcast never loads them, it queues in SQL."""
+    query = await audience_query(session, site_id, audience)
     return list(await session.scalars(query.order_by(Person.id)))
 
 
@@ -61,7 +74,8 @@ async def create_broadcast(
     if not text.strip():
         raise InputError({"text": "must not be empty"})
     now = clock.now()
-    people = await audience_people(session, site_id, audience)
+    ids = (await audience_query(session, site_id, audience)).with_only_columns(Person.id)
+    recipients = int(await session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
     broadcast = Broadcast(
         site_id=site_id,
         text=text,
@@ -69,28 +83,116 @@ async def create_broadcast(
         kind=kind,
         send_at=send_at or now,
         status="queued",
-        recipients=len(people),
+        recipients=recipients,
         created_by=staff_user_id,
         created_at=now,
     )
     session.add(broadcast)
     await session.flush()
-    for person in people:
-        session.add(
-            outgoing(
-                now,
-                contact=preferred_contact(person),
-                text=text,
-                site_id=site_id,
-                person_id=person.id,
-                kind=kind,
-                send_after=broadcast.send_at,
-                key=f"broadcast:{broadcast.id}:{person.id}",
-                broadcast_id=broadcast.id,
+    await queue_in_sql(session, broadcast, ids, now)
+    return broadcast
+
+
+def ranked_contacts(ids: Select[Any]) -> Any:
+    """Each usable contact point of ``ids`` with its rank by
+    :func:`handlers.outbox.preferred_contact`'s rule (1 = the one a text goes to): where they
+    last wrote from, else Telegram, else SMS; never an opted-out one."""
+    preference = case(
+        *((ContactPoint.channel == c, n) for c, n in CHANNEL_PREFERENCE.items()), else_=9
+    )
+    return (
+        select(
+            ContactPoint.id,
+            ContactPoint.person_id,
+            ContactPoint.channel,
+            ContactPoint.address,
+            func.row_number()
+            .over(
+                partition_by=ContactPoint.person_id,
+                order_by=[
+                    ContactPoint.last_inbound_at.is_(None),
+                    ContactPoint.last_inbound_at.desc(),
+                    preference,
+                    ContactPoint.id.desc(),
+                ],
+            )
+            .label("rank"),
+        )
+        .where(ContactPoint.person_id.in_(ids), ContactPoint.opted_out_at.is_(None))
+        .subquery()
+    )
+
+
+QUEUE_CHUNK = 5000
+
+
+async def queue_in_sql(
+    session: AsyncSession, broadcast: Broadcast, ids: Select[Any], now: datetime
+) -> None:
+    """One ``INSERT … SELECT`` per chunk of 5,000 recipients: the rows are written by the
+    database, none is built in Python, whatever the size of the audience. People with no usable
+    address get a ``skipped`` row (``unreachable``) so the counts add up."""
+    after = 0
+    while True:
+        chunk = ids.where(Person.id > after).order_by(Person.id).limit(QUEUE_CHUNK)
+        people = chunk.subquery()
+        last = await session.scalar(select(func.max(people.c.id)))
+        if last is None:
+            return
+        ranked = ranked_contacts(select(people.c.id))
+        reached = ranked.c.id.is_not(None)
+        rows = (
+            select(
+                literal("out"),
+                literal(broadcast.site_id),
+                people.c.id,
+                ranked.c.id,
+                func.coalesce(ranked.c.channel, "none"),
+                ranked.c.address,
+                literal(broadcast.text),
+                case((reached, "queued"), else_="skipped"),
+                case((reached, None), else_="unreachable"),
+                literal(broadcast.kind),
+                literal(f"broadcast:{broadcast.id}:") + cast(people.c.id, String),
+                literal("broadcast"),
+                literal(broadcast.id),
+                literal(broadcast.send_at, UtcDateTime()),
+                literal(0),
+                literal(False),
+                literal(PRIORITY_BULK),
+                literal(broadcast.id),
+                literal(now, UtcDateTime()),
+            )
+            .select_from(people)
+            .outerjoin(ranked, and_(ranked.c.person_id == people.c.id, ranked.c.rank == 1))
+        )
+        await session.execute(
+            insert(Message).from_select(
+                [
+                    "direction",
+                    "site_id",
+                    "person_id",
+                    "contact_point_id",
+                    "channel",
+                    "address",
+                    "text",
+                    "status",
+                    "error",
+                    "kind",
+                    "idempotency_key",
+                    "ref_kind",
+                    "ref_id",
+                    "send_after",
+                    "attempts",
+                    "urgent",
+                    "priority",
+                    "broadcast_id",
+                    "created_at",
+                ],
+                rows,
             )
         )
-    await session.flush()
-    return broadcast
+        after = int(last)
 
 
 async def progress(session: AsyncSession, clock: Clock, broadcast: Broadcast) -> dict[str, Any]:
@@ -137,24 +239,42 @@ async def preview(
 ) -> dict[str, Any]:
     """What a broadcast would cost before it is sent: who it reaches, who it cannot (opted out,
     or no address at all), and how many SMS parts the text takes (GSM-7 or UCS-2)."""
-    people = await audience_people(session, site_id, audience)
-    channels: dict[str, int] = {}
-    opted_out = unreachable = 0
-    for person in people:
-        contact = preferred_contact(person)
-        if contact is not None:
-            channels[contact.channel] = channels.get(contact.channel, 0) + 1
-        elif person.contacts:
-            opted_out += 1
-        else:
-            unreachable += 1
+    ids = (await audience_query(session, site_id, audience)).with_only_columns(Person.id)
+    recipients = int(await session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
+    paused = int(
+        await session.scalar(
+            select(func.count()).where(Person.id.in_(ids), Person.status == "paused")
+        )
+        or 0
+    )
+    channels = await preferred_channels(session, ids)
+    with_contact = int(
+        await session.scalar(
+            select(func.count(func.distinct(ContactPoint.person_id))).where(
+                ContactPoint.person_id.in_(ids)
+            )
+        )
+        or 0
+    )
+    opted_out = with_contact - sum(channels.values())
+    unreachable = recipients - with_contact
     segments = count_segments(text)
     return {
-        "recipients": len(people),
+        "recipients": recipients,
         "reachable": sum(channels.values()),
         "opted_out": opted_out,
         "unreachable": unreachable,
+        "paused": paused,
         "by_channel": channels,
         "sms": segments.as_dict(),
         "sms_messages": segments.segments * channels.get("sms", 0),
     }
+
+
+async def preferred_channels(session: AsyncSession, ids: Select[Any]) -> dict[str, int]:
+    """How many of ``ids`` each channel reaches, counted in SQL (see :func:`ranked_contacts`)."""
+    ranked = ranked_contacts(ids)
+    rows = await session.execute(
+        select(ranked.c.channel, func.count()).where(ranked.c.rank == 1).group_by(ranked.c.channel)
+    )
+    return {str(channel): int(n) for channel, n in rows.all()}

@@ -232,6 +232,26 @@ async def end_plan(session: AsyncSession, clock: Clock, plan: CheckinPlan, reaso
         await questions.close_questions(session, kind="checkin", ref_id=round_id)
 
 
+async def set_plan_status(
+    session: AsyncSession, clock: Clock, plan: CheckinPlan, status: str
+) -> None:
+    """Staff pause, resume or end a plan (the API and the Innsjekk page share this)."""
+    if plan.ended_reason == "erased":
+        raise InputError({"status": "the person has been erased"})
+    if status == "ended":
+        if plan.status != "ended":
+            await end_plan(session, clock, plan, "staff")
+        return
+    if status not in ("active", "paused"):
+        raise InputError({"status": "use active, paused or ended"})
+    plan.status = status
+    plan.ended_reason = None
+    plan.ended_at = None
+    if status == "paused":
+        plan.next_due_at = None
+    await reschedule(session, clock, plan)
+
+
 # --- asking, on schedule ------------------------------------------------------------------------
 
 
@@ -602,32 +622,44 @@ async def not_reached(
     )
     if site_id is not None:
         query = query.where(Person.site_id == site_id)
-    result = []
-    for person in await session.scalars(query):
-        last_answer = await session.scalar(
-            select(func.max(CheckinRound.answered_at)).where(CheckinRound.person_id == person.id)
+    people = list(await session.scalars(query))
+    ids = [p.id for p in people]
+    last_answer: dict[int, datetime] = {}
+    last_message: dict[int, datetime] = {}
+    asked: dict[int, int] = {}
+    for part in range(0, len(ids), 500):  # three grouped queries, not three per person
+        chunk = ids[part : part + 500]
+        rows = await session.execute(
+            select(CheckinRound.person_id, func.max(CheckinRound.answered_at))
+            .where(CheckinRound.person_id.in_(chunk))
+            .group_by(CheckinRound.person_id)
         )
-        last_message = await session.scalar(
-            select(func.max(Message.created_at)).where(
-                Message.person_id == person.id, Message.direction == "in"
-            )
+        last_answer.update({pid: at for pid, at in rows.all() if at is not None})
+        wrote_at = await session.execute(
+            select(Message.person_id, func.max(Message.created_at))
+            .where(Message.person_id.in_(chunk), Message.direction == "in")
+            .group_by(Message.person_id)
         )
-        heard = [d for d in (last_answer, last_message) if d is not None]
-        asked = await session.scalar(
-            select(func.count())
-            .select_from(CheckinRound)
+        last_message.update({pid: at for pid, at in wrote_at.all() if pid is not None and at})
+        counted = await session.execute(
+            select(CheckinRound.person_id, func.count())
             .where(
-                CheckinRound.person_id == person.id,
+                CheckinRound.person_id.in_(chunk),
                 CheckinRound.asked_at >= start,
                 CheckinRound.asked_at < end,
             )
+            .group_by(CheckinRound.person_id)
         )
+        asked.update({pid: int(n) for pid, n in counted.all()})
+    result = []
+    for person in people:
+        heard = [d for d in (last_answer.get(person.id), last_message.get(person.id)) if d]
         result.append(
             {
                 "person_id": person.id,
                 "name": person.name,
                 "contact_staff_id": person.contact_staff_id,
-                "checkins_asked": int(asked or 0),
+                "checkins_asked": asked.get(person.id, 0),
                 "last_heard_at": max(heard) if heard else None,
             }
         )

@@ -48,7 +48,10 @@ class Conversation:
 
     @property
     def language(self) -> str:
-        return self.person.language if self.person else "nb"
+        """The person's language; for an unknown number, what it chose in the menu, or bokmål."""
+        if self.person is not None:
+            return self.person.language
+        return self.contact.language or "nb"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -70,8 +73,10 @@ class Conversation:
         kind: str = "reply",
         buttons: list[list[str]] | None = None,
         question_id: int | None = None,
+        language: str | None = None,
     ) -> None:
         """Every automatic answer comes through here, and so through the reply budget.
+        ``language`` is the catalogue the text is in when it is not the conversation's.
 
         ``kind="crisis"`` is outside the budget (at most one per quarter of an hour), goes out
         first, and reaches even a sender who has said STOPP.
@@ -90,6 +95,7 @@ class Conversation:
             urgent=True,
             buttons=buttons,
             question_id=question_id,
+            language=language or self.language,
         )
 
     async def to_inbox(

@@ -21,9 +21,15 @@ from handlers import (
     questions,
     signups,
     stats,
+    surveys,
 )
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
+from handlers.followup import assignments as followup_assignments
+from handlers.followup import consent as followup_consent
+from handlers.followup import erasure as followup_erasure
+from handlers.followup import reminders as followup_reminders
+from handlers.followup import shared as followup_shared
 from handlers.keywords import Answer
 from handlers.rota import figures as rota_figures
 from handlers.rota import replies as rota_replies
@@ -54,6 +60,9 @@ ANSWER_HANDLERS: dict[str, questions.AnswerHandler] = {
     "activity": signups.answer_invitation,
     "shift": rota_replies.answer_offer,
     "shift_call": rota_replies.answer_call,
+    "reminder": followup_reminders.answer_reminder,
+    "assignment_review": followup_assignments.answer_review,
+    "survey": surveys.answer_survey,
 }
 COMMANDS: dict[str, CommandHandler] = {
     "timer": appointment_replies.list_appointments,
@@ -75,10 +84,17 @@ COMMANDS: dict[str, CommandHandler] = {
     "shifts": rota_replies.list_shifts,
     "avbud": rota_replies.cancel_shift,
     "cancel": rota_replies.cancel_shift,
+    "treff": followup_assignments.meeting_command,
+    "ferdig": followup_reminders.done_command,
+    "done": followup_reminders.done_command,
+    "samtykke": followup_consent.consent_command,
+    "consent": followup_consent.consent_command,
 }
 INTERCEPTORS: list[Interceptor] = [
     crisis.intercept_crisis,
     rota_replies.late_answer,
+    followup_shared.intercept_shared,
+    surveys.take_text_answer,
 ]
 ERASERS: list[Eraser] = [
     attachments.erase_attachments,
@@ -86,6 +102,8 @@ ERASERS: list[Eraser] = [
     checkins.erase_checkins,
     signups.erase_signups,
     rota_staff.erase_volunteer,
+    followup_erasure.erase_followup,
+    surveys.erase_answers,
 ]
 STATS: dict[str, StatsSection] = {
     "messages": stats.message_figures,
@@ -93,6 +111,9 @@ STATS: dict[str, StatsSection] = {
     "checkins": checkins.checkin_figures,
     "activities": activities.activity_figures,
     "volunteers": rota_figures.volunteer_figures,
+    "assignments": followup_assignments.assignment_figures,
+    "reminders": followup_reminders.reminder_figures,
+    "surveys": surveys.survey_figures,
 }
 broadcasts.AUDIENCE_RESOLVERS["activity_id"] = activities.signed_up_people
 # Lists that are sent in parts: what MER continues (handlers/paging.py).

@@ -47,4 +47,6 @@ async def help_for_stranger(conv: Conversation) -> None:
     prefix = f"unknown-help:{conv.contact.id}:"
     if await sent_since(conv, prefix, conv.clock.now() - QUIET_AFTER_SIGN):
         return
-    await conv.reply_text(stranger_help_text(conv.site.name), dedupe=f"{prefix}{conv.message.id}")
+    await conv.reply_text(
+        stranger_help_text(conv.site.name), dedupe=f"{prefix}{conv.message.id}", language="nb+en"
+    )

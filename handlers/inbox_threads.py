@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import outbox
 from handlers.access import can_see, site_filter
+from handlers.attachments import attachment_json, attachments_of, staff_label
 from handlers.clock import Clock
 from handlers.errors import InputError, NotFound
 from storage.models import (
@@ -306,6 +307,10 @@ class Entry:
     detail: str | None = None  # an item's kind, a note's author
     urgent: bool = False
     order: tuple[datetime, int, int] | None = None  # when it happened, then which came first
+    message_id: int | None = None
+    # Pictures, voice notes …: {n, kind, label, url}; staff open them through Los (issue 20).
+    attachments: list[dict[str, object]] = field(default_factory=list)
+    language: str | None = None  # the language an automatic text went out in
 
     def sort_key(self) -> tuple[datetime, int, int]:
         return self.order or (self.at, 9, 0)
@@ -430,13 +435,21 @@ async def _entries(
     )
     earlier = len(messages) > CONVERSATION_LIMIT
     messages = messages[:CONVERSATION_LIMIT]
+    attached = await attachments_of(session, [m.id for m in messages])
     entries = [
         Entry(
             kind=m.direction,
             at=m.created_at if m.direction == "in" else (m.sent_at or m.send_after or m.created_at),
-            text=m.text,
+            text=(
+                staff_label(m.text, attached.get(m.id, []), m.edited_at)
+                if m.id in attached or m.edited_at is not None
+                else m.text
+            ),
             status=m.status if m.direction == "out" else None,
             order=(m.created_at, 0, 2 * m.id),
+            message_id=m.id,
+            attachments=[attachment_json(m.id, a) for a in attached.get(m.id, [])],
+            language=m.language,
         )
         for m in messages
     ]

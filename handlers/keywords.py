@@ -6,15 +6,98 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+# Each language's own words, all in this one place. Bokmål and English (the first two) work for
+# everyone. Help and stop words of every language also work for everyone: nobody should be kept
+# from stopping by a wrong language setting. Yes, no and maybe in another language count only
+# for people set to that language: they collide with everyday words elsewhere (Romanian NU and
+# DA, Polish TAK beside a short Norwegian "takk"). tests/test_keywords.py keeps every word to one
+# meaning within what each person's language reads.
+LOCAL_YES: dict[str, frozenset[str]] = {
+    "pl": frozenset({"tak"}),
+    "lt": frozenset({"taip"}),
+    "ro": frozenset({"da"}),
+    "uk": frozenset({"так"}),
+    "ru": frozenset({"да"}),
+    "ar": frozenset({"نعم", "naam", "aiwa", "ايوه"}),
+    "so": frozenset({"haa"}),
+}
+LOCAL_NO: dict[str, frozenset[str]] = {
+    "pl": frozenset({"nie"}),
+    "lt": frozenset({"ne"}),
+    "ro": frozenset({"nu"}),
+    "uk": frozenset({"ні"}),
+    "ru": frozenset({"нет"}),
+    "ar": frozenset({"لا", "la"}),
+    "so": frozenset({"maya"}),
+}
+LOCAL_MAYBE: dict[str, frozenset[str]] = {
+    "pl": frozenset({"może"}),
+    "lt": frozenset({"galbūt"}),
+    "ro": frozenset({"poate"}),
+    "uk": frozenset({"можливо"}),
+    "ru": frozenset({"возможно"}),
+    "ar": frozenset({"ربما"}),
+    "so": frozenset({"malaha"}),
+}
+LOCAL_HELP: dict[str, frozenset[str]] = {
+    "pl": frozenset({"pomoc"}),
+    "lt": frozenset({"pagalba"}),
+    "ro": frozenset({"ajutor"}),
+    "uk": frozenset({"допомога"}),
+    "ru": frozenset({"помощь"}),
+    "ar": frozenset({"مساعدة"}),
+    "so": frozenset({"caawimo"}),
+}
+LOCAL_STOP: dict[str, frozenset[str]] = {
+    "lt": frozenset({"stabdyti"}),
+    "uk": frozenset({"стоп"}),
+    "ru": frozenset({"стоп"}),
+    "ar": frozenset({"توقف", "قف"}),
+    "so": frozenset({"jooji"}),
+}
+# SPRÅK / LANGUAGE / JĘZYK and each language's own word for it: the numbered language menu.
+LANGUAGE_WORDS = frozenset(
+    {
+        "språk",
+        "sprak",
+        "language",
+        "język",
+        "jezyk",
+        "kalba",
+        "limba",
+        "мова",
+        "язык",
+        "لغة",
+        "luqad",
+    }
+)
+
 # CANCEL is not here: it keeps its meaning for shifts (AVBUD/CANCEL), and the help text says so.
-STOP_WORDS = frozenset({"stopp", "stop", "avslutt", "stopall", "unsubscribe", "end", "quit"})
+STOP_WORDS = frozenset(
+    {"stopp", "stop", "avslutt", "stopall", "unsubscribe", "end", "quit"}.union(
+        *LOCAL_STOP.values()
+    )
+)
 # Everyday words that stop only when the first line says nothing else ("END", not "End of ...").
 WEAK_STOP_WORDS = frozenset({"end", "quit"})
 START_WORDS = frozenset({"start", "unstop"})
-HELP_WORDS = frozenset({"hjelp", "help", "?", "info"})
+HELP_WORDS = frozenset({"hjelp", "help", "?", "info"}.union(*LOCAL_HELP.values()))
 YES_WORDS = frozenset({"ja", "j", "yes", "y", "ok", "okay", "jepp", "jo", "👍"})
 NO_WORDS = frozenset({"nei", "n", "no", "nope"})
 MAYBE_WORDS = frozenset({"kanskje", "maybe", "kanskj"})
+
+
+def yes_words(language: str | None) -> frozenset[str]:
+    return YES_WORDS | LOCAL_YES.get(language or "", frozenset())
+
+
+def no_words(language: str | None) -> frozenset[str]:
+    return NO_WORDS | LOCAL_NO.get(language or "", frozenset())
+
+
+def maybe_words(language: str | None) -> frozenset[str]:
+    return MAYBE_WORDS | LOCAL_MAYBE.get(language or "", frozenset())
+
 
 _WORD = re.compile(r"[\w👍]+", re.UNICODE)
 
@@ -75,8 +158,9 @@ class Answer:
     rest: str = ""
 
 
-def parse_yes_no(text: str) -> Answer | None:
-    """Read JA/NEI (or KANSKJE), maybe with a choice number: "JA", "2 ja", "ja 2"."""
+def parse_yes_no(text: str, language: str | None = None) -> Answer | None:
+    """Read JA/NEI (or KANSKJE), maybe with a choice number: "JA", "2 ja", "ja 2"; and the
+    words of the person's ``language`` ("TAK", "ТАК", "نعم")."""
     found = words(text)
     if not found:
         return None
@@ -87,11 +171,11 @@ def parse_yes_no(text: str) -> Answer | None:
         choice = int(found[1])
         found = [found[0], *found[2:]]
     head = found[0]
-    if head in YES_WORDS:
+    if head in yes_words(language):
         return Answer("yes", choice, " ".join(found[1:]))
-    if head in NO_WORDS:
+    if head in no_words(language):
         return Answer("no", choice, " ".join(found[1:]))
-    if head in MAYBE_WORDS:
+    if head in maybe_words(language):
         return Answer("maybe", choice, " ".join(found[1:]))
     return None
 

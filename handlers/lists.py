@@ -11,7 +11,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import pages
 from handlers.access import site_filter
+from handlers.pages import MAX_LIMIT, Page, PageRequest
 from storage.models import (
     Activity,
     Appointment,
@@ -27,9 +29,7 @@ from storage.models import (
 )
 
 R = TypeVar("R")
-
-# Lists are capped: beyond this a client narrows the period instead.
-MAX_ROWS = 2000
+FIRST = PageRequest()
 
 
 def _between(
@@ -49,20 +49,21 @@ async def sites(session: AsyncSession, staff: StaffUser) -> list[Site]:
 
 
 async def people(
-    session: AsyncSession, staff: StaffUser, *, role: str | None = None, status: str | None = None
-) -> list[Person]:
-    query = (
-        select(Person)
-        .where(Person.erased_at.is_(None), site_filter(staff, Person.site_id))
-        .order_by(Person.id)
-    )
+    session: AsyncSession,
+    staff: StaffUser,
+    *,
+    role: str | None = None,
+    status: str | None = None,
+    page: PageRequest = FIRST,
+) -> Page[Person]:
+    query = select(Person).where(Person.erased_at.is_(None), site_filter(staff, Person.site_id))
     if role is not None:
         query = query.where(
             Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == role))
         )
     if status is not None:
         query = query.where(Person.status == status)
-    return list(await session.scalars(query.limit(MAX_ROWS)))
+    return await pages.read(session, query, [Person.id], page, lambda p: [p.id])
 
 
 async def appointments(
@@ -73,15 +74,16 @@ async def appointments(
     start: datetime | None = None,
     end: datetime | None = None,
     status: str | None = None,
-) -> list[Appointment]:
+    page: PageRequest = FIRST,
+) -> Page[Appointment]:
     query = select(Appointment).where(site_filter(staff, Appointment.site_id))
     query = _between(query, Appointment.starts_at, start, end)
     if person_id is not None:
         query = query.where(Appointment.person_id == person_id)
     if status is not None:
         query = query.where(Appointment.status == status)
-    query = query.order_by(Appointment.starts_at, Appointment.id).limit(MAX_ROWS)
-    return list(await session.scalars(query))
+    keys = [Appointment.starts_at, Appointment.id]
+    return await pages.read(session, query, keys, page, lambda a: [a.starts_at, a.id])
 
 
 async def activities(
@@ -92,15 +94,16 @@ async def activities(
     end: datetime | None = None,
     status: str | None = None,
     series_id: int | None = None,
-) -> list[Activity]:
+    page: PageRequest = FIRST,
+) -> Page[Activity]:
     query = select(Activity).where(site_filter(staff, Activity.site_id))
     query = _between(query, Activity.starts_at, start, end)
     if status is not None:
         query = query.where(Activity.status == status)
     if series_id is not None:
         query = query.where(Activity.series_id == series_id)
-    query = query.order_by(Activity.starts_at, Activity.id).limit(MAX_ROWS)
-    return list(await session.scalars(query))
+    keys = [Activity.starts_at, Activity.id]
+    return await pages.read(session, query, keys, page, lambda a: [a.starts_at, a.id])
 
 
 async def shift_templates(session: AsyncSession, staff: StaffUser) -> list[ShiftTemplate]:
@@ -118,11 +121,14 @@ async def shifts(
     *,
     start: datetime | None = None,
     end: datetime | None = None,
-) -> list[tuple[Shift, list[Assignment]]]:
+    page: PageRequest = FIRST,
+) -> Page[tuple[Shift, list[Assignment]]]:
     """Shifts, soonest first, each with its assignments."""
     query = select(Shift).where(site_filter(staff, Shift.site_id))
     query = _between(query, Shift.starts_at, start, end)
-    found = list(await session.scalars(query.order_by(Shift.starts_at, Shift.id).limit(MAX_ROWS)))
+    keys = [Shift.starts_at, Shift.id]
+    read = await pages.read(session, query, keys, page, lambda s: [s.starts_at, s.id])
+    found: list[Shift] = read.items
     by_shift: dict[int, list[Assignment]] = {s.id: [] for s in found}
     if found:
         rows = await session.scalars(
@@ -132,7 +138,7 @@ async def shifts(
         )
         for assignment in rows:
             by_shift[assignment.shift_id].append(assignment)
-    return [(s, by_shift[s.id]) for s in found]
+    return Page([(s, by_shift[s.id]) for s in found], read.next, read.total)
 
 
 async def checkin_plans(
@@ -141,28 +147,34 @@ async def checkin_plans(
     *,
     person_id: int | None = None,
     status: str | None = None,
-) -> list[tuple[CheckinPlan, Site]]:
+    page: PageRequest = FIRST,
+) -> Page[tuple[CheckinPlan, Site]]:
     """Check-in plans with the site of their person (for its time zone)."""
     query = (
         select(CheckinPlan, Site)
         .join(Person, Person.id == CheckinPlan.person_id)
         .join(Site, Site.id == Person.site_id)
         .where(site_filter(staff, Person.site_id))
-        .order_by(CheckinPlan.id)
     )
     if person_id is not None:
         query = query.where(CheckinPlan.person_id == person_id)
     if status is not None:
         query = query.where(CheckinPlan.status == status)
-    return [(plan, site) for plan, site in (await session.execute(query.limit(MAX_ROWS))).all()]
-
-
-async def messages_of(session: AsyncSession, person: Person) -> list[Message]:
-    """A person's conversation, oldest first (the caller has checked the person is visible)."""
-    return list(
-        await session.scalars(
-            select(Message)
-            .where(Message.person_id == person.id)
-            .order_by(Message.created_at, Message.id)
-        )
+    read = await pages.read(
+        session, query, [CheckinPlan.id], page, lambda row: [row[0].id], scalars=False
     )
+    return Page([(plan, site) for plan, site in read.items], read.next, read.total)
+
+
+async def messages_of(
+    session: AsyncSession, person: Person, page: PageRequest = FIRST
+) -> Page[Message]:
+    """A person's conversation, oldest first (the caller has checked the person is visible)."""
+    query = select(Message).where(Message.person_id == person.id)
+    keys = [Message.created_at, Message.id]
+    return await pages.read(session, query, keys, page, lambda m: [m.created_at, m.id])
+
+
+# What a staff page shows of a list bounded by its own period (a week of shifts, a day of
+# appointments): one large page rather than the API's 50 rows.
+SCREENFUL = PageRequest(limit=MAX_LIMIT)

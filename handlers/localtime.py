@@ -7,7 +7,20 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-LOCALES = {"nb": "nb_NO", "en": "en_GB"}
+from handlers.texts import t
+
+# Babel's locale for each language's day and month names.
+LOCALES = {
+    "nb": "nb_NO",
+    "en": "en_GB",
+    "pl": "pl_PL",
+    "lt": "lt_LT",
+    "ro": "ro_RO",
+    "uk": "uk_UA",
+    "ru": "ru_RU",
+    "ar": "ar_EG",
+    "so": "so_SO",
+}
 
 
 def parse_hhmm_range(value: str) -> tuple[time, time] | None:
@@ -69,20 +82,20 @@ def to_utc(local_date: date, local_time: time, tz: ZoneInfo) -> datetime:
 
 
 def format_when(moment: datetime, tz: ZoneInfo, language: str, today: date | None = None) -> str:
-    """``"i morgen kl. 10:00"``, ``"tirsdag 5. mars kl. 10:00"`` / ``"tomorrow at 10:00"``."""
+    """``"i morgen kl. 10:00"``, ``"tirsdag 5. mars kl. 10:00"`` / ``"tomorrow at 10:00"``: the
+    words are each language's catalogue texts ``when_today``/``when_tomorrow``/``when_day``."""
     local = moment.astimezone(tz)
     clock = local.strftime("%H:%M")
     if today is not None:
         delta = (local.date() - today).days
         if delta == 0:
-            return f"i dag kl. {clock}" if language == "nb" else f"today at {clock}"
+            return t(language, "when_today", clock=clock)
         if delta == 1:
-            return f"i morgen kl. {clock}" if language == "nb" else f"tomorrow at {clock}"
-    day = format_day(local.date(), language)
-    return f"{day} kl. {clock}" if language == "nb" else f"{day} at {clock}"
+            return t(language, "when_tomorrow", clock=clock)
+    return t(language, "when_day", day=format_day(local.date(), language), clock=clock)
 
 
 def format_day(day: date, language: str) -> str:
-    """``"tirsdag 5. mars"`` / ``"Tuesday 5 March"``."""
+    """``"tirsdag 5. mars"`` / ``"Tuesday 5 March"`` / ``"wtorek 5 marca"``; digits stay 0-9."""
     pattern = "EEEE d. MMMM" if language == "nb" else "EEEE d MMMM"
     return format_date(day, pattern, locale=LOCALES.get(language, "nb_NO"))

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
+from handlers.followup import phones
 from storage.models import ContactPoint, Message, Person
 from storage.models.messages import (
     PRIORITY_ANSWER,
@@ -52,6 +53,23 @@ def priority_of(kind: str, *, urgent: bool, broadcast_id: int | None) -> int:
     return PRIORITY_ROUTINE
 
 
+def reference(key: str | None) -> tuple[str, int] | None:
+    """What a key is about: the words before its first number, and that number.
+
+    ``reminder:appointment:42:120`` is about ("reminder:appointment", 42), so every reminder of
+    appointment 42 is found through an index on (ref_kind, ref_id) instead of a ``LIKE`` over
+    every queued key. Migration 0019 fills the columns of rows queued before it by this rule.
+    """
+    if key is None:
+        return None
+    parts = key.split(":")
+    for n, part in enumerate(parts):
+        if n > 0 and part.isdigit():
+            value = int(part)
+            return (":".join(parts[:n])[:40], value) if value < 2**31 else None
+    return None
+
+
 async def key_exists(session: AsyncSession, key: str) -> bool:
     found = await session.scalar(select(Message.id).where(Message.idempotency_key == key))
     return found is not None
@@ -74,6 +92,7 @@ def outgoing(
 ) -> Message:
     """An unsaved outbox row. With no usable contact point it is ``skipped`` (``unreachable``),
     so staff and statistics can see that a text could not go out."""
+    ref_kind, ref_id = reference(key) or (None, None)
     return Message(
         direction="out",
         site_id=site_id,
@@ -86,6 +105,8 @@ def outgoing(
         error=None if contact else "unreachable",
         kind=kind,
         idempotency_key=key,
+        ref_kind=ref_kind,
+        ref_id=ref_id,
         send_after=send_after or now,
         urgent=urgent,
         priority=priority_of(kind, urgent=urgent, broadcast_id=broadcast_id),
@@ -112,8 +133,10 @@ async def queue(
     buttons: list[Any] | None = None,
     question_id: int | None = None,
     broadcast_id: int | None = None,
+    language: str | None = None,
 ) -> Message | None:
-    """Queue one text. Returns None when ``key`` was queued before (see :func:`outgoing`)."""
+    """Queue one text. Returns None when ``key`` was queued before (see :func:`outgoing`).
+    ``language`` records which catalogue the text came from (staff see it in the thread)."""
     if key is not None and await key_exists(session, key):
         return None
     message = outgoing(
@@ -130,6 +153,7 @@ async def queue(
         question_id=question_id,
         broadcast_id=broadcast_id,
     )
+    message.language = language
     if key is None:
         session.add(message)
         await session.flush()
@@ -145,25 +169,51 @@ async def queue(
 async def queue_to_person(
     session: AsyncSession, clock: Clock, person: Person, text: str, **options: Any
 ) -> Message | None:
-    """Queue a text to wherever ``person`` is best reached (see :func:`preferred_contact`)."""
+    """Queue a text to wherever ``person`` is best reached (see :func:`preferred_contact`);
+    else to a phone they share, and there it begins with their name (handlers/followup/phones)."""
     await person.awaitable_attrs.contacts  # loads them if this Person came without them
+    contact = preferred_contact(person)
+    if contact is None:
+        shared = await phones.shared_contact_of(session, person)
+        if shared is not None:
+            contact, text = shared[0], f"{shared[1]}: {text}"
+    elif (called := await phones.name_on(session, contact, person.id)) is not None:
+        text = f"{called}: {text}"
     return await queue(
         session,
         clock,
-        contact=preferred_contact(person),
+        contact=contact,
         text=text,
         site_id=person.site_id,
         person_id=person.id,
-        **options,
+        **{"language": person.language, **options},
     )
 
 
-async def cancel_queued(session: AsyncSession, *, key_prefix: str) -> int:
-    """Cancel every still-queued text whose idempotency key starts with ``key_prefix``."""
+def queued_about(key_prefix: str) -> Any:
+    """The condition for queued texts whose key starts with ``key_prefix``, found by the
+    partial index ``ix_messages_queued_ref``; the prefix only narrows the few rows it gives."""
+    ref = reference(key_prefix)
+    if ref is None:
+        raise ValueError("a key prefix must name what it is about (kind:id:)")
+    return and_(
+        Message.status == "queued",
+        Message.ref_kind == ref[0],
+        Message.ref_id == ref[1],
+        Message.idempotency_key.startswith(key_prefix),
+    )
+
+
+async def cancel_queued(session: AsyncSession, *, key_prefix: str, free_keys: bool = False) -> int:
+    """Cancel every still-queued text whose idempotency key starts with ``key_prefix``;
+    ``free_keys`` lets the same texts be queued anew later."""
+    values: dict[str, Any] = {"status": "cancelled"}
+    if free_keys:
+        values["idempotency_key"] = None
     result = await session.execute(
         update(Message)
-        .where(Message.status == "queued", Message.idempotency_key.startswith(key_prefix))
-        .values(status="cancelled")
+        .where(queued_about(key_prefix))
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Update, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import outbox, paging
@@ -23,6 +23,8 @@ LATE_WINDOW = timedelta(hours=24)
 
 def buttons_for(answer_type: str, language: str) -> list[list[str]]:
     """Telegram buttons as (label, answer) pairs."""
+    if answer_type == "text":
+        return []
     if answer_type == "scale":
         return [[str(n), str(n)] for n in range(1, 6)]
     return [[t(language, "yes"), "yes"], [t(language, "no"), "no"]]
@@ -123,14 +125,19 @@ async def close_questions(
     session: AsyncSession, *, kind: str, ref_id: int, person_id: int | None = None
 ) -> None:
     """Close the open questions about one thing (a cancelled appointment, a filled shift)."""
+    await session.execute(
+        closing(kind, ref_id, person_id).execution_options(synchronize_session=False)
+    )
+
+
+def closing(kind: str, ref_id: int, person_id: int | None) -> Update:
+    """The statement that closes them, read through ``ix_open_questions_kind_ref``."""
     query = update(OpenQuestion).where(
         OpenQuestion.kind == kind, OpenQuestion.ref_id == ref_id, OpenQuestion.status == "open"
     )
     if person_id is not None:
         query = query.where(OpenQuestion.person_id == person_id)
-    await session.execute(
-        query.values(status="closed").execution_options(synchronize_session=False)
-    )
+    return query.values(status="closed")
 
 
 async def number_questions(

@@ -66,9 +66,7 @@ async def budget_of(session: AsyncSession, contact_point_id: int) -> ReplyBudget
     found = await session.scalar(query)
     if found is not None:
         return found
-    fresh = ReplyBudget(
-        contact_point_id=contact_point_id, answers=[], robot_signs=0, withheld=0
-    )
+    fresh = ReplyBudget(contact_point_id=contact_point_id, answers=[], robot_signs=0, withheld=0)
     try:
         async with session.begin_nested():
             session.add(fresh)

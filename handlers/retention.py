@@ -2,61 +2,101 @@
 
 Rows stay (status, time, kind), so statistics keep their counts; the words people wrote do not
 outlive their use. Inbox items that are still open keep their text until staff resolve them.
+
+The work comes in batches of at most ``BATCH`` rows per table, oldest first, each read through
+an index that holds only what is still to blank; the scheduler commits each batch on its own
+(``scheduler/jobs.py``), so no write lock is held for long whatever the size of the history.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.attachments import forget_references
 from handlers.clock import Clock
 from handlers.context import Rules
-from storage.models import CheckinRound, InboxItem, Message
+from storage.models import CheckinRound, InboxItem, Message, MessageAttachment
+
+BATCH = 2000
 
 
-async def blank_old_texts(session: AsyncSession, clock: Clock, rules: Rules) -> int:
-    """Periodic job: blank texts of messages and resolved inbox items past retention."""
-    cutoff = clock.now() - timedelta(days=rules.retention_days)
-    still_open = select(InboxItem.message_id).where(
+async def _blank(session: AsyncSession, model: type, ids: list[int], **values: object) -> int:
+    if ids:
+        await session.execute(
+            update(model)
+            .where(model.id.in_(ids))  # type: ignore[attr-defined]
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)
+
+
+def still_open() -> Select[int | None]:
+    return select(InboxItem.message_id).where(
         InboxItem.status == "open", InboxItem.message_id.is_not(None)
     )
-    messages = await session.execute(
-        update(Message)
+
+
+def oldest_kept(cutoff: datetime, batch: int) -> Select[int]:
+    """The next texts to blank, read through ``ix_messages_text_kept`` (only kept texts)."""
+    return (
+        select(Message.id)
         .where(
             Message.created_at < cutoff,
             Message.text.is_not(None),
             Message.status.not_in(("queued", "sending")),
-            Message.id.not_in(still_open),
+            Message.id.not_in(still_open()),
         )
-        .values(text=None)
-        .execution_options(synchronize_session=False)
+        .order_by(Message.created_at)
+        .limit(batch)
     )
+
+
+async def blank_old_texts(
+    session: AsyncSession, clock: Clock, rules: Rules, batch: int = BATCH
+) -> int:
+    """One batch: blank up to ``batch`` texts of messages, attachments' references, resolved
+    inbox items and check-in rounds past retention. Returns how many rows it changed; 0 means
+    nothing is left."""
+    cutoff = clock.now() - timedelta(days=rules.retention_days)
+    messages = list(await session.scalars(oldest_kept(cutoff, batch)))
     # Attachments' provider references go with the words (the kind stays for the counts).
-    await forget_references(
-        session,
-        select(Message.id).where(
-            Message.direction == "in",
-            Message.created_at < cutoff,
-            Message.id.not_in(still_open),
-        ),
-    )
-    await session.execute(
-        update(InboxItem)
-        .where(
-            InboxItem.status == "resolved",
-            InboxItem.created_at < cutoff,
-            InboxItem.summary.is_not(None),
+    attachments = list(
+        await session.scalars(
+            select(MessageAttachment.id)
+            .join(Message, Message.id == MessageAttachment.message_id)
+            .where(
+                MessageAttachment.provider_ref.is_not(None),
+                Message.direction == "in",
+                Message.created_at < cutoff,
+                Message.id.not_in(still_open()),
+            )
+            .limit(batch)
         )
-        .values(summary=None)
-        .execution_options(synchronize_session=False)
     )
-    await session.execute(
-        update(CheckinRound)
-        .where(CheckinRound.asked_at < cutoff, CheckinRound.free_text.is_not(None))
-        .values(free_text=None)
-        .execution_options(synchronize_session=False)
+    items = list(
+        await session.scalars(
+            select(InboxItem.id)
+            .where(
+                InboxItem.status == "resolved",
+                InboxItem.created_at < cutoff,
+                InboxItem.summary.is_not(None),
+            )
+            .limit(batch)
+        )
     )
-    return int(getattr(messages, "rowcount", 0) or 0)
+    rounds = list(
+        await session.scalars(
+            select(CheckinRound.id)
+            .where(CheckinRound.asked_at < cutoff, CheckinRound.free_text.is_not(None))
+            .limit(batch)
+        )
+    )
+    return (
+        await _blank(session, Message, messages, text=None)
+        + await _blank(session, MessageAttachment, attachments, provider_ref=None)
+        + await _blank(session, InboxItem, items, summary=None)
+        + await _blank(session, CheckinRound, rounds, free_text=None)
+    )

@@ -20,6 +20,7 @@ from handlers import (
     crisis,
     help_replies,
     inbox,
+    languages,
     linking,
     office_hours,
     paging,
@@ -33,6 +34,7 @@ from handlers.features import ANSWER_HANDLERS, COMMANDS, INTERCEPTORS
 from handlers.incoming_text import clean_field, clean_text
 from handlers.keywords import (
     HELP_WORDS,
+    LANGUAGE_WORDS,
     START_WORDS,
     STOP_WORDS,
     Answer,
@@ -193,7 +195,7 @@ async def route(conv: Conversation) -> None:
     )
     head = forced or (found[0] if found else "")
     cut_list = paging.take(conv.contact)  # only this very text may say MER to it
-    await reply_budget.note_inbound(conv, understood=understood(head, text))
+    await reply_budget.note_inbound(conv, understood=understood(head, text, conv.language))
 
     tapped = bot_command(text) if conv.contact.channel == "telegram" else None
     if forced is None and tapped is not None and tapped[0] == "start":
@@ -208,13 +210,18 @@ async def route(conv: Conversation) -> None:
         return
     if conv.contact.opted_out_at is not None:
         if not await crisis.intercept_crisis(conv):
-            await remind_stopped(conv, is_command(text, found))
+            await remind_stopped(conv, is_command(text, found, conv.language))
         return
     for intercept in INTERCEPTORS:
         if await intercept(conv):
             return
+    if head in LANGUAGE_WORDS:
+        await languages.show_menu(conv)
+        return
+    if await languages.choose(conv, found, cut_list):
+        return
     if conv.person is None:
-        await unknown_sender(conv, is_command(text, found))
+        await unknown_sender(conv, is_command(text, found, conv.language))
         return
     if head in HELP_WORDS:
         await help_replies.help_for_person(conv)
@@ -230,27 +237,29 @@ async def route(conv: Conversation) -> None:
     await to_staff(conv)
 
 
-def is_command(text: str, found: list[str]) -> bool:
+def is_command(text: str, found: list[str], language: str | None = None) -> bool:
     """Whether a text is one of the words Los answers itself (HJELP, TIMER, JA, 3, MER …)."""
     head = found[0] if found else ""
     return (
         head in HELP_WORDS
+        or head in LANGUAGE_WORDS
         or head in COMMANDS
         or (len(found) == 1 and head in paging.MORE_WORDS)
-        or parse_yes_no(text) is not None
+        or parse_yes_no(text, language) is not None
         or parse_scale(text) is not None
     )
 
 
-def understood(head: str, text: str) -> bool:
+def understood(head: str, text: str, language: str | None = None) -> bool:
     """Is this a word Los acts on? People type these; an auto-responder writes prose."""
     return (
         head in STOP_WORDS
         or head in START_WORDS
         or head in HELP_WORDS
+        or head in LANGUAGE_WORDS
         or head in COMMANDS
         or head in paging.MORE_WORDS
-        or parse_yes_no(text) is not None
+        or parse_yes_no(text, language) is not None
         or parse_scale(text) is not None
     )
 
@@ -313,6 +322,10 @@ async def unknown_sender(conv: Conversation, command: bool) -> None:
     if back is not None:  # closed: when staff are back, and where to call meanwhile
         await conv.reply("office_closed_unknown", dedupe=dedupe, when=back)
         return
+    if conv.contact.language is None:  # nobody knows what it reads: two languages, and LANGUAGE
+        text = languages.first_answer_to_unknown(conv)
+        await conv.reply_text(text, dedupe=dedupe, language=languages.BOTH)
+        return
     await conv.reply("unknown_sender", dedupe=dedupe)
 
 
@@ -328,7 +341,7 @@ async def answer_question(conv: Conversation, text: str) -> bool:
     """Apply a JA/NEI or 1-5 to the right open question; never guess between several."""
     assert conv.person is not None
     now = conv.clock.now()
-    yes_no = parse_yes_no(text)
+    yes_no = parse_yes_no(text, conv.language)
     scale = parse_scale(text)
     if yes_no is None and scale is None:
         return False

@@ -7,6 +7,7 @@ PostgreSQL; SQLite lets one writer at a time) before places are counted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from handlers import activities as acts
 from handlers import paging
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
-from handlers.errors import InputError, NotFound
+from handlers.errors import Conflict, InputError, NotFound
 from handlers.keywords import Answer
 from storage.models import Activity, OpenQuestion, Person, Signup
 
@@ -228,6 +229,32 @@ async def set_attendance(
         activity.status = "held"
     await session.flush()
     return signup
+
+
+async def record_attendance(
+    session: AsyncSession,
+    clock: Clock,
+    activity: Activity,
+    *,
+    attended: Sequence[int] = (),
+    no_show: Sequence[int] = (),
+    head_count: int | None = None,
+) -> None:
+    """Who came, at the door or afterwards; shared by the API and the attendance page."""
+    both = set(attended) & set(no_show)
+    if both:
+        raise InputError({"no_show": f"person {min(both)} is also in attended"})
+    if activity.starts_at > clock.now():
+        raise Conflict("not started", {"activity": "record attendance once it has started"})
+    for status, ids in (("attended", attended), ("no_show", no_show)):
+        for person_id in ids:
+            await set_attendance(session, clock, activity, person_id, status)
+    if head_count is not None:
+        if head_count < 0:
+            raise InputError({"head_count": "must not be negative"})
+        activity.head_count = head_count
+    if activity.status == "planned":
+        activity.status = "held"
 
 
 # --- the conversation -----------------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ContactPoint, Message, Person
+from handlers import figures
+from storage.models import ContactPoint, Person
 
 
 async def message_figures(
@@ -16,26 +17,9 @@ async def message_figures(
 ) -> dict[str, Any]:
     """Texts in and out by status, and opt-outs, in [start, end)."""
 
-    def in_site(query: Any) -> Any:
-        return query.where(Message.site_id == site_id) if site_id is not None else query
-
-    received = await session.scalar(
-        in_site(
-            select(func.count()).where(
-                Message.direction == "in", Message.created_at >= start, Message.created_at < end
-            )
-        )
-    )
-    rows = await session.execute(
-        in_site(
-            select(Message.status, func.count())
-            .where(
-                Message.direction == "out", Message.created_at >= start, Message.created_at < end
-            )
-            .group_by(Message.status)
-        )
-    )
-    out = {status: int(n) for status, n in rows.all()}
+    found = await figures.counts(session, site_id, start, end)
+    received = sum(n for (direction, _), n in found.items() if direction == "in")
+    out = {status: n for (direction, status), n in found.items() if direction == "out"}
     opt_query = (
         select(func.count())
         .select_from(ContactPoint)

@@ -23,9 +23,12 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import activities, checkins, retention
+from handlers import activities, checkins, figures, retention, surveys
 from handlers.clock import Clock
 from handlers.context import Rules
+from handlers.followup import assignments as followup_assignments
+from handlers.followup import reminders as followup_reminders
+from handlers.followup import signs as followup_signs
 from handlers.rota import offers as rota_offers
 from scheduler import inbound, outage
 from scheduler.dispatcher import Dispatcher
@@ -58,9 +61,23 @@ class Sweep:
     run: SweepFunction
 
 
+async def blank_in_batches(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, rules: Rules
+) -> int:
+    """Retention, one transaction per batch: the write lock is never held for long, and a stop
+    between batches loses nothing (the next run goes on where this one ended)."""
+    done = 0
+    while True:
+        async with sessions.begin() as session:
+            changed = await retention.blank_old_texts(session, clock, rules)
+        done += changed
+        if changed == 0:
+            return done
+
+
 # Feature modules add their jobs here, one line each.
 JOBS: list[Job] = [
-    Job("retention", 3600, retention.blank_old_texts, exclusive=True),
+    Job("figures", 300, figures.fold, exclusive=True),
     Job("resume_paused", 60, checkins.resume_paused),
     Job("checkins_due", 60, checkins.ask_due, exclusive=True),
     Job("checkin_nudges", 300, checkins.nudge_silent, exclusive=True),
@@ -68,9 +85,16 @@ JOBS: list[Job] = [
     Job("activities_held", 600, activities.mark_held),
     Job("rota_offers", 60, rota_offers.offer_sweep),
     Job("rota_finish_shifts", 300, rota_offers.finish_shifts),
+    Job("everyday_reminders", 60, followup_reminders.send_due, exclusive=True),
+    Job("everyday_reminders_missed", 600, followup_reminders.mark_missed),
+    Job("assignment_reviews", 3600, followup_assignments.ask_reviews, exclusive=True),
+    Job("signs_of_life", 900, followup_signs.step_along, exclusive=True),
+    Job("survey_reminders", 300, surveys.remind_and_expire, exclusive=True),
+    Job("survey_after_events", 300, surveys.ask_after_events, exclusive=True),
 ]
 SWEEPS: list[Sweep] = [
     Sweep("inbound_sweep", 30, inbound.sweep),
+    Sweep("retention", 3600, blank_in_batches),
 ]
 
 

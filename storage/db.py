@@ -46,6 +46,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             # Erased or blanked data is overwritten with zeros, not left in free space.
             cursor.execute("PRAGMA secure_delete=ON")
+            # After a checkpoint the WAL file is cut back to this, not left at its largest.
+            cursor.execute("PRAGMA journal_size_limit=67108864")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
@@ -77,4 +79,37 @@ async def checkpoint(engine: AsyncEngine) -> None:
 def _checkpoint(sync_conn: Any) -> None:
     cursor = sync_conn.connection.dbapi_connection.cursor()
     cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cursor.close()
+
+
+async def optimize(engine: AsyncEngine, *, first: bool = False) -> int:
+    """Keep SQLite's query planner informed: ``PRAGMA optimize`` analyses the tables whose
+    statistics are missing or stale (``first``: every table, as SQLite advises when a process
+    starts), reading at most ``analysis_limit`` rows of each index, so it is quick at any size.
+    PostgreSQL's autovacuum does this itself."""
+    if engine.dialect.name != "sqlite":
+        return 0
+    async with engine.connect() as conn:
+        await conn.run_sync(
+            _pragmas_now,
+            ["PRAGMA analysis_limit=1000", f"PRAGMA optimize{'=0x10002' if first else ''}"],
+        )
+    return 1
+
+
+async def checkpoint_now(engine: AsyncEngine) -> int:
+    """Copy the WAL into the database file without waiting for anyone (``PASSIVE``), so a
+    reader that stays long never lets the WAL grow without bound between automatic ones."""
+    if engine.dialect.name != "sqlite":
+        return 0
+    async with engine.connect() as conn:
+        await conn.run_sync(_pragmas_now, ["PRAGMA wal_checkpoint(PASSIVE)"])
+    return 1
+
+
+def _pragmas_now(sync_conn: Any, statements: list[str]) -> None:
+    cursor = sync_conn.connection.dbapi_connection.cursor()
+    for statement in statements:
+        cursor.execute(statement)
+        cursor.fetchall()
     cursor.close()

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -121,6 +122,18 @@ class Harness:
             cursor = f"&cursor={page['next']}"
         items.sort(key=lambda i: (not i["urgent"], i["created_at"], i["id"]))
         return items
+    async def items(self, path: str, *, token: str | None = None) -> list[Any]:
+        """Every row of a list, following its pages (``next``) to the end."""
+        found: list[Any] = []
+        url = path
+        while True:
+            body = await self.api("GET", url, token=token, expect=200)
+            if isinstance(body, list):
+                return body
+            found += body["items"]
+            if not body["next"]:
+                return found
+            url = f"{path}{'&' if '?' in path else '?'}cursor={quote(body['next'])}"
 
     async def person(
         self,

@@ -138,6 +138,26 @@ async def two_sites(h: Harness) -> dict[str, Any]:
         )
         await h.api("POST", "/api/checkins", {"person_id": person["id"], "at": "18:00"}, expect=201)
         await h.sms(phone, "Kan noen ringe meg?")  # an inbox item of the person's site
+        await h.api("POST", "/api/surveys", {"template": "yearly", "site_id": site_id}, expect=201)
+        volunteer = await h.person(
+            f"Frivillig {site_id}", roles=["volunteer"], phone=None, site_id=site_id
+        )
+        await h.api(
+            "POST",
+            "/api/volunteer-assignments",
+            {"volunteer_id": volunteer["id"], "participant_id": person["id"]},
+            expect=201,
+        )
+        await h.api(
+            "POST", "/api/reminders", {"person_id": person["id"], "kind": "rent"}, expect=422
+        )
+        await h.api(
+            "POST",
+            "/api/reminders",
+            {"person_id": person["id"], "kind": "rent", "day_of_month": 20},
+            expect=201,
+        )
+    await h.advance(minutes=1)  # signs of life: everyone followed gets a "last seen"
     return made
 
 
@@ -159,6 +179,11 @@ LISTS = {
     "/api/inbox": "?status=all",
     "/api/sites": "",
     "/api/staff": "",  # admins only
+    "/api/volunteer-assignments": "",
+    "/api/reminders": "",
+    "/api/not-seen": "?everyone=true",
+    "/api/surveys": "",
+    "/api/activity-types": "",
 }
 
 
@@ -166,16 +191,10 @@ async def test_two_sites_three_staff_on_every_list_endpoint(h: Harness) -> None:
     made = await two_sites(h)
     site2 = made["site2"]
     listed = {ep.path for ep in ENDPOINTS if ep.method == "GET" and not ep.path_params}
-    lists = {p for p in listed if getattr(ep_of(p).response, "__origin__", None) is list}
-    lists |= {p for p in listed if paged(p)}
+    lists = {p for p in listed if is_list(ep_of(p).response)}
     assert lists == set(LISTS), "a new list endpoint needs a place in this test"
-
-    async def rows(path: str, token: str | None = None) -> Any:
-        body = await h.api("GET", path + LISTS[path], token=token, expect=200)
-        return body["items"] if paged(path) else body  # a page of threads: each has site_id
-
-    for path in LISTS:
-        everything = await rows(path)
+    for path, query in LISTS.items():
+        everything = await h.items(path + query)
         if path == "/api/staff":
             assert len(everything) == 3
             for token in made["tokens"].values():
@@ -183,18 +202,18 @@ async def test_two_sites_three_staff_on_every_list_endpoint(h: Harness) -> None:
             continue
         assert {site_of(r, made["people"]) for r in everything} == {1, site2}, path
         for site, token in made["tokens"].items():
-            mine = await rows(path, token)
+            mine = await h.items(path + query, token=token)
             assert mine and {site_of(r, made["people"]) for r in mine} == {site}, (path, site)
+
+
+def is_list(response: Any) -> bool:
+    """A plain list, or a page of one (``items`` and ``next``)."""
+    fields = getattr(response, "model_fields", {})
+    return getattr(response, "__origin__", None) is list or {"items", "next"} <= set(fields)
 
 
 def ep_of(path: str) -> Any:
     return next(ep for ep in ENDPOINTS if ep.path == path and ep.method == "GET")
-
-
-def paged(path: str) -> bool:
-    """A list answered in pages: ``{"items": [...], "next": cursor}`` (the inbox's threads)."""
-    fields = getattr(ep_of(path).response, "model_fields", {})
-    return {"items", "next"} <= set(fields)
 
 
 async def test_another_sites_ids_are_404_and_only_admins_change_sites(h: Harness) -> None:
@@ -209,7 +228,7 @@ async def test_another_sites_ids_are_404_and_only_admins_change_sites(h: Harness
         ("GET", f"/api/sites/{site2}"),
     ):
         await h.api(method, path, {} if method == "PATCH" else None, token=c1, expect=404)
-    appointments = await h.api("GET", f"/api/appointments?person_id={other}", expect=200)
+    appointments = await h.items(f"/api/appointments?person_id={other}")
     await h.api("GET", f"/api/appointments/{appointments[0]['id']}", token=c1, expect=404)
     await h.api("DELETE", f"/api/appointments/{appointments[0]['id']}", token=c1, expect=404)
     inbox = await h.inbox_items("all", token=made["tokens"][site2])
@@ -280,7 +299,7 @@ async def test_dates_in_a_query_are_days_where_the_coordinator_works(h: Harness)
         {"person_id": person["id"], "starts_at": "2026-03-09T20:00:00"},
         expect=201,
     )
-    ninth = await h.api("GET", "/api/appointments?from=2026-03-09&to=2026-03-10", token=token)
-    tenth = await h.api("GET", "/api/appointments?from=2026-03-10&to=2026-03-11", token=token)
+    ninth = await h.items("/api/appointments?from=2026-03-09&to=2026-03-10", token=token)
+    tenth = await h.items("/api/appointments?from=2026-03-10&to=2026-03-11", token=token)
     assert len(ninth) == 1 and tenth == []
     assert ninth[0]["starts_at"] == "2026-03-10T00:00:00+00:00"

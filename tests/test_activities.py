@@ -284,7 +284,7 @@ async def test_weekly_series_one_cancelled_occurrence_tells_only_its_signups(h: 
     await h.send_due()
     assert h.sms_to(BJORN)[-1] == "Endring: Bingo er nå onsdag 18. mars kl. 19:00, Peisestua."
     assert h.sms_to(ANNE)[-1].endswith("er dessverre avlyst.")
-    listing = await h.api("GET", f"/api/activities?series_id={series['id']}", expect=200)
+    listing = await h.items(f"/api/activities?series_id={series['id']}")
     assert [a["status"] for a in listing] == [
         "planned",
         "cancelled",
@@ -462,7 +462,7 @@ async def test_demo_has_activities_a_waiting_line_and_a_weekly_series(h: Harness
 
     async with h.session() as session:
         await fill_demo(session, h.clock)
-    listing = await h.api("GET", "/api/activities", expect=200)
+    listing = await h.items("/api/activities")
     titles = {a["title"] for a in listing}
     assert {"Quiz og bingo", "Tur til Gressholmen", "Første Steg"} <= titles
     trip = next(a for a in listing if a["title"] == "Tur til Gressholmen")

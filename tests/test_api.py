@@ -118,7 +118,7 @@ async def test_staff_actions_are_audited_without_texts(h: Harness) -> None:
 async def test_messages_of_a_person_oldest_first(h: Harness) -> None:
     person = await h.person(phone=PHONE)
     await h.sms(PHONE, "hjelp")
-    messages = await h.api("GET", f"/api/people/{person['id']}/messages", expect=200)
+    messages = await h.items(f"/api/people/{person['id']}/messages")
     assert [m["direction"] for m in messages] == ["in", "out"]
     assert messages[0]["text"] == "hjelp"
     assert messages[1]["status"] == "sent"

@@ -263,7 +263,7 @@ async def test_paused_person_gets_no_checkins_and_resumes_by_themselves(h: Harne
         {"status": "paused", "paused_until": "2026-03-05T12:00:00"},
         expect=200,
     )
-    paused = await h.api("GET", "/api/people?status=paused", expect=200)
+    paused = await h.items("/api/people?status=paused")
     assert [(p["id"], p["paused_until"]) for p in paused] == [
         (ola["id"], "2026-03-05T11:00:00+00:00")
     ]
@@ -274,7 +274,7 @@ async def test_paused_person_gets_no_checkins_and_resumes_by_themselves(h: Harne
     assert h.sms_to(PHONE)[-1].startswith("Takk, meldingen er mottatt")
 
     await h.set_time(oslo(2026, 3, 5, 12, 0))
-    assert await h.api("GET", "/api/people?status=paused", expect=200) == []
+    assert await h.items("/api/people?status=paused") == []
     await h.set_time(oslo(2026, 3, 6, 11, 0))
     assert questions_to(h) == [QUESTION]
     shown = await h.api("GET", f"/api/checkins/{created['id']}", expect=200)
@@ -389,7 +389,7 @@ async def test_plan_input_is_checked(h: Harness) -> None:
     assert "every" in bad["error"]["fields"]
     await h.api("GET", "/api/checkins/999", expect=404)
     created = await plan(h, ola["id"], at="10:00")
-    listed = await h.api("GET", f"/api/checkins?person_id={ola['id']}", expect=200)
+    listed = await h.items(f"/api/checkins?person_id={ola['id']}")
     assert [p["id"] for p in listed] == [created["id"]]
     doc = await (await h.client.get("/api/openapi.json")).json()
     assert "/api/checkins" in doc["paths"] and "/api/reports/contact" in doc["paths"]

@@ -54,6 +54,9 @@ async def every_list(h: Harness) -> str:
     """Every GET answer without a path id, as one string."""
     answers = []
     for ep in ENDPOINTS:
+        # The XLSX is the CSV's figures zipped; the CSV is read here.
+        if ep.path.endswith(".xlsx"):
+            continue
         if ep.method == "GET" and not ep.path_params and ep.tag != "dev":
             answers.append(str(await h.api("GET", ep.path, expect=200)))
     answers.append(str(await h.api("GET", "/api/inbox?status=all", expect=200)))

@@ -7,7 +7,7 @@ import pytest
 from handlers.help_replies import help_text
 from handlers.incoming_text import MAX_TEXT, clean_text
 from handlers.keywords import bot_command, is_stop
-from handlers.texts import en, nb
+from handlers.texts import catalogue
 
 
 @pytest.mark.parametrize(
@@ -79,5 +79,5 @@ def test_help_says_cancel_is_for_shifts_not_for_stopping() -> None:
     # Help lists the words of the person's roles; AVBUD/CANCEL is a volunteer's.
     assert "AVBUD for en vakt" in help_text("nb", ["volunteer"])
     assert "CANCEL for a shift" in help_text("en", ["volunteer"])
-    assert nb.TEXTS["word_cancel_shift"] == "AVBUD for en vakt"
-    assert en.TEXTS["word_cancel_shift"] == "CANCEL for a shift"
+    assert catalogue("nb")["word_cancel_shift"] == "AVBUD for en vakt"
+    assert catalogue("en")["word_cancel_shift"] == "CANCEL for a shift"

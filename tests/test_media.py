@@ -90,7 +90,7 @@ async def test_a_voice_note_is_fetched_through_get_file_every_time(h: Harness) -
 async def test_the_thread_carries_labels_and_attachment_links(h: Harness) -> None:
     person = await h.person(phone=PHONE)
     await mms_with_picture(h)
-    thread = await h.api("GET", f"/api/people/{person['id']}/messages", expect=200)
+    thread = await h.items(f"/api/people/{person['id']}/messages")
     incoming = [m for m in thread if m["direction"] == "in"]
     assert [m["label"] for m in incoming] == ["📷 Bilde"]
     assert incoming[0]["attachments"][0]["url"].endswith("/attachments/1")

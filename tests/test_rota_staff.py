@@ -121,9 +121,9 @@ async def test_staff_list_shifts_and_start_an_open_call(h: Harness) -> None:
     kari = await volunteer(h, "Kari", KARI)
     await volunteer(h, "Per", PER, weekdays=[0])  # never on Thursdays: not called
     shift = await cafe(h)
-    listed = await h.api("GET", "/api/shifts?from=2026-03-05&to=2026-03-06", expect=200)
+    listed = await h.items("/api/shifts?from=2026-03-05&to=2026-03-06")
     assert [s["id"] for s in listed] == [shift]
-    assert await h.api("GET", "/api/shifts?from=2026-03-06", expect=200) == []
+    assert await h.items("/api/shifts?from=2026-03-06") == []
     called = await h.api("POST", f"/api/shifts/{shift}/call", expect=202)
     await h.send_due()
     assert called == {"asked": 1}
@@ -154,3 +154,27 @@ async def test_staff_call_a_shift_off(h: Harness) -> None:
     assert h.sms_to(PER)[-1] == "Takk for svaret! Den vakten er avlyst."
     await h.set_time(oslo(2026, 3, 5, 16, 0))
     assert len(h.sms_to(KARI)) == 2  # no reminders for a shift called off
+
+
+async def test_staff_change_a_shift_with_patch(h: Harness) -> None:
+    kari = await volunteer(h, "Kari", KARI)
+    shift = await cafe(h, needed=2)
+    moved = await h.api(
+        "PATCH",
+        f"/api/shifts/{shift}",
+        {
+            "title": "kveldsvakt",
+            "starts_at": "2026-03-05T17:00:00",
+            "ends_at": "2026-03-05T21:00:00",
+        },
+        expect=200,
+    )
+    assert (moved["title"], moved["starts_at"][:16]) == ("kveldsvakt", "2026-03-05T16:00")
+    await h.api("POST", f"/api/shifts/{shift}/assign", {"person_id": kari}, expect=200)
+    refused = await h.api("PATCH", f"/api/shifts/{shift}", {"starts_at": "2026-03-05T18:00:00"})
+    assert h.last_status == 409 and "starts_at" in refused["error"]["fields"], refused
+    await h.api("PATCH", f"/api/shifts/{shift}", {"needed": 1}, expect=200)
+    fewer = await h.api("PATCH", f"/api/shifts/{shift}", {"needed": 0})
+    assert h.last_status == 422 and "needed" in fewer["error"]["fields"], fewer
+    unknown = await h.api("PATCH", f"/api/shifts/{shift}", {"colour": "red"})
+    assert h.last_status in (400, 422), unknown

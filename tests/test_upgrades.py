@@ -185,7 +185,7 @@ async def service_answers(database_url: str) -> None:
         ) as h:
             resp = await h.client.get("/readyz")
             assert resp.status == 200, await resp.text()
-            people = await h.api("GET", "/api/people", expect=200)
+            people = await h.items("/api/people")
             assert people, "the fixture's people are listed"
             await h.person("Ny Person", phone="+4791999999")  # ids continue past the fixture's
     finally:

@@ -12,12 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Count, Day, Id, Period, Text, Time, When, keep, local_to_utc
+from bot.api.schema import (
+    ApiModel,
+    Count,
+    Day,
+    Id,
+    Paging,
+    Period,
+    Text,
+    Time,
+    When,
+    keep,
+    local_to_utc,
+)
 from handlers import activities as rules
-from handlers import lists, signups
-from handlers.access import can_see, home_timezone, site_for, visible
+from handlers import activity_types, lists, signups
+from handlers.access import can_see, home_timezone, site_filter, site_for, visible
 from handlers.errors import Conflict, InputError
-from storage.models import Activity, ActivitySeries, Person, Signup, StaffUser
+from storage.models import Activity, ActivitySeries, Person, Signup, Site, StaffUser
 from storage.models.states import ActivityStatus, SeriesStatus, SignupStatus
 
 Audience = Literal["participants", "volunteers", "all"]
@@ -43,6 +55,8 @@ class ActivityIn(ApiModel):
     reminders_minutes_before: Minutes | None = Field(None, max_length=10)
     repeat: RepeatIn | None = None
     site_id: Id | None = None
+    # The key of one of the site's activity types (GET /api/activity-types).
+    activity_type: Text | None = Field(None, min_length=1, max_length=40)
 
 
 class ActivityPatch(ApiModel):
@@ -60,9 +74,10 @@ class ActivityPatch(ApiModel):
     reminders_minutes_before: Minutes | None = Field(None, max_length=10)
     status: ActivityStatus = keep()
     head_count: int | None = Field(None, ge=0, le=100_000)
+    activity_type: Text | None = Field(None, min_length=1, max_length=40)
 
 
-class ActivitiesQuery(Period):
+class ActivitiesQuery(Period, Paging):
     status: ActivityStatus | None = None
     series_id: Id | None = None
 
@@ -102,6 +117,7 @@ class ActivityOut(ApiModel):
     status: ActivityStatus
     head_count: int | None
     reminders_minutes_before: list[int]
+    activity_type: str | None = None
     counts: dict[SignupStatus, Count] | None = None
     notified: bool | None = None
 
@@ -156,6 +172,7 @@ def activity_json(activity: Activity, counts: dict[str, int] | None = None) -> d
         "status": activity.status,
         "head_count": activity.head_count,
         "reminders_minutes_before": activity.reminders_minutes_before,
+        "activity_type": activity.activity_type,
     }
     if counts is not None:
         result["counts"] = counts
@@ -241,6 +258,7 @@ async def create(request: web.Request, *, body: ActivityIn, query: object) -> An
             signup_required=body.signup_required,
             code=body.code,
             reminders_minutes_before=body.reminders_minutes_before,
+            activity_type=await activity_types.check_type(session, site.id, body.activity_type),
         )
         if body.repeat is not None:
             series = await rules.create_series(
@@ -258,13 +276,19 @@ async def create(request: web.Request, *, body: ActivityIn, query: object) -> An
     return result
 
 
+class ActivitiesPage(ApiModel):
+    items: list[ActivityOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/activities",
     summary="Activities of your sites (?from=&to=, ?status=, ?series_id=)",
     tag="activities",
     query=ActivitiesQuery,
-    response=list[ActivityOut],
+    response=ActivitiesPage,
 )
 async def list_activities(request: web.Request, *, query: ActivitiesQuery) -> Any:
     los = los_of(request)
@@ -278,8 +302,13 @@ async def list_activities(request: web.Request, *, query: ActivitiesQuery) -> An
             end=end,
             status=query.status,
             series_id=query.series_id,
+            page=query.page(),
         )
-        return [activity_json(a) for a in found]
+        return {
+            "items": [activity_json(a) for a in found.items],
+            "next": found.next,
+            "total": found.total,
+        }
 
 
 @endpoint(
@@ -322,25 +351,17 @@ async def patch(request: web.Request, *, body: ActivityPatch, query: object) -> 
         ):
             if name in changed:
                 changes[name] = getattr(body, name)
+        if "activity_type" in changed:
+            activity.activity_type = await activity_types.check_type(
+                session, activity.site_id, body.activity_type
+            )
         for name in ("starts_at", "ends_at", "signup_deadline"):
             if name in changed:
                 value = getattr(body, name)
                 changes[name] = local_to_utc(value, site.timezone) if value else None
         if "reminders_minutes_before" in changes and changes["reminders_minutes_before"] is None:
             changes["reminders_minutes_before"] = []
-        told = False
-        if body.status == "cancelled":
-            changes.pop("head_count", None)
-            await rules.cancel_activity(session, los.clock, activity)
-        if changes:
-            told = await rules.apply_changes(session, los.clock, activity, changes)
-        started = activity.starts_at <= los.clock.now()
-        if body.status == "held" or (
-            "head_count" in changes and activity.status == "planned" and started
-        ):
-            activity.status = "held"
-        elif body.status == "planned" and activity.status != "planned":
-            raise Conflict("cannot reopen", {"status": "create a new activity instead"})
+        told = await rules.update_activity(session, los.clock, activity, changes, body.status)
         audit(
             session,
             los.clock,
@@ -509,20 +530,16 @@ async def patch_signup(request: web.Request, *, body: SignupPatch, query: object
 )
 async def attendance(request: web.Request, *, body: AttendanceIn, query: object) -> Any:
     los = los_of(request)
-    both = set(body.attended) & set(body.no_show)
-    if both:
-        raise InputError({"no_show": f"person {min(both)} is also in attended"})
     async with los.sessions.begin() as session:
         activity = await load_activity(session, staff_of(request), path_id(request))
-        if activity.starts_at > los.clock.now():
-            raise Conflict("not started", {"activity": "record attendance once it has started"})
-        for status, ids in (("attended", body.attended), ("no_show", body.no_show)):
-            for person_id in ids:
-                await signups.set_attendance(session, los.clock, activity, person_id, status)
-        if body.head_count is not None:
-            activity.head_count = body.head_count
-        if activity.status == "planned":
-            activity.status = "held"
+        await signups.record_attendance(
+            session,
+            los.clock,
+            activity,
+            attended=body.attended,
+            no_show=body.no_show,
+            head_count=body.head_count,
+        )
         audit(
             session,
             los.clock,
@@ -568,3 +585,56 @@ async def end_series(request: web.Request, *, query: object) -> Any:
         result["cancelled"] = cancelled
     los.dispatcher.wake()
     return result
+
+
+class ActivityTypeIn(ApiModel):
+    name: Text = Field(min_length=1, max_length=80)
+    site_id: Id | None = None
+
+
+class ActivityTypeOut(ApiModel):
+    site_id: int
+    key: str
+    name: str
+
+
+class ActivityTypesQuery(ApiModel):
+    site_id: Id | None = None
+
+
+@endpoint(
+    "GET",
+    "/api/activity-types",
+    summary="Activity types of your sites, which the yearly report counts by (?site_id=)",
+    tag="activities",
+    query=ActivityTypesQuery,
+    response=list[ActivityTypeOut],
+)
+async def list_types(request: web.Request, *, query: ActivityTypesQuery) -> Any:
+    staff = staff_of(request)
+    async with los_of(request).sessions.begin() as session:
+        if query.site_id is not None:
+            sites = [await site_for(session, staff, query.site_id)]
+        else:
+            sites = list(await session.scalars(select(Site).where(site_filter(staff, Site.id))))
+        return [
+            {"site_id": site.id, "key": t.key, "name": t.name}
+            for site in sorted(sites, key=lambda s: s.id)
+            for t in await activity_types.types_of(session, site.id)
+        ]
+
+
+@endpoint(
+    "POST",
+    "/api/activity-types",
+    summary="Add an activity type to a site",
+    tag="activities",
+    body=ActivityTypeIn,
+    response=ActivityTypeOut,
+    status=201,
+)
+async def add_type(request: web.Request, *, body: ActivityTypeIn, query: object) -> Any:
+    async with los_of(request).sessions.begin() as session:
+        site = await site_for(session, staff_of(request), body.site_id)
+        row = await activity_types.add_type(session, site.id, body.name)
+        return {"site_id": site.id, "key": row.key, "name": row.name}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Id, Period, Text, Time, When, keep, local_to_utc
+from bot.api.schema import ApiModel, Id, Paging, Period, Text, Time, When, keep, local_to_utc
 from handlers import appointments as rules
 from handlers import lists
 from handlers.access import can_see, home_timezone, visible
@@ -39,7 +41,7 @@ class AppointmentPatch(ApiModel):
     status: AppointmentStatus = keep()
 
 
-class AppointmentsQuery(Period):
+class AppointmentsQuery(Period, Paging):
     person_id: Id | None = None
     status: AppointmentStatus | None = None
 
@@ -146,17 +148,21 @@ async def create(request: web.Request, *, body: AppointmentIn, query: object) ->
     return result
 
 
+class AppointmentsPage(ApiModel):
+    items: list[AppointmentOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/appointments",
     summary="Appointments of your sites, soonest first (?person_id=&from=&to=&status=)",
     tag="appointments",
     query=AppointmentsQuery,
-    response=list[AppointmentOut],
+    response=AppointmentsPage,
 )
-async def list_appointments(
-    request: web.Request, *, query: AppointmentsQuery
-) -> list[AppointmentOut]:
+async def list_appointments(request: web.Request, *, query: AppointmentsQuery) -> AppointmentsPage:
     los = los_of(request)
     async with los.sessions() as session:
         tz = await home_timezone(session, staff_of(request), los.rules.timezone)
@@ -168,8 +174,11 @@ async def list_appointments(
             start=start,
             end=end,
             status=query.status,
+            page=query.page(),
         )
-        return [AppointmentOut.of(a) for a in found]
+        return AppointmentsPage(
+            items=[AppointmentOut.of(a) for a in found.items], next=found.next, total=found.total
+        )
 
 
 async def load(session: AsyncSession, staff: StaffUser, appointment_id: int) -> Appointment:
@@ -202,43 +211,19 @@ async def patch(request: web.Request, *, body: AppointmentPatch, query: object) 
     async with los.sessions.begin() as session:
         appointment = await load(session, staff_of(request), path_id(request))
         timezone = await site_timezone(session, appointment.site_id)
-        old = (appointment.starts_at, appointment.location, appointment.companion_id)
-        starts_at = (
-            local_to_utc(body.starts_at, timezone)
-            if "starts_at" in changed
-            else appointment.starts_at
-        )
-        ends_at = appointment.ends_at
+        given: dict[str, Any] = {}
+        if "starts_at" in changed:
+            given["starts_at"] = local_to_utc(body.starts_at, timezone)
         if "ends_at" in changed:
-            ends_at = local_to_utc(body.ends_at, timezone) if body.ends_at else None
-        rules.check_times(
-            los.clock, starts_at, ends_at, start_changed=starts_at != appointment.starts_at
-        )
+            given["ends_at"] = local_to_utc(body.ends_at, timezone) if body.ends_at else None
         if "companion_id" in changed:
-            await companion_of(session, staff_of(request), body.companion_id, appointment.person_id)
-        if "reminders_minutes_before" in changed:
-            appointment.reminders_minutes_before = rules.check_reminders(
-                body.reminders_minutes_before
+            given["companion"] = await companion_of(
+                session, staff_of(request), body.companion_id, appointment.person_id
             )
-        appointment.starts_at = starts_at
-        appointment.ends_at = ends_at
-        if "title" in changed:
-            appointment.title = body.title.strip() or rules.DEFAULT_TITLE
-        if "location" in changed:
-            appointment.location = (body.location or "").strip() or None
-        if "companion_id" in changed:
-            appointment.companion_id = body.companion_id
-        details = changed - {"status"}
-        if details:
-            await rules.change(
-                session,
-                los.clock,
-                los.rules,
-                appointment,
-                old_starts_at=old[0],
-                old_location=old[1],
-                old_companion_id=old[2],
-            )
+        for name in ("title", "location", "reminders_minutes_before"):
+            if name in changed:
+                given[name] = getattr(body, name)
+        await rules.edit(session, los.clock, los.rules, appointment, **given)
         if "status" in changed:
             await rules.set_status(session, los.clock, los.rules, appointment, body.status)
         audit(

@@ -14,7 +14,7 @@ from bot.api.schema import ApiModel, Count, Id, Text, Time, When, local_to_utc
 from handlers import broadcasts as rules
 from handlers.access import site_for, visible
 from storage.models import Broadcast, Site, StaffUser
-from storage.models.states import PersonRoleName
+from storage.models.states import Language, PersonRoleName
 
 
 class AudienceIn(ApiModel):
@@ -25,11 +25,14 @@ class AudienceIn(ApiModel):
     roles: list[PersonRoleName] | None = Field(None, min_length=1, max_length=3)
     person_ids: list[Id] | None = Field(None, min_length=1, max_length=5000)
     activity_id: Id | None = None
+    languages: list[Language] | None = Field(None, min_length=1, max_length=10)
     site_id: Id | None = None
 
     @model_validator(mode="after")
     def _names_someone(self) -> AudienceIn:
-        narrowed = any(x is not None for x in (self.roles, self.person_ids, self.activity_id))
+        narrowed = any(
+            x is not None for x in (self.roles, self.person_ids, self.activity_id, self.languages)
+        )
         if self.all and narrowed:
             raise ValueError("all: true means everyone; leave out roles, person_ids, activity_id")
         if not self.all and not narrowed:
@@ -81,6 +84,7 @@ class PreviewOut(ApiModel):
     reachable: int
     opted_out: int
     unreachable: int
+    paused: int
     by_channel: dict[str, int]
     sms: SegmentsOut
     sms_messages: int

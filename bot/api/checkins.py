@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api.middleware import audit
 from bot.api.people import load_person
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Day, Id, Text, Time, keep
+from bot.api.schema import ApiModel, Day, Id, Paging, Text, Time, keep
 from handlers import checkins as rules
 from handlers import lists
 from handlers.access import require_visible
@@ -52,7 +52,7 @@ class PlanPatch(ApiModel):
     status: PlanStatus = keep()
 
 
-class PlansQuery(ApiModel):
+class PlansQuery(Paging):
     person_id: Id | None = None
     status: PlanStatus | None = None
 
@@ -181,20 +181,34 @@ async def create(request: web.Request, *, body: PlanIn, query: object) -> Any:
     return result
 
 
+class PlansPage(ApiModel):
+    items: list[PlanOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/checkins",
     summary="Check-in plans of your sites (?person_id=&status=)",
     tag="checkins",
     query=PlansQuery,
-    response=list[PlanOut],
+    response=PlansPage,
 )
 async def list_plans(request: web.Request, *, query: PlansQuery) -> Any:
     async with los_of(request).sessions() as session:
         found = await lists.checkin_plans(
-            session, staff_of(request), person_id=query.person_id, status=query.status
+            session,
+            staff_of(request),
+            person_id=query.person_id,
+            status=query.status,
+            page=query.page(),
         )
-        return [plan_json(plan) for plan, _site in found]
+        return {
+            "items": [plan_json(plan) for plan, _site in found.items],
+            "next": found.next,
+            "total": found.total,
+        }
 
 
 @endpoint(
@@ -245,14 +259,8 @@ async def patch(request: web.Request, *, body: PlanPatch, query: object) -> Any:
             plan.weekday = body.weekday
         if "question" in changed:
             plan.question = body.question.strip() if body.question else None
-        if body.status == "ended":
-            await rules.end_plan(session, los.clock, plan, "staff")
-        elif "status" in changed:
-            plan.status = body.status
-            plan.ended_reason = None
-            plan.ended_at = None
-            if body.status == "paused":
-                plan.next_due_at = None
+        if "status" in changed:
+            await rules.set_plan_status(session, los.clock, plan, body.status)
         await rules.reschedule(session, los.clock, plan)
         audit(
             session,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from aiohttp import web
 from pydantic import Field
@@ -11,7 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, ContentOut, Id, Text, Time, When, keep, local_to_utc
+from bot.api.schema import (
+    ApiModel,
+    ContentOut,
+    Day,
+    Id,
+    Paging,
+    Text,
+    Time,
+    When,
+    keep,
+    local_to_utc,
+)
 from handlers import lists
 from handlers import people as rules
 from handlers.access import can_see, require_visible, site_for
@@ -20,10 +32,28 @@ from handlers.errors import InputError, NotFound
 from handlers.linking import new_invite
 from storage.db import checkpoint
 from storage.models import Person, PersonRole, Site, StaffUser
-from storage.models.states import Direction, Language, MessageStatus, PersonRoleName, PersonStatus
+from storage.models.states import (
+    Direction,
+    IntakeOutcome,
+    Language,
+    MessageStatus,
+    PersonRoleName,
+    PersonStatus,
+)
+
+Gender = Literal["woman", "man", "other"]
+# The optional fields the yearly report counts by; null or left out is "not recorded".
+REPORT_FIELDS = ("gender", "municipality", "intake_outcome", "intake_on")
 
 
-class PersonIn(ApiModel):
+class ReportFields(ApiModel):
+    gender: Gender | None = None
+    municipality: Text | None = Field(None, min_length=1, max_length=80)
+    intake_outcome: IntakeOutcome | None = None
+    intake_on: Day | None = None
+
+
+class PersonIn(ReportFields):
     name: Text = Field(min_length=1, max_length=200)
     roles: list[PersonRoleName] = Field(min_length=1, max_length=3)
     phone: Text | None = Field(None, max_length=40)
@@ -32,7 +62,7 @@ class PersonIn(ApiModel):
     contact_staff_id: Id | None = None
 
 
-class PersonPatch(ApiModel):
+class PersonPatch(ReportFields):
     """Fields left out stay as they are; ``null`` clears only the fields that may be empty."""
 
     name: Text = keep(min_length=1, max_length=200)
@@ -44,7 +74,7 @@ class PersonPatch(ApiModel):
     contact_staff_id: Id | None = None
 
 
-class PeopleQuery(ApiModel):
+class PeopleQuery(Paging):
     role: PersonRoleName | None = None
     status: PersonStatus | None = None
 
@@ -63,6 +93,10 @@ class PersonOut(ApiModel):
     contact_staff_id: int | None
     erased: bool
     created_at: Time
+    gender: Gender | None = None
+    municipality: str | None = None
+    intake_outcome: IntakeOutcome | None = None
+    intake_on: Day | None = None
 
     @classmethod
     def of(cls, person: Person) -> PersonOut:
@@ -82,7 +116,14 @@ class PersonOut(ApiModel):
             contact_staff_id=person.contact_staff_id,
             erased=person.erased_at is not None,
             created_at=person.created_at,
+            **{name: getattr(person, name) for name in REPORT_FIELDS},
         )
+
+
+class PeoplePage(ApiModel):
+    items: list[PersonOut]
+    next: str | None
+    total: int | None = None
 
 
 class ErasedOut(ApiModel):
@@ -103,6 +144,12 @@ class MessageOut(ContentOut):
     status: MessageStatus
     channel: str
     at: Time
+
+
+class MessagesPage(ApiModel):
+    items: list[MessageOut]
+    next: str | None
+    total: int | None = None
 
 
 async def load_person(session: AsyncSession, staff: StaffUser, person_id: int) -> Person:
@@ -151,6 +198,8 @@ async def create(request: web.Request, *, body: PersonIn, query: object) -> Pers
             language=body.language,
         )
         person.contact_staff_id = body.contact_staff_id
+        for name in REPORT_FIELDS:
+            setattr(person, name, getattr(body, name))
         audit(session, los.clock, staff_of(request), "person.create", "person", person.id)
         return PersonOut.of(person)
 
@@ -161,12 +210,16 @@ async def create(request: web.Request, *, body: PersonIn, query: object) -> Pers
     summary="People of your sites (?role=, ?status=active|paused)",
     tag="people",
     query=PeopleQuery,
-    response=list[PersonOut],
+    response=PeoplePage,
 )
-async def list_people(request: web.Request, *, query: PeopleQuery) -> list[PersonOut]:
+async def list_people(request: web.Request, *, query: PeopleQuery) -> PeoplePage:
     async with los_of(request).sessions() as session:
-        found = await lists.people(session, staff_of(request), role=query.role, status=query.status)
-        return [PersonOut.of(p) for p in found]
+        found = await lists.people(
+            session, staff_of(request), role=query.role, status=query.status, page=query.page()
+        )
+        return PeoplePage(
+            items=[PersonOut.of(p) for p in found.items], next=found.next, total=found.total
+        )
 
 
 @endpoint("GET", "/api/people/{id}", summary="One person", tag="people", response=PersonOut)
@@ -209,6 +262,9 @@ async def patch(request: web.Request, *, body: PersonPatch, query: object) -> Pe
         if "contact_staff_id" in changed:
             await check_contact_staff(session, staff_of(request), body.contact_staff_id)
             person.contact_staff_id = body.contact_staff_id
+        for name in REPORT_FIELDS:
+            if name in changed:
+                setattr(person, name, getattr(body, name))
         audit(
             session,
             los.clock,
@@ -273,13 +329,15 @@ def _at(direction: str, sent: datetime | None, due: datetime | None, made: datet
     "/api/people/{id}/messages",
     summary="The conversation, oldest first",
     tag="people",
-    response=list[MessageOut],
+    query=Paging,
+    response=MessagesPage,
 )
-async def messages(request: web.Request, *, query: object) -> list[MessageOut]:
+async def messages(request: web.Request, *, query: Paging) -> MessagesPage:
     los = los_of(request)
     async with los.sessions.begin() as session:
         person = await load_person(session, staff_of(request), path_id(request))
-        found = await lists.messages_of(session, person)
+        page = await lists.messages_of(session, person, query.page())
+        found = page.items
         attached = await attachments_of(session, (m.id for m in found))
         result = [
             MessageOut(
@@ -294,4 +352,4 @@ async def messages(request: web.Request, *, query: object) -> list[MessageOut]:
             for m in found
         ]
         audit(session, los.clock, staff_of(request), "person.read_messages", "person", person.id)
-    return result
+    return MessagesPage(items=result, next=page.next, total=page.total)

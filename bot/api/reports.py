@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import Field
 
+from bot import report_exports
 from bot.api.registry import endpoint, los_of, staff_of
-from bot.api.schema import ApiModel, Day, Id, Time
-from handlers.access import one_site
+from bot.api.schema import ApiModel, Day, Id, Period, Time
+from handlers import yearly_report
+from handlers.access import home_timezone, one_site
 from handlers.checkins import iso_week, not_reached
 from handlers.errors import InputError
+from storage.models import Site
 
 
 class ContactQuery(ApiModel):
@@ -73,3 +76,115 @@ async def contact(request: web.Request, *, query: ContactQuery) -> Any:
         "to": monday + timedelta(days=6),
         "not_reached": people,
     }
+
+
+# --- the yearly report ------------------------------------------------------------------------
+
+
+class YearQuery(Period):
+    site_id: Id | None = None
+    # The funder view: counts of 1-4 people shown as "<5", as in every export.
+    funder: bool = False
+
+
+class FigureOut(ApiModel):
+    key: str
+    value: int | float | str | None
+
+
+class YearOut(ApiModel):
+    from_: Day = Field(alias="from")
+    to: Day
+    site_id: int | None
+    site: str
+    masked: bool
+    sections: dict[str, list[FigureOut]]
+
+
+async def year_report(request: web.Request, query: YearQuery) -> tuple[dict[str, Any], Any]:
+    """The period (local dates, ``to`` exclusive; this year so far by default), the site and
+    the report's sections."""
+    los = los_of(request)
+    async with los.sessions() as session:
+        site_id = await one_site(session, staff_of(request), query.site_id)
+        tz = await home_timezone(session, staff_of(request), los.rules.timezone, site_id)
+        today = los.clock.now().astimezone(ZoneInfo(tz)).date()
+        first, end = query.days(today.replace(month=1, day=1), today + timedelta(days=1))
+        if end <= first:
+            raise InputError({"to": "must be after from"})
+        site = await session.get(Site, site_id) if site_id is not None else None
+        options = yearly_report.Options(sms_price=los.settings.los_sms_price, timezone=tz)
+        report = await yearly_report.build(
+            session,
+            site_id,
+            datetime.combine(first, time(), tzinfo=ZoneInfo(tz)),
+            datetime.combine(end, time(), tzinfo=ZoneInfo(tz)),
+            options,
+        )
+    head = {
+        "from": first,
+        "to": end,
+        "site_id": site_id,
+        "site": site.name if site else "all sites",
+    }
+    return head, report
+
+
+@endpoint(
+    "GET",
+    "/api/reports/year",
+    summary="The yearly report for a period and site (?from=&to=&site_id=; ?funder=true: <5)",
+    tag="reports",
+    query=YearQuery,
+    response=YearOut,
+)
+async def year(request: web.Request, *, query: YearQuery) -> Any:
+    head, report = await year_report(request, query)
+    return {
+        **head,
+        "masked": query.funder,
+        "sections": {
+            name: [{"key": f.key, "value": yearly_report.shown(f, query.funder)} for f in figures]
+            for name, figures in report.items()
+        },
+    }
+
+
+def download(body: bytes, content_type: str, name: str) -> web.Response:
+    return web.Response(
+        body=body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@endpoint(
+    "GET",
+    "/api/reports/year.csv",
+    summary="The yearly report as CSV (section, figure, value); numbers under 5 as <5",
+    tag="reports",
+    query=YearQuery,
+    response=bytes,
+)
+async def year_csv(request: web.Request, *, query: YearQuery) -> web.StreamResponse:
+    head, report = await year_report(request, query)
+    text = report_exports.csv_text(report, head["from"], head["to"], head["site"])
+    return download(text.encode(), "text/csv", f"los-report-{head['from']}.csv")
+
+
+@endpoint(
+    "GET",
+    "/api/reports/year.xlsx",
+    summary="The yearly report as an XLSX workbook, one sheet per section; numbers under 5 as <5",
+    tag="reports",
+    query=YearQuery,
+    response=bytes,
+)
+async def year_xlsx(request: web.Request, *, query: YearQuery) -> web.StreamResponse:
+    head, report = await year_report(request, query)
+    body = report_exports.xlsx_bytes(report, head["from"], head["to"], head["site"])
+    return download(
+        body,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"los-report-{head['from']}.xlsx",
+    )

@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api.middleware import audit
 from bot.api.people import load_person
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Count, Day, Id, Period, Text, Time, When, local_to_utc
+from bot.api.schema import ApiModel, Count, Day, Id, Paging, Period, Text, Time, When, local_to_utc
 from handlers import calendar_feed, lists
 from handlers.access import can_see, home_timezone, site_for, visible
 from handlers.errors import InputError, NotFound
 from handlers.rota import offers, shifts, staff
-from storage.models import Assignment, Shift, ShiftTemplate, StaffUser, VolunteerTerms
+from storage.models import Assignment, Shift, ShiftTemplate, Site, StaffUser, VolunteerTerms
 from storage.models.states import AssignmentStatus, ShiftStatus
 
 HHMM = r"^\d{2}:\d{2}$"
@@ -67,6 +67,15 @@ class ShiftIn(ApiModel):
     role: Text | None = Field(None, max_length=60)
     qualification: Text | None = Field(None, max_length=60)
     site_id: Id | None = None
+
+
+class ShiftPatch(ApiModel):
+    """Fields left out stay. The time moves only while nobody is asked or booked."""
+
+    title: Text | None = Field(None, min_length=1, max_length=120)
+    starts_at: When | None = None
+    ends_at: When | None = None
+    needed: int | None = Field(None, ge=1, le=100)
 
 
 class AssignIn(ApiModel):
@@ -166,7 +175,7 @@ class RevokedOut(ApiModel):
     revoked: bool
 
 
-class ShiftsQuery(Period):
+class ShiftsQuery(Period, Paging):
     pass
 
 
@@ -351,21 +360,33 @@ async def create_shift(request: web.Request, *, body: ShiftIn, query: object) ->
     return result
 
 
+class ShiftsPage(ApiModel):
+    items: list[ShiftOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/shifts",
     summary="Shifts of your sites with their assignments (?from= inclusive, ?to= exclusive)",
     tag="rota",
     query=ShiftsQuery,
-    response=list[ShiftOut],
+    response=ShiftsPage,
 )
 async def list_shifts(request: web.Request, *, query: ShiftsQuery) -> Any:
     los = los_of(request)
     async with los.sessions() as session:
         tz = await home_timezone(session, staff_of(request), los.rules.timezone)
         start, end = query.bounds(tz)
-        found = await lists.shifts(session, staff_of(request), start=start, end=end)
-        return [shift_json(s, assignments) for s, assignments in found]
+        found = await lists.shifts(
+            session, staff_of(request), start=start, end=end, page=query.page()
+        )
+        return {
+            "items": [shift_json(s, assignments) for s, assignments in found.items],
+            "next": found.next,
+            "total": found.total,
+        }
 
 
 @endpoint(
@@ -379,6 +400,36 @@ async def get_shift(request: web.Request, *, query: object) -> Any:
     async with los_of(request).sessions() as session:
         shift = await load_shift(session, staff_of(request), path_id(request))
         return shift_json(shift, await shifts.assignments_of(session, shift.id))
+
+
+@endpoint(
+    "PATCH",
+    "/api/shifts/{id}",
+    summary="Change a shift's title, places or time (the time only while nobody is asked)",
+    tag="rota",
+    body=ShiftPatch,
+    response=ShiftOut,
+)
+async def patch_shift(request: web.Request, *, body: ShiftPatch, query: object) -> Any:
+    los = los_of(request)
+    async with los.sessions.begin() as session:
+        shift = await load_shift(session, staff_of(request), path_id(request))
+        site = await session.get(Site, shift.site_id)
+        assert site is not None
+        changed = await shifts.change_shift(
+            session,
+            los.clock,
+            shift,
+            title=body.title,
+            starts_at=local_to_utc(body.starts_at, site.timezone) if body.starts_at else None,
+            ends_at=local_to_utc(body.ends_at, site.timezone) if body.ends_at else None,
+            needed=body.needed,
+        )
+        audit(
+            session, los.clock, staff_of(request), "shift.update", "shift", shift.id, fields=changed
+        )
+        result = shift_json(shift, await shifts.assignments_of(session, shift.id))
+    return result
 
 
 @endpoint(

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from handlers.errors import InputError
+from handlers.pages import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
 INT32 = 2**31 - 1
 # Times outside these years are typing errors, and near year 1 or 9999 time zone arithmetic fails.
@@ -176,3 +177,15 @@ class ContentOut(ApiModel):
     label: str | None = None
     attachments: list[AttachmentOut] = Field(default_factory=list)
     edited: bool = False
+
+
+class Paging(ApiModel):
+    """A page of a list: ``limit`` rows (50, at most 500) after ``cursor`` (the ``next`` of the
+    page before); ``total=true`` counts everything that matches as well."""
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: Text | None = Field(None, max_length=500)
+    total: bool = False
+
+    def page(self) -> PageRequest:
+        return PageRequest(limit=self.limit, cursor=self.cursor, total=self.total)

@@ -20,6 +20,7 @@ from bot.api.registry import LOS_KEY
 from bot.web.texts import ui
 from handlers.errors import NotFound
 from storage.models import StaffSession, StaffUser
+from storage.models.states import Language
 
 if TYPE_CHECKING:
     from bot.service import Los
@@ -129,6 +130,10 @@ def setup_templates(app: web.Application) -> None:
     env.filters["local"] = local
 
 
+# The languages a person can be written to in (the person forms' choice), in menu order.
+PERSON_LANGUAGES = [language.value for language in Language]
+
+
 def render(
     request: web.Request, template: str, context: dict[str, Any], status: int = 200
 ) -> web.Response:
@@ -142,6 +147,7 @@ def render(
         "path": request.path,
         "form": Form(),
         "flash": request.query.get("ok", ""),
+        "languages": PERSON_LANGUAGES,
     }
     base.update(context)
     response = aiohttp_jinja2.render_template(template, request, base, status=status)

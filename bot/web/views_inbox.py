@@ -8,15 +8,17 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.media import MediaUnavailable, serve_attachment
 from bot.web.auth import staff_page
-from bot.web.core import Form, error_key, los_of, redirect, render, user_of
+from bot.web.core import Form, PageError, error_key, los_of, redirect, render, user_of
 from bot.web.sites import zone_for
 from handlers import inbox_threads as threads
 from handlers.access import can_see
+from handlers.attachments import VIEWABLE
 from handlers.audit import audit
-from handlers.errors import InputError
+from handlers.errors import InputError, NotFound
 from handlers.segments import count_segments
-from storage.models import StaffUser
+from storage.models import Message, MessageAttachment, StaffUser
 
 
 @staff_page
@@ -130,6 +132,31 @@ async def resolve(request: web.Request) -> web.StreamResponse:
 
 
 @staff_page
+async def media(request: web.Request) -> web.StreamResponse:
+    """A picture or voice note in a thread, fetched from the provider now (no copy is kept)."""
+    los = los_of(request)
+    user = user_of(request)
+    message_id, position = int(request.match_info["id"]), int(request.match_info["n"])
+    async with los.sessions.begin() as session:
+        message = await session.get(Message, message_id)
+        if message is None or not can_see(user, message.site_id):
+            raise NotFound("message")
+        attachment = await session.scalar(
+            select(MessageAttachment).where(
+                MessageAttachment.message_id == message.id,
+                MessageAttachment.position == position,
+            )
+        )
+        if attachment is None or attachment.kind not in VIEWABLE or not attachment.provider_ref:
+            raise NotFound("attachment")
+        audit(session, los.clock, user, "message.open_attachment", "message", message.id)
+    try:
+        return await serve_attachment(los, request, message, attachment)
+    except MediaUnavailable:
+        raise PageError(502, "inbox.media.unavailable") from None
+
+
+@staff_page
 async def counter(request: web.Request) -> web.Response:
     """The live character and SMS-part count under a reply (htmx swaps it in as one types)."""
     text = str((await request.post()).get("text", ""))
@@ -140,6 +167,7 @@ def routes() -> list[web.RouteDef]:
     return [
         web.get("/inbox", inbox_page),
         web.post("/inbox/count", counter),
+        web.get(r"/inbox/media/{id:\d+}/{n:\d+}", media),
         web.get("/inbox/{key}", thread_page),
         web.post("/inbox/{key}/reply", reply),
         web.post("/inbox/{key}/assign", assign),

@@ -8,8 +8,18 @@ from typing import Any
 import segno
 from aiohttp import web
 
+from bot.web import views_followup
 from bot.web.auth import admin_only, staff_page
-from bot.web.core import Form, PageError, error_key, los_of, redirect, render, user_of
+from bot.web.core import (
+    PERSON_LANGUAGES,
+    Form,
+    PageError,
+    error_key,
+    los_of,
+    redirect,
+    render,
+    user_of,
+)
 from bot.web.sites import visible_sites, zone_for
 from bot.web.texts import ui
 from handlers import people as rules
@@ -134,6 +144,7 @@ async def profile_view(
         "invite": None,
         "form": Form(),
     }
+    context.update(await views_followup.person_context(request, found.person.id))
     context.update(extra or {})
     return render(request, "person.html", context, status=status)
 
@@ -186,6 +197,24 @@ async def resume(request: web.Request) -> web.StreamResponse:
 
 
 @staff_page
+async def set_language(request: web.Request) -> web.StreamResponse:
+    """The language Los writes to the person in (the person can also choose it with SPRÅK)."""
+    los = los_of(request)
+    user = user_of(request)
+    form = Form.of(await request.post())
+    language = form.get("language")
+    if language not in PERSON_LANGUAGES:
+        form.errors = error_key({"language": "invalid"}, user.language)
+        return await profile_view(request, {"form": form}, status=422)
+    async with los.sessions.begin() as session:
+        person = await pages.visible_person(session, user, person_id(request))
+        if person.language != language:
+            person.language = language
+            audit(session, los.clock, user, "person.language", "person", person.id)
+    return redirect(request, f"/people/{person.id}?ok=language_saved")
+
+
+@staff_page
 async def invite(request: web.Request) -> web.Response:
     los = los_of(request)
     user = user_of(request)
@@ -234,6 +263,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/people/{id}/pause", pause),
         web.post("/people/{id}/resume", resume),
         web.post("/people/{id}/invite", invite),
+        web.post("/people/{id}/language", set_language),
         web.get("/people/{id}/erase", erase_form),
         web.post("/people/{id}/erase", erase),
     ]

@@ -66,3 +66,30 @@ async def volunteer_figures(
         "fte_hours_per_year": FTE_HOURS_PER_YEAR,
         "full_time_equivalents": round(hours / (FTE_HOURS_PER_YEAR * years), 3),
     }
+
+
+async def hours_by_volunteer(
+    session: AsyncSession, site_ids: list[int] | None, start: datetime, end: datetime
+) -> list[tuple[int, float, float]]:
+    """Each volunteer's hours on shifts held in [start, end), with the full-time equivalent over
+    that period: (person id, hours, FTE), most hours first."""
+    query = (
+        select(Assignment.person_id, Shift.starts_at, Shift.ends_at)
+        .join(Shift, Shift.id == Assignment.shift_id)
+        .where(
+            Assignment.status == "confirmed",
+            Shift.status == "done",
+            Shift.starts_at >= start,
+            Shift.starts_at < end,
+        )
+    )
+    if site_ids is not None:
+        query = query.where(Shift.site_id.in_(site_ids))
+    hours: dict[int, float] = {}
+    for person_id, begins, ends in (await session.execute(query)).all():
+        hours[person_id] = hours.get(person_id, 0.0) + (ends - begins).total_seconds() / 3600
+    years = max(1, round((end - start).total_seconds() / 86400)) / 365
+    return [
+        (person_id, round(h, 1), round(h / (FTE_HOURS_PER_YEAR * years), 3))
+        for person_id, h in sorted(hours.items(), key=lambda item: -item[1])
+    ]

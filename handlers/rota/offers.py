@@ -23,7 +23,7 @@ from handlers.localtime import (
     quiet_hours_start_before,
     to_utc,
 )
-from handlers.rota.plan import open_call_candidates, plan
+from handlers.rota.plan import Plan, open_call_candidates, plan
 from handlers.rota.shifts import (
     Pool,
     assignments_of,
@@ -112,18 +112,21 @@ class PlanResult:
     generated: int
 
 
-async def plan_period(
-    session: AsyncSession,
-    clock: Clock,
-    rules: Rules,
-    site: Site,
-    first: date,
-    last: date,
-    *,
-    respond_within: timedelta,
-) -> PlanResult:
-    """Make the templates' shifts for [first, last], plan every open place of every shift that
-    has not started, and send the offers."""
+@dataclass
+class Proposal:
+    """What the planner would offer for a period, before anything is sent."""
+
+    shifts: dict[int, Shift]
+    plan: Plan
+    pool: Pool
+    generated: int
+
+
+async def propose(
+    session: AsyncSession, clock: Clock, site: Site, first: date, last: date
+) -> Proposal:
+    """Make the templates' shifts for [first, last] and plan every open place of every shift
+    that has not started. Nothing is sent: staff review it (the caller may roll back)."""
     if last < first:
         raise InputError({"to": "must not be before from"})
     now = clock.now()
@@ -152,7 +155,6 @@ async def plan_period(
         .group_by(Assignment.shift_id)
     )
     taken: dict[int, int] = {shift_id: int(n) for shift_id, n in counts.all()}
-    by_id = {s.id: s for s in shifts}
     wanted = [
         plan_shift(s, s.needed - taken.get(s.id, 0), tz)
         for s in shifts
@@ -160,18 +162,52 @@ async def plan_period(
     ]
     pool = await pool_for(session, site, now, start, end)
     result = plan(wanted, pool.volunteers, pool.existing, tz=tz)
+    return Proposal({s.id: s for s in shifts}, result, pool, len(generated))
+
+
+async def plan_period(
+    session: AsyncSession,
+    clock: Clock,
+    rules: Rules,
+    site: Site,
+    first: date,
+    last: date,
+    *,
+    respond_within: timedelta,
+) -> PlanResult:
+    """Plan the period (``propose``) and send the offers."""
+    proposal = await propose(session, clock, site, first, last)
     offers: list[Assignment] = []
-    unfilled = dict(result.unfilled)
-    for offer in result.offers:
-        shift = by_id[offer.shift_id]
+    unfilled = dict(proposal.plan.unfilled)
+    for offer in proposal.plan.offers:
+        shift = proposal.shifts[offer.shift_id]
         made = await send_offer(
-            session, clock, rules, site, shift, pool.people[offer.person_id], window=respond_within
+            session,
+            clock,
+            rules,
+            site,
+            shift,
+            proposal.pool.people[offer.person_id],
+            window=respond_within,
         )
         if made is None:
             unfilled[shift.id] = unfilled.get(shift.id, 0) + 1
         else:
             offers.append(made)
-    return PlanResult(offers, unfilled, len(generated))
+    return PlanResult(offers, unfilled, proposal.generated)
+
+
+async def next_candidate(session: AsyncSession, clock: Clock, shift: Shift) -> Person | None:
+    """Who the planner would ask next for one free place (as ``pass_on`` would)."""
+    now = clock.now()
+    if shift.status != "open" or shift.starts_at <= now:
+        return None
+    site = await session.get(Site, shift.site_id)
+    assert site is not None
+    tz = site_tz(site)
+    pool = await pool_for(session, site, now, shift.starts_at, shift.ends_at)
+    result = plan([plan_shift(shift, 1, tz)], pool.volunteers, pool.existing, tz=tz)
+    return pool.people[result.offers[0].person_id] if result.offers else None
 
 
 async def pass_on(

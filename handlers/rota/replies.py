@@ -116,7 +116,7 @@ async def late_answer(conv: Conversation) -> bool:
     question is open."""
     if conv.person is None:
         return False
-    answer = parse_yes_no(conv.message.text or "")
+    answer = parse_yes_no(conv.message.text or "", conv.language)
     if answer is None or answer.value not in ("yes", "no"):
         return False
     now = conv.clock.now()

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import outbox
 from handlers.clock import Clock
-from handlers.errors import InputError
+from handlers.errors import Conflict, InputError
 from handlers.localtime import format_day, to_utc
 from handlers.rota.plan import Existing, PlanShift, Volunteer
 from handlers.texts import t
@@ -214,6 +214,53 @@ async def create_shift(
     session.add(shift)
     await session.flush()
     return shift
+
+
+async def change_shift(
+    session: AsyncSession,
+    clock: Clock,
+    shift: Shift,
+    *,
+    title: str | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    needed: int | None = None,
+) -> list[str]:
+    """Staff change an open shift (``PATCH /api/shifts/{id}`` and the Vaktplan page).
+
+    The time may move only while nobody has been offered or given the shift (otherwise call it
+    off, which tells them, and make a new one); the places may not go below those confirmed.
+    Returns the names of the fields that changed.
+    """
+    if shift.status != "open":
+        raise Conflict("the shift is not open", {"shift_id": f"status is {shift.status}"})
+    changed: list[str] = []
+    new_start = starts_at or shift.starts_at
+    new_end = ends_at or shift.ends_at
+    if new_end <= new_start:
+        raise InputError({"ends_at": "must be after starts_at"})
+    if (new_start, new_end) != (shift.starts_at, shift.ends_at):
+        if new_start <= clock.now():
+            raise InputError({"starts_at": "is in the past"})
+        if await count_status(session, shift.id, ACTIVE_STATUSES):
+            raise Conflict(
+                "volunteers are asked or booked",
+                {"starts_at": "call the shift off and make a new one to move it"},
+            )
+        shift.starts_at, shift.ends_at = new_start, new_end
+        changed += ["starts_at", "ends_at"]
+    if needed is not None and needed != shift.needed:
+        if needed < 1:
+            raise InputError({"needed": "must be at least 1"})
+        if needed < await count_status(session, shift.id, ("confirmed",)):
+            raise Conflict("more are booked", {"needed": "fewer than those already confirmed"})
+        shift.needed = needed
+        changed.append("needed")
+    if title is not None and title.strip() and title.strip() != shift.title:
+        shift.title = title.strip()[:120]
+        changed.append("title")
+    await session.flush()
+    return changed
 
 
 async def lock_shift(session: AsyncSession, shift_id: int) -> Shift | None:

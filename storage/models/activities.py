@@ -48,6 +48,7 @@ class ActivitySeries(Base):
     first_date: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="active")  # active | ended
+    activity_type: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -74,6 +75,8 @@ class Activity(Base):
     code: Mapped[str] = mapped_column(String(8), index=True)
     status: Mapped[str] = mapped_column(String(10), default="planned")
     head_count: Mapped[int | None] = mapped_column(Integer)
+    # The key of one of the site's activity types (activity_types.key), for the yearly report.
+    activity_type: Mapped[str | None] = mapped_column(String(40))
     reminders_minutes_before: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440])
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -32,7 +32,11 @@ class OpenQuestion(Base):
     # that meaning until the question closes, so "3 NEI" from an old list still means this one.
     list_number: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_open_questions_person_status", "person_id", "status"),)
+    __table_args__ = (
+        Index("ix_open_questions_person_status", "person_id", "status"),
+        # Closing the questions about one thing (handlers/questions.py close_questions).
+        Index("ix_open_questions_kind_ref", "kind", "ref_id"),
+    )
 
 
 class InboxItem(Base):

@@ -45,6 +45,8 @@ PRIORITY_ROUTINE = 2  # reminders, check-ins, offers
 PRIORITY_BULK = 3  # broadcasts
 PRIORITIES = (PRIORITY_CRISIS, PRIORITY_ANSWER, PRIORITY_ROUTINE, PRIORITY_BULK)
 PENDING_INBOUND = "direction = 'in' AND processed_at IS NULL"
+QUEUED = "status = 'queued'"
+KEPT_TEXT = "text IS NOT NULL"
 
 
 class Message(Base):
@@ -92,6 +94,9 @@ class Message(Base):
     # Incoming button press: the answer the button carried ("yes", "no", "3"); question_id says
     # which question it answers.
     button_answer: Mapped[str | None] = mapped_column(String(20))
+    # Out: the language of the catalogue text ("pl"; "nb+en" for the two-language answers to
+    # unknown numbers); None for what staff wrote themselves.
+    language: Mapped[str | None] = mapped_column(String(5))
     broadcast_id: Mapped[int | None] = mapped_column(
         ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True
     )
@@ -104,6 +109,10 @@ class Message(Base):
     provider_ref: Mapped[str | None] = mapped_column(String(64))
     # Inbound: when the sender last edited the text (Telegram); staff see it marked "(endret)".
     edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # What a queued text is about, from its idempotency key ("reminder:appointment", 42), so that
+    # withdrawing an appointment's reminders reads an index, not every queued key.
+    ref_kind: Mapped[str | None] = mapped_column(String(40))
+    ref_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("direction", "channel", "provider_id"),
@@ -118,6 +127,25 @@ class Message(Base):
             "id",
             postgresql_where=sql(PENDING_INBOUND),
             sqlite_where=sql(PENDING_INBOUND),
+        ),
+        # Cancelling one thing's queued texts (handlers/outbox.py cancel_queued).
+        Index(
+            "ix_messages_queued_ref",
+            "ref_kind",
+            "ref_id",
+            postgresql_where=sql(QUEUED),
+            sqlite_where=sql(QUEUED),
+        ),
+        # Live counts at the edges of a period (handlers/stats.py).
+        Index("ix_messages_created_at", "created_at"),
+        # A person's conversation, a page at a time (handlers/lists.py messages_of).
+        Index("ix_messages_person_created", "person_id", "created_at", "id"),
+        # Retention: only texts not yet blanked, oldest first (handlers/retention.py).
+        Index(
+            "ix_messages_text_kept",
+            "created_at",
+            postgresql_where=sql(KEPT_TEXT),
+            sqlite_where=sql(KEPT_TEXT),
         ),
     )
 

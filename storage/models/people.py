@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime
-from storage.models.states import Language, PersonRoleName
+from storage.models.states import Language, PersonRoleName, check_in
 
 ROLES = tuple(s.value for s in PersonRoleName)
 LANGUAGES = tuple(s.value for s in Language)
@@ -31,11 +31,20 @@ class Person(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # For the yearly report, all optional: "woman" | "man" | "other", the home municipality,
+    # and the outcome and day of the intake conversation (states.IntakeOutcome).
+    gender: Mapped[str | None] = mapped_column(String(10))
+    municipality: Mapped[str | None] = mapped_column(String(80))
+    intake_outcome: Mapped[str | None] = mapped_column(String(12))
+    intake_on: Mapped[date | None] = mapped_column(Date)
 
     roles: Mapped[list[PersonRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
     )
     contacts: Mapped[list[ContactPoint]] = relationship(lazy="selectin", passive_deletes=True)
+
+    # PostgreSQL holds this CHECK from migration 0017 on (SQLite: the API and pages refuse).
+    __table_args__ = (check_in("language", Language),)
 
     @property
     def role_names(self) -> list[str]:
@@ -85,6 +94,10 @@ class ContactPoint(Base):
     # text clears it, so MER only ever continues the list the person just read.
     more_list: Mapped[str | None] = mapped_column(String(20))
     more_from: Mapped[int | None] = mapped_column(Integer)
+    # A shared phone's answer (e.g. "done") waiting for "Hvem svarer?" to be answered with a name.
+    who_pending: Mapped[str | None] = mapped_column(String(20))
+    # The language an unknown number chose with SPRÅK/LANGUAGE before anyone registered it.
+    language: Mapped[str | None] = mapped_column(String(5))
 
     __table_args__ = (UniqueConstraint("channel", "address"),)
 

@@ -24,8 +24,18 @@ class PersonRoleName(StrEnum):
 
 
 class Language(StrEnum):
+    """The languages Los writes in (handlers/texts/locale/); a CHECK keeps people.language
+    to them (migration 0017)."""
+
     NB = "nb"
     EN = "en"
+    PL = "pl"
+    LT = "lt"
+    RO = "ro"
+    UK = "uk"
+    RU = "ru"
+    AR = "ar"
+    SO = "so"
 
 
 class PersonStatus(StrEnum):
@@ -123,6 +133,52 @@ class InboxStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class VolunteerAssignmentStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+    HANDED_OVER = "handed_over"
+
+
+class ConsentScope(StrEnum):
+    TEXTS = "texts"
+    PARTNER = "partner"
+    RELATIVE = "relative"
+    PHOTOS = "photos"
+
+
+class ConsentHow(StrEnum):
+    ORAL = "oral"
+    WRITTEN = "written"
+
+
+class ReminderKind(StrEnum):
+    MELDEKORT = "meldekort"
+    RENT = "rent"
+    PICKUP = "pickup"
+    MAILBOX = "mailbox"
+    OWN = "own"
+class SurveyStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RecipientStatus(StrEnum):
+    ASKED = "asked"
+    ANSWERED = "answered"
+    STOPPED = "stopped"
+    EXPIRED = "expired"
+
+
+class IntakeOutcome(StrEnum):
+    """The outcome of an intake conversation, as day centres report it."""
+
+    TAKEN_IN = "taken_in"
+    SHORT_TERM = "short_term"
+    REFERRED = "referred"
+
+
 def check_in(column: str, states: type[StrEnum], name: str | None = None) -> CheckConstraint:
     """``column IN (every state)``, named ``ck_<table>_<column>`` by the naming convention."""
     values = ", ".join(f"'{s.value}'" for s in states)
@@ -145,4 +201,7 @@ CHECKED: dict[str, tuple[str, type[StrEnum]]] = {
     "checkin_plans": ("status", PlanStatus),
     "open_questions": ("status", QuestionStatus),
     "inbox_items": ("status", InboxStatus),
+    "volunteer_assignments": ("status", VolunteerAssignmentStatus),
+    "consents": ("scope", ConsentScope),
+    "reminder_series": ("status", PlanStatus),
 }

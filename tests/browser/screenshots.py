@@ -14,7 +14,16 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import select
 
-from storage.models import InboxItem, Person
+from storage.models import (
+    Activity,
+    Appointment,
+    Broadcast,
+    InboxItem,
+    Person,
+    Shift,
+    Survey,
+    VolunteerAssignment,
+)
 from tests.browser.conftest import CHROMIUM
 from tests.browser.demo_site import demo_site
 from tests.browser.pages import NARROW, WIDE, enrolled_staff, open_page, sign_in
@@ -31,6 +40,10 @@ async def views(h: Harness) -> list[tuple[str, str]]:
         first = await session.scalar(
             select(Person.id).where(Person.contact_staff_id.is_not(None)).order_by(Person.id)
         )
+        quiet = await session.scalar(
+            select(VolunteerAssignment.participant_id).order_by(VolunteerAssignment.id.desc())
+        )
+        survey = await session.scalar(select(Survey.id).order_by(Survey.id).limit(1))
     return [
         ("today", "/"),
         ("inbox", "/inbox"),
@@ -41,7 +54,56 @@ async def views(h: Harness) -> list[tuple[str, str]]:
         ("settings", "/settings"),
         ("erase", f"/people/{first}/erase"),
         ("not-found", "/people/999999"),
+        *await work_views(h),
+        ("assignments", f"/assignments?participant_id={first}"),
+        ("person-followup", f"/people/{quiet}"),
+        ("desk", "/desk"),
+        ("reports", "/reports"),
+        ("surveys", "/surveys"),
+        ("survey", f"/surveys/{survey}"),
     ]
+
+
+async def work_views(h: Harness) -> list[tuple[str, str]]:
+    """The staff app, part 2: appointments, activities, broadcasts, rota, check-ins, drift."""
+    now = h.clock.now()
+    async with h.session() as session:
+        activity = await session.scalar(
+            select(Activity.id)
+            .where(Activity.starts_at > now, Activity.status == "planned")
+            .order_by(Activity.starts_at)
+            .limit(1)
+        )
+        shift = await session.scalar(
+            select(Shift.id).where(Shift.starts_at > now).order_by(Shift.starts_at).limit(1)
+        )
+        appointment = await session.scalar(
+            select(Appointment.id).where(Appointment.starts_at > now).limit(1)
+        )
+        broadcast = await session.scalar(select(Broadcast.id).limit(1))
+    found = [
+        ("appointments", "/appointments"),
+        ("appointments-week", "/appointments?span=week"),
+        ("appointment-new", "/appointments/new"),
+        ("activities", "/activities"),
+        ("broadcasts", "/broadcasts"),
+        ("rota", "/rota"),
+        ("checkins", "/checkins"),
+        ("drift", "/drift"),
+        ("tokens", "/settings/tokens"),
+    ]
+    if appointment:
+        found.append(("appointment-edit", f"/appointments/{appointment}"))
+    if activity:
+        found += [
+            ("activity", f"/activities/{activity}"),
+            ("activity-preview", f"/activities/{activity}?preview=1"),
+        ]
+    if shift:
+        found.append(("shift", f"/rota/shifts/{shift}"))
+    if broadcast:
+        found.append(("broadcast", f"/broadcasts/{broadcast}"))
+    return found
 
 
 async def shoot(browser: Browser, h: Harness, out: Path) -> list[str]:

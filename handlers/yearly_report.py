@@ -1,0 +1,411 @@
+"""The yearly report for a period and site: what funders and the yearly report ask for.
+
+Each section is a function ``(session, site_id, start, end, options) -> list[Figure]`` in
+``SECTIONS``, so a section can later read daily rollups instead of the raw rows without the
+exports changing. A figure says whether it counts people: those under 5 are shown as "<5" in
+every export and in the funder view (``masked``); staff views may show them exactly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import activity_types
+from handlers.activities import activity_figures
+from handlers.appointment_replies import appointment_figures
+from handlers.checkins import checkin_figures
+from handlers.rota.figures import volunteer_figures
+from handlers.segments import count_segments
+from handlers.stats import message_figures
+from handlers.surveys import survey_figures
+from storage.models import (
+    Activity,
+    Appointment,
+    CheckinPlan,
+    CheckinRound,
+    Message,
+    Person,
+    PersonRole,
+    Signup,
+    Site,
+)
+from storage.models.states import IntakeOutcome, PersonRoleName
+
+SMALL = 5
+NOT_RECORDED = "not_recorded"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of the report: ``key`` names it (``by_gender.woman``), ``people`` marks a count
+    of people (or of what people did) that "<5" protects."""
+
+    key: str
+    value: int | float | str | None
+    people: bool = True
+    # For an average: how many answers it is made of (fewer than 5: "<5" in exports).
+    n: int | None = None
+
+
+@dataclass(frozen=True)
+class Options:
+    sms_price: float = 0.5
+    timezone: str = "Europe/Oslo"
+
+
+Section = Callable[[AsyncSession, int | None, datetime, datetime, Options], Awaitable[list[Figure]]]
+
+
+def shown(figure: Figure, masked: bool) -> int | float | str | None:
+    """The value as an export shows it: a count of 1-4 people is "<5" (0 stays 0)."""
+    value = figure.value
+    if not masked or value is None:
+        return value
+    if figure.people and isinstance(value, int) and 0 < value < SMALL:
+        return "<5"
+    if figure.n is not None and figure.n < SMALL:
+        return "<5"
+    return value
+
+
+def in_site(query: Any, column: Any, site_id: int | None) -> Any:
+    return query.where(column == site_id) if site_id is not None else query
+
+
+async def people_section(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
+) -> list[Figure]:
+    """People registered by the end of the period by role, new in it, active in it (a text in,
+    an appointment or activity attended), and by gender, municipality and intake outcome."""
+    registered = in_site(select(Person).where(Person.created_at < end), Person.site_id, site_id)
+    people = list(await session.scalars(registered))
+    ids = [p.id for p in people]
+    roles: dict[int, set[str]] = defaultdict(set)
+    if ids:
+        for person_id, role in await session.execute(
+            select(PersonRole.person_id, PersonRole.role).where(PersonRole.person_id.in_(ids))
+        ):
+            roles[person_id].add(role)
+    active = await active_people(session, site_id, start, end)
+    figures: list[Figure] = []
+    for role in PersonRoleName:
+        figures.append(Figure(f"by_role.{role.value}", sum(role in roles[p.id] for p in people)))
+    figures.append(Figure("new", sum(start <= p.created_at < end for p in people)))
+    figures.append(Figure("active", len(active)))
+    participants = [p for p in people if PersonRoleName.PARTICIPANT in roles[p.id]]
+    volunteers = [p for p in people if PersonRoleName.VOLUNTEER in roles[p.id]]
+    for group, members in (("participants", participants), ("volunteers", volunteers)):
+        genders = Counter(p.gender or NOT_RECORDED for p in members)
+        for gender in ("woman", "man", "other", NOT_RECORDED):
+            figures.append(Figure(f"{group}_by_gender.{gender}", genders[gender]))
+    places = Counter(p.municipality or NOT_RECORDED for p in participants)
+    for place, n in sorted(places.items(), key=lambda item: (-item[1], item[0])):
+        figures.append(Figure(f"by_municipality.{place}", n))
+    intakes = Counter(
+        p.intake_outcome
+        for p in people
+        if p.intake_outcome and p.intake_on and start.date() <= p.intake_on < end.date()
+    )
+    figures.append(Figure("intakes", sum(intakes.values())))
+    for outcome in IntakeOutcome:
+        figures.append(Figure(f"intakes.{outcome.value}", intakes[outcome.value]))
+    return figures
+
+
+async def active_people(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime
+) -> set[int]:
+    texted = in_site(
+        select(Message.person_id).where(
+            Message.direction == "in",
+            Message.person_id.is_not(None),
+            Message.created_at >= start,
+            Message.created_at < end,
+        ),
+        Message.site_id,
+        site_id,
+    )
+    met = in_site(
+        select(Appointment.person_id).where(
+            Appointment.status == "attended",
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+        ),
+        Appointment.site_id,
+        site_id,
+    )
+    came = in_site(
+        select(Signup.person_id)
+        .join(Activity, Activity.id == Signup.activity_id)
+        .where(Signup.status == "attended", Activity.starts_at >= start, Activity.starts_at < end),
+        Activity.site_id,
+        site_id,
+    )
+    found: set[int] = set()
+    for query in (texted, met, came):
+        found.update(i for i in await session.scalars(query) if i is not None)
+    return found
+
+
+async def messages_section(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
+) -> list[Figure]:
+    """Texts in and out, and what the SMS cost: segments of each SMS sent × the price."""
+    counts = await message_figures(session, site_id, start, end)
+    sms = in_site(
+        select(Message.text).where(
+            Message.direction == "out",
+            Message.channel == "sms",
+            Message.status.in_(("sent", "delivered")),
+            Message.created_at >= start,
+            Message.created_at < end,
+        ),
+        Message.site_id,
+        site_id,
+    )
+    # A text blanked by retention or erasure counts as one segment.
+    segments = sum(
+        count_segments(text).segments if text else 1 for text in await session.scalars(sms)
+    )
+    return [
+        Figure("received", counts["received"], people=False),
+        Figure("sent", counts["sent"], people=False),
+        Figure("failed", counts["failed"], people=False),
+        Figure("opt_outs", counts["opt_outs"]),
+        Figure("sms_segments", segments, people=False),
+        Figure("sms_price", options.sms_price, people=False),
+        Figure("sms_cost", round(segments * options.sms_price, 2), people=False),
+    ]
+
+
+def rate(attended: int, missed: int) -> float | None:
+    return round(attended / (attended + missed), 3) if attended + missed else None
+
+
+async def appointments_section(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
+) -> list[Figure]:
+    """Reminded, confirmed, declined, attended and missed; and the attendance rate of
+    appointments whose reminder was confirmed (JA) against all others with an outcome."""
+    base = await appointment_figures(session, site_id, start, end)
+    outcomes = await session.execute(
+        in_site(
+            select(Appointment.status, Appointment.confirmed_at.is_not(None), func.count())
+            .where(
+                Appointment.starts_at >= start,
+                Appointment.starts_at < end,
+                Appointment.status.in_(("attended", "missed")),
+            )
+            .group_by(Appointment.status, Appointment.confirmed_at.is_not(None)),
+            Appointment.site_id,
+            site_id,
+        )
+    )
+    seen: Counter[tuple[str, bool]] = Counter()
+    for status, confirmed, n in outcomes.all():
+        seen[(status, bool(confirmed))] += int(n)
+    return [
+        Figure("appointments", base["appointments"]),
+        Figure("reminders_sent", base["reminders_sent"]),
+        Figure("confirmed", base["confirmed"]),
+        Figure("declined", base["declined"]),
+        Figure("attended", base["attended"]),
+        Figure("missed", base["missed"]),
+        Figure("attendance_rate", base["attendance_rate"], people=False),
+        Figure(
+            "attendance_rate_confirmed",
+            rate(seen[("attended", True)], seen[("missed", True)]),
+            people=False,
+        ),
+        Figure(
+            "attendance_rate_not_confirmed",
+            rate(seen[("attended", False)], seen[("missed", False)]),
+            people=False,
+        ),
+    ]
+
+
+async def activities_section(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
+) -> list[Figure]:
+    """Activities held and participations (attended + head counts), in all and by type."""
+    totals = await activity_figures(session, site_id, start, end)
+    held = in_site(
+        select(Activity.id, Activity.activity_type, Activity.head_count).where(
+            Activity.starts_at >= start, Activity.starts_at < end, Activity.status == "held"
+        ),
+        Activity.site_id,
+        site_id,
+    )
+    rows = (await session.execute(held)).all()
+    attended: Counter[int] = Counter()
+    if rows:
+        for activity_id, n in await session.execute(
+            select(Signup.activity_id, func.count())
+            .where(Signup.activity_id.in_([r[0] for r in rows]), Signup.status == "attended")
+            .group_by(Signup.activity_id)
+        ):
+            attended[activity_id] = int(n)
+    occurrences: Counter[str] = Counter()
+    participations: Counter[str] = Counter()
+    for activity_id, kind, head_count in rows:
+        key = kind or NOT_RECORDED
+        occurrences[key] += 1
+        participations[key] += attended[activity_id] + (head_count or 0)
+    figures = [
+        Figure("held", totals["held"], people=False),
+        Figure("cancelled", totals["cancelled"], people=False),
+        Figure("participations", totals["participations"]),
+    ]
+    keys = [*await activity_types.names_of(session, site_id), NOT_RECORDED]
+    for key in keys:
+        if occurrences[key] or key != NOT_RECORDED:
+            figures.append(Figure(f"by_type.{key}.held", occurrences[key], people=False))
+            figures.append(Figure(f"by_type.{key}.participations", participations[key]))
+    return figures
+
+
+async def waiting_section(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
+) -> list[Figure]:
+    """Places asked for on a full activity: who waited, who got a place, who still waits."""
+    query = in_site(
+        select(Signup.status, Signup.promoted_at.is_not(None))
+        .join(Activity, Activity.id == Signup.activity_id)
+        .where(
+            Activity.starts_at >= start,
+            Activity.starts_at < end,
+            or_(Signup.status == "waitlisted", Signup.promoted_at.is_not(None)),
+        ),
+        Activity.site_id,
+        site_id,
+    )
+    rows = (await session.execute(query)).all()
+    return [
+        Figure("waited", len(rows)),
+        Figure("got_a_place", sum(1 for _, promoted in rows if promoted)),
+        Figure("never_got_a_place", sum(1 for status, _ in rows if status == "waitlisted")),
+    ]
+
+
+async def volunteers_section(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
+) -> list[Figure]:
+    """Hours and full-time equivalents, shifts filled and open. (Volunteer-participant
+    assignments come with the follow-up feature.)"""
+    v = await volunteer_figures(session, site_id, start, end)
+    return [
+        Figure("volunteers", v["volunteers"]),
+        Figure("volunteer_hours", v["volunteer_hours"], people=False),
+        Figure("full_time_equivalents", v["full_time_equivalents"], people=False),
+        Figure("shifts", v["shifts"], people=False),
+        Figure("shifts_filled", v["shifts_filled"], people=False),
+        Figure("shifts_open", v["shifts"] - v["shifts_filled"], people=False),
+        Figure("no_shows", v["no_shows"]),
+    ]
+
+
+async def checkins_section(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
+) -> list[Figure]:
+    """Check-ins sent and answered, and the average score of each month (local time)."""
+    c = await checkin_figures(session, site_id, start, end)
+    figures = [
+        Figure("sent", c["sent"]),
+        Figure("answered", c["answered"]),
+        Figure("average_score", c["average_score"], people=False, n=c["answered"]),
+    ]
+    rows = await session.execute(
+        in_site(
+            select(CheckinRound.answered_at, CheckinRound.score, Site.timezone)
+            .join(Person, Person.id == CheckinRound.person_id)
+            .join(Site, Site.id == Person.site_id)
+            .where(
+                CheckinRound.score.is_not(None),
+                CheckinRound.answered_at >= start,
+                CheckinRound.answered_at < end,
+            ),
+            Person.site_id,
+            site_id,
+        )
+    )
+    months: dict[str, list[int]] = defaultdict(list)
+    for answered_at, score, timezone in rows.all():
+        months[answered_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")].append(score)
+    for month, scores in sorted(months.items()):
+        figures.append(
+            Figure(
+                f"average_score.{month}",
+                round(sum(scores) / len(scores), 2),
+                people=False,
+                n=len(scores),
+            )
+        )
+    return figures
+
+
+async def signs_of_life_section(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
+) -> list[Figure]:
+    """People with a check-in plan asked in the period: reached (answered at least once) and
+    not reached."""
+    rows = await session.execute(
+        in_site(
+            select(CheckinRound.person_id, func.count(CheckinRound.answered_at))
+            .join(CheckinPlan, CheckinPlan.id == CheckinRound.plan_id)
+            .join(Person, Person.id == CheckinRound.person_id)
+            .where(CheckinRound.asked_at >= start, CheckinRound.asked_at < end)
+            .group_by(CheckinRound.person_id),
+            Person.site_id,
+            site_id,
+        )
+    )
+    answered = [int(n) for _, n in rows.all()]
+    return [
+        Figure("reached", sum(1 for n in answered if n)),
+        Figure("not_reached", sum(1 for n in answered if not n)),
+    ]
+
+
+async def surveys_section(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
+) -> list[Figure]:
+    s = await survey_figures(session, site_id, start, end)
+    figures = [
+        Figure("surveys", s["surveys"], people=False),
+        Figure("asked", s["asked"]),
+        Figure("answered", s["answered"]),
+    ]
+    for item in s["items"]:
+        figures.append(Figure(f"survey.{item['id']}.n", item["answered"]))
+    return figures
+
+
+SECTIONS: dict[str, Section] = {
+    "people": people_section,
+    "messages": messages_section,
+    "appointments": appointments_section,
+    "activities": activities_section,
+    "waiting_lines": waiting_section,
+    "volunteers": volunteers_section,
+    "checkins": checkins_section,
+    "signs_of_life": signs_of_life_section,
+    "surveys": surveys_section,
+}
+
+
+async def build(
+    session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
+) -> dict[str, list[Figure]]:
+    return {
+        name: await section(session, site_id, start, end, options)
+        for name, section in SECTIONS.items()
+    }
