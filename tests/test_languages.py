@@ -117,7 +117,7 @@ async def test_the_language_menu_names_each_language_in_itself(h: Harness, word:
     assert "6 Українська" in menu and "8 العربية" in menu and "9 Soomaali" in menu
     await h.sms(PHONE, "6")
     assert h.sms_to(PHONE)[-1] == "Тепер ми пишемо вам українською."
-    people = await h.api("GET", "/api/people", expect=200)
+    people = await h.items("/api/people")
     assert people[0]["language"] == "uk"
     await h.sms(PHONE, "допомога")
     assert h.sms_to(PHONE)[-1].startswith("Пишіть: ТАК або НІ")
@@ -128,7 +128,7 @@ async def test_a_number_not_right_after_the_menu_chooses_nothing(h: Harness) -> 
     await h.sms(PHONE, "SPRÅK")
     await h.sms(PHONE, "hei")
     await h.sms(PHONE, "3")
-    people = await h.api("GET", "/api/people", expect=200)
+    people = await h.items("/api/people")
     assert people[0]["language"] == "nb"
 
 
