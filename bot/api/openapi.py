@@ -107,7 +107,12 @@ def query_parameters(ep: Endpoint, schemas: dict[str, Any]) -> list[dict[str, An
 def operation(ep: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status in ep.statuses():
-        if status == ep.status:
+        if status == ep.status and ep.response is bytes:  # a file: CSV, XLSX, a picture
+            responses[str(status)] = {
+                "description": "A file, with its own content type",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        elif status == ep.status:
             responses[str(status)] = {
                 "description": DESCRIPTIONS.get(status, "OK"),
                 "content": {
