@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from babel.numbers import format_decimal
 from multidict import MultiDictProxy
 
 from bot.api.registry import LOS_KEY
@@ -141,6 +142,10 @@ def render(
     session = request.get(SESSION_KEY)
     base: dict[str, Any] = {
         "t": lambda key, **values: ui(language, key, **values),
+        # Figures as the reader writes them: "23,5" in Norwegian, "23.5" in English.
+        "num": lambda value, digits=1: format_decimal(
+            value, format=f"#,##0.{'0' * digits}", locale="nb_NO" if language == "nb" else "en"
+        ),
         "lang": language,
         "user": request.get(USER_KEY),
         "csrf": session.csrf_token if session is not None else request.get(PRE_CSRF_KEY, ""),
