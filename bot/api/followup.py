@@ -298,7 +298,7 @@ def _join(values: list[str], limit: int, field: str) -> str | None:
     "GET",
     "/api/people/{id}/matching",
     summary="What staff recorded for matching volunteers and participants",
-    tag="volunteer-assignments",
+    tag="assignments",
     response=ProfileOut,
 )
 async def get_profile(request: web.Request, *, query: object) -> Any:
@@ -311,7 +311,7 @@ async def get_profile(request: web.Request, *, query: object) -> Any:
     "PUT",
     "/api/people/{id}/matching",
     summary="Record area, age band, gender and gender wish, interests, languages, capacity",
-    tag="volunteer-assignments",
+    tag="assignments",
     body=ProfileIn,
     response=ProfileOut,
 )

@@ -75,7 +75,7 @@ async def test_pair_a_volunteer_and_hand_over_from_oppdrag(h: Harness, browser: 
     await page.get_by_text("Overlever", exact=True).first.click()
     await page.get_by_role("button", name="Overlever nå").first.click()
     await expect(page.get_by_role("status")).to_contain_text("Overlevert.")
-    handed = await h.api("GET", "/api/volunteer-assignments?status=handed_over", expect=200)
+    handed = await h.api("GET", "/api/assignments?status=handed_over", expect=200)
     assert len(handed) == 1
 
 
