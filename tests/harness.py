@@ -122,7 +122,6 @@ class Harness:
             cursor = f"&cursor={page['next']}"
         items.sort(key=lambda i: (not i["urgent"], i["created_at"], i["id"]))
         return items
-
     async def items(self, path: str, *, token: str | None = None) -> list[Any]:
         """Every row of a list, following its pages (``next``) to the end."""
         found: list[Any] = []
