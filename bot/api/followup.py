@@ -57,6 +57,8 @@ class NotSeenOut(ApiModel):
     days: int
     threshold_days: int
     step: int
+    # Partners and relatives to contact about the person: only those consented to, by name.
+    may_contact: list[str]
 
 
 def sign_json(row: SignOfLife) -> dict[str, Any]:
@@ -147,6 +149,7 @@ async def not_seen(request: web.Request, *, query: NotSeenQuery) -> Any:
                 "days": n.days,
                 "threshold_days": n.threshold_days,
                 "step": n.step,
+                "may_contact": await consent_rules.partners_allowed(session, n.person.id),
             }
             for n in found
         ]

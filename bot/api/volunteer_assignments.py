@@ -22,6 +22,7 @@ from bot.api.schema import ApiModel, Day, Id, Text, Time
 from handlers.access import site_filter, visible
 from handlers.errors import InputError, NotFound
 from handlers.followup import assignments as rules
+from handlers.followup import consent
 from storage.models import AssignmentMeeting, Person, StaffUser, VolunteerAssignment
 from storage.models.states import VolunteerAssignmentStatus
 
@@ -85,6 +86,9 @@ class AssignmentOut(ApiModel):
     last_meeting_at: Time | None
     created_at: Time
     ended_at: Time | None
+    # Partners and relatives staff may contact about the participant: only those the
+    # participant consented to, by name (handlers/followup/consent.py).
+    may_contact: list[str]
 
 
 class SuggestionOut(ApiModel):
@@ -131,6 +135,7 @@ async def assignment_json(session: AsyncSession, a: VolunteerAssignment) -> dict
         "last_meeting_at": last,
         "created_at": a.created_at,
         "ended_at": a.ended_at,
+        "may_contact": await consent.partners_allowed(session, a.participant_id),
     }
 
 
