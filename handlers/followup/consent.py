@@ -41,7 +41,7 @@ async def of_person(
     return list(await session.scalars(query.order_by(Consent.given_at, Consent.id)))
 
 
-def texts_withdrawn() -> Select[tuple[int]]:
+def texts_withdrawn() -> Select[int]:
     """People whose every consent to texts is withdrawn: for filtering an export in its query."""
     return (
         select(Consent.person_id)
