@@ -80,9 +80,10 @@ async def assignments_in_period(
 async def signs_in_period(
     session: AsyncSession, site_id: int | None, start: datetime, end: datetime, now: datetime
 ) -> dict[str, int]:
-    """People followed (an active plan or assignment) at the period's end, or now if it has
-    not ended: reached within their threshold by any signal, or not; and the gentle texts and
-    inbox items (key worker, team) the follow-up raised in the period."""
+    """People followed (an active plan or assignment; plans keep no history, so this is who is
+    followed now): heard from by any signal within their threshold before the period's end, or
+    now if it has not ended, or not; and the gentle texts and inbox items (key worker, team)
+    the follow-up raised in the period."""
     as_of = min(now, end)
     followed = await signs.followed_people(session)
     query = in_site(
