@@ -39,7 +39,7 @@ def assignments_endpoint(method: str, path: str, **options: Any) -> Callable[[Ha
     )
 
     def register(handler: Handler) -> Handler:
-        return current(alias(handler))
+        return alias(current(handler))
 
     return register
 
