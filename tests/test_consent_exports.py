@@ -1,6 +1,6 @@
 """Exports that name a person obey their consent (handlers/followup/consent.py): the desk list
 leaves out someone who withdrew consent to texts, and a partner is suggested only while the
-person's consent to contact that partner is recorded, in the API and on the staff pages alike.
+person's consent to contact that partner is recorded: in the API and on the staff pages alike.
 
 The clock starts on Monday 2 March 2026 at 10:00 in Oslo.
 """
@@ -75,9 +75,19 @@ async def test_a_partner_is_suggested_only_with_consent(h: Harness) -> None:
     await h.advance(minutes=1)  # following starts: the count begins
     await h.set_time(oslo(2026, 3, 20, 10, 0))  # 18 days quiet: on the "not seen" list
 
+    await make_staff(h, "anne@los.test")
+    await sign_in(h, "anne@los.test")
+
     async def suggested() -> tuple[list[str], list[str]]:
+        """The API's answers; the staff app's Oppdrag page must name the same partners."""
         shown = await h.api("GET", f"/api/assignments/{made['id']}", expect=200)
         [quiet] = await h.api("GET", "/api/not-seen", expect=200)
+        page = await (await h.client.get("/assignments")).text()
+        marker = f'data-may-contact="{made["id"]}"'
+        if shown["may_contact"]:
+            assert marker in page and "Samtykke til kontakt med: NAV Grünerløkka" in page
+        else:
+            assert marker not in page and "NAV" not in page
         return shown["may_contact"], quiet["may_contact"]
 
     assert made["may_contact"] == []

@@ -339,6 +339,7 @@ TEXTS: dict[str, str] = {
     "fu.not_seen": "Not seen",
     "fu.not_seen.none": "Everyone with a plan or assignment has been seen lately.",
     "fu.assignments": "Assignments",
+    "fu.may_contact": "Consent to contact: {parties}",
     "fu.assignments.none": "No assignments.",
     "fu.assignments.open": "To the assignments",
     "fu.assignments.active": "Ongoing assignments",

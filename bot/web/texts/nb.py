@@ -344,6 +344,7 @@ TEXTS: dict[str, str] = {
     "fu.not_seen": "Ikke sett",
     "fu.not_seen.none": "Alle med plan eller oppdrag er sett i det siste.",
     "fu.assignments": "Oppdrag",
+    "fu.may_contact": "Samtykke til kontakt med: {parties}",
     "fu.assignments.none": "Ingen oppdrag.",
     "fu.assignments.open": "Til oppdragene",
     "fu.assignments.active": "Pågående oppdrag",
