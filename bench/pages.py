@@ -156,24 +156,24 @@ async def scale_up(h: Harness) -> dict[str, int]:
 View = tuple[str, str, dict[str, str] | None]  # name, path, form to post (None: GET)
 
 
+async def fetch(h: Harness, path: str, form: dict[str, str] | None) -> int:
+    if form is None:
+        resp = await h.client.get(path)
+    else:
+        resp = await h.client.post(path, data=form)
+    await resp.read()
+    return resp.status
+
+
 async def time_views(h: Harness, views: list[View], repeat: int) -> None:
     print(f"{'view':<32} {'p50 ms':>8} {'p95 ms':>8}")
     for name, path, form in views:
-
-        async def once() -> int:
-            if form is None:
-                resp = await h.client.get(path)
-            else:
-                resp = await h.client.post(path, data=form)
-            await resp.read()
-            return resp.status
-
         for _ in range(3):
-            await once()
+            await fetch(h, path, form)
         samples = []
         for _ in range(repeat):
             started = time.perf_counter()
-            status = await once()
+            status = await fetch(h, path, form)
             samples.append((time.perf_counter() - started) * 1000)
             assert status == 200, (path, status)
         samples.sort()
