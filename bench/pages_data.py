@@ -487,9 +487,10 @@ async def sent_broadcast(
 ) -> int:
     """A broadcast to every participant last week, delivered, with a few failed and skipped."""
     now = clock.now()
+    text = "Dagsenteret holder stengt fredag. God helg!"
     broadcast = Broadcast(
         site_id=site_id,
-        text="Dagsenteret holder stengt fredag. God helg!",
+        text=text,
         audience={"roles": ["participant"]},
         kind="broadcast",
         send_at=now - timedelta(days=7),
@@ -515,7 +516,7 @@ async def sent_broadcast(
                 site_id,
                 pid,
                 contacts.get(pid),
-                broadcast.text,
+                text,
                 "delivered" if n % 40 else "failed",
                 now - timedelta(days=7),
                 broadcast_id=broadcast.id,

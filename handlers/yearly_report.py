@@ -161,19 +161,23 @@ async def messages_section(
     """Texts in and out, and what the SMS cost: segments of each SMS sent × the price."""
     counts = await message_figures(session, site_id, start, end)
     sms = in_site(
-        select(Message.text).where(
+        select(Message.text, func.count())
+        .where(
             Message.direction == "out",
             Message.channel == "sms",
             Message.status.in_(("sent", "delivered")),
             Message.created_at >= start,
             Message.created_at < end,
-        ),
+        )
+        .group_by(Message.text),
         Message.site_id,
         site_id,
     )
-    # A text blanked by retention or erasure counts as one segment.
+    # Each distinct text is counted once (reminders and broadcasts repeat); a text blanked by
+    # retention or erasure counts as one segment.
     segments = sum(
-        count_segments(text).segments if text else 1 for text in await session.scalars(sms)
+        (count_segments(text).segments if text else 1) * int(n)
+        for text, n in (await session.execute(sms)).all()
     )
     return [
         Figure("received", counts["received"], people=False),

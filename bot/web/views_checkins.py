@@ -19,7 +19,7 @@ from handlers.access import can_see, visible_site_ids
 from handlers.audit import audit
 from handlers.errors import InputError, NotFound
 from handlers.lists import SCREENFUL
-from handlers.people_pages import score_chart, search_people
+from handlers.people_pages import person_choices, score_chart
 from storage.models import CheckinPlan, CheckinRound, Person
 
 EVERY = ("daily", "weekly")
@@ -77,7 +77,7 @@ async def list_view(
         else:
             for site_id in sorted(scope):
                 missing += await rules.not_reached(session, site_id, now - timedelta(days=7), now)
-        choices = await search_people(session, user, role="participant", limit=200)
+        choices = await person_choices(session, user, role="participant", limit=200)
     charts = {pid: score_chart(s, width=160, height=56) for pid, s in scores.items()}
     context = {
         "plans": plans,
@@ -87,7 +87,7 @@ async def list_view(
         "tz": tz,
         "show": show,
         "missing": missing,
-        "choices": choices.people,
+        "choices": choices,
         "form": form or Form({"every": "daily", "at": "10:00", "schedule": "fixed"}),
     }
     return render(request, "checkins.html", context, status=status)
