@@ -85,8 +85,20 @@ async def people_section(
 ) -> list[Figure]:
     """People registered by the end of the period by role, new in it, active in it (a text in,
     an appointment or activity attended), and by gender, municipality and intake outcome."""
-    registered = in_site(select(Person).where(Person.created_at < end), Person.site_id, site_id)
-    people = list(await session.scalars(registered))
+    # Only the columns counted: every person of the site, so no objects with their contacts.
+    registered = in_site(
+        select(
+            Person.id,
+            Person.created_at,
+            Person.gender,
+            Person.municipality,
+            Person.intake_outcome,
+            Person.intake_on,
+        ).where(Person.created_at < end),
+        Person.site_id,
+        site_id,
+    )
+    people = list((await session.execute(registered)).all())
     ids = [p.id for p in people]
     roles: dict[int, set[str]] = defaultdict(set)
     if ids:
@@ -343,7 +355,8 @@ async def checkins_section(
     )
     months: dict[str, list[int]] = defaultdict(list)
     for answered_at, score, timezone in rows.all():
-        months[answered_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")].append(score)
+        local = answered_at.astimezone(ZoneInfo(timezone))
+        months[f"{local.year:04d}-{local.month:02d}"].append(score)
     for month, scores in sorted(months.items()):
         figures.append(
             Figure(

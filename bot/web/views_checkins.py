@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.web.auth import staff_page
@@ -34,19 +34,35 @@ async def scores_by_plan(
     found: dict[int, list[tuple[datetime, int]]] = {pid: [] for pid in plan_ids}
     if not plan_ids:
         return found
-    rows = await session.execute(
-        select(CheckinRound.plan_id, CheckinRound.answered_at, CheckinRound.score)
+    # Only the last CHART_ROUNDS of each plan leave the database, not months of answers.
+    latest = (
+        select(
+            CheckinRound.plan_id,
+            CheckinRound.answered_at,
+            CheckinRound.score,
+            func.row_number()
+            .over(
+                partition_by=CheckinRound.plan_id,
+                order_by=[CheckinRound.answered_at.desc(), CheckinRound.id.desc()],
+            )
+            .label("n"),
+        )
         .where(
             CheckinRound.plan_id.in_(plan_ids),
             CheckinRound.score.is_not(None),
             CheckinRound.answered_at.is_not(None),
         )
-        .order_by(CheckinRound.answered_at)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(latest.c.plan_id, latest.c.answered_at, latest.c.score)
+        .where(latest.c.n <= CHART_ROUNDS)
+        .order_by(latest.c.answered_at, latest.c.n.desc())
     )
     for plan_id, at, score in rows.all():
         if at is not None and score is not None:
             found[plan_id].append((at, score))
-    return {pid: scores[-CHART_ROUNDS:] for pid, scores in found.items()}
+    return found
 
 
 async def list_view(
@@ -64,8 +80,10 @@ async def list_view(
         ]
         people = {
             p.id: p
-            for p in await session.scalars(
-                select(Person).where(Person.id.in_([plan.person_id for plan in plans]))
+            for p in await session.execute(
+                select(Person.id, Person.name).where(
+                    Person.id.in_([plan.person_id for plan in plans])
+                )
             )
         }
         scores = await scores_by_plan(session, [p.id for p in plans])
