@@ -333,7 +333,7 @@ async def checkins_section(
     session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
 ) -> list[Figure]:
     """Check-ins sent and answered, and the average score of each month (local time)."""
-    c = await checkin_figures(session, site_id, start, end)
+    c = await checkin_figures(session, site_id, start, end, trend=False)
     figures = [
         Figure("sent", c["sent"]),
         Figure("answered", c["answered"]),
