@@ -162,8 +162,8 @@ async def active_people(
         site_id,
     )
     found: set[int] = set()
-    for query in (texted, met, came):
-        found.update(i for i in await session.scalars(query) if i is not None)
+    for query in (texted, met, came):  # each person once, not each text
+        found.update(i for i in await session.scalars(query.distinct()) if i is not None)
     return found
 
 
