@@ -99,11 +99,12 @@ async def people_section(
         site_id,
     )
     people = list((await session.execute(registered)).all())
-    ids = [p.id for p in people]
     roles: dict[int, set[str]] = defaultdict(set)
-    if ids:
+    if people:  # the same people by a subquery: no list of every id as parameters
         for person_id, role in await session.execute(
-            select(PersonRole.person_id, PersonRole.role).where(PersonRole.person_id.in_(ids))
+            select(PersonRole.person_id, PersonRole.role).where(
+                PersonRole.person_id.in_(registered.with_only_columns(Person.id))
+            )
         ):
             roles[person_id].add(role)
     active = await active_people(session, site_id, start, end)
