@@ -191,3 +191,17 @@ async def test_person_menus_list_the_role_in_name_order(h: Harness) -> None:
     assert [c.name for c in choices] == [p.name for p in full.people]
     assert [c.name for c in choices][:2] == ["Anne", "Carl"]
     assert "Berit" not in [c.name for c in choices]
+
+
+def test_a_plans_small_chart_is_drawn_as_the_template_drew_it() -> None:
+    from bot.web.views_checkins import small_chart
+
+    at = oslo(2026, 3, 1, 10, 30)
+    chart = small_chart([(at, 4), (at + timedelta(days=1), 2), (at + timedelta(days=2), 5)])
+    assert chart["scores"] == "4, 2, 5"
+    marks = str(chart["marks"])
+    assert marks.count('<line class="grid-line" x1="20" x2="150"') == 5
+    assert '<polyline class="line" points="20.0,24.0 80.0,32.0 140.0,20.0"/>' in marks
+    assert '<circle class="dot low" cx="80.0" cy="32.0" r="3"/>' in marks
+    assert marks.count('class="dot"') == 2
+    assert "circle" not in small_chart([])["marks"]  # no answers yet: no chart is shown
