@@ -87,13 +87,26 @@ async def people_section(
 ) -> list[Figure]:
     """People registered by the end of the period by role, new in it, active in it (a text in,
     an appointment or activity attended), and by gender, municipality and intake outcome."""
-    registered = in_site(select(Person).where(Person.created_at < end), Person.site_id, site_id)
-    people = list(await session.scalars(registered))
-    ids = [p.id for p in people]
+    # Only the columns counted: every person of the site, so no objects with their contacts.
+    registered = in_site(
+        select(
+            Person.id,
+            Person.created_at,
+            Person.gender,
+            Person.municipality,
+            Person.intake_outcome,
+            Person.intake_on,
+        ).where(Person.created_at < end),
+        Person.site_id,
+        site_id,
+    )
+    people = list((await session.execute(registered)).all())
     roles: dict[int, set[str]] = defaultdict(set)
-    if ids:
+    if people:  # the same people by a subquery: no list of every id as parameters
         for person_id, role in await session.execute(
-            select(PersonRole.person_id, PersonRole.role).where(PersonRole.person_id.in_(ids))
+            select(PersonRole.person_id, PersonRole.role).where(
+                PersonRole.person_id.in_(registered.with_only_columns(Person.id))
+            )
         ):
             roles[person_id].add(role)
     active = await active_people(session, site_id, start, end)
@@ -152,8 +165,8 @@ async def active_people(
         site_id,
     )
     found: set[int] = set()
-    for query in (texted, met, came):
-        found.update(i for i in await session.scalars(query) if i is not None)
+    for query in (texted, met, came):  # each person once, not each text
+        found.update(i for i in await session.scalars(query.distinct()) if i is not None)
     return found
 
 
@@ -163,19 +176,23 @@ async def messages_section(
     """Texts in and out, and what the SMS cost: segments of each SMS sent × the price."""
     counts = await message_figures(session, site_id, start, end)
     sms = in_site(
-        select(Message.text).where(
+        select(Message.text, func.count())
+        .where(
             Message.direction == "out",
             Message.channel == "sms",
             Message.status.in_(("sent", "delivered")),
             Message.created_at >= start,
             Message.created_at < end,
-        ),
+        )
+        .group_by(Message.text),
         Message.site_id,
         site_id,
     )
-    # A text blanked by retention or erasure counts as one segment.
+    # Each distinct text is counted once (reminders and broadcasts repeat); a text blanked by
+    # retention or erasure counts as one segment.
     segments = sum(
-        count_segments(text).segments if text else 1 for text in await session.scalars(sms)
+        (count_segments(text).segments if text else 1) * int(n)
+        for text, n in (await session.execute(sms)).all()
     )
     return [
         Figure("received", counts["received"], people=False),
@@ -327,7 +344,7 @@ async def checkins_section(
     session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
 ) -> list[Figure]:
     """Check-ins sent and answered, and the average score of each month (local time)."""
-    c = await checkin_figures(session, site_id, start, end)
+    c = await checkin_figures(session, site_id, start, end, trend=False)
     figures = [
         Figure("sent", c["sent"]),
         Figure("answered", c["answered"]),
@@ -349,7 +366,8 @@ async def checkins_section(
     )
     months: dict[str, list[int]] = defaultdict(list)
     for answered_at, score, timezone in rows.all():
-        months[answered_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")].append(score)
+        local = answered_at.astimezone(ZoneInfo(timezone))
+        months[f"{local.year:04d}-{local.month:02d}"].append(score)
     for month, scores in sorted(months.items()):
         figures.append(
             Figure(

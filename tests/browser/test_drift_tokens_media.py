@@ -10,7 +10,15 @@ from sqlalchemy import select
 
 from handlers import ops
 from storage.models import Message
-from tests.browser.pages import NARROW, WIDE, check_axe, enrolled_staff, open_page, sign_in
+from tests.browser.pages import (
+    NARROW,
+    WIDE,
+    check_axe,
+    enrolled_staff,
+    main_menu,
+    open_page,
+    sign_in,
+)
 from tests.harness import Harness
 
 PHONE = "+4791234567"
@@ -55,7 +63,9 @@ async def test_drift_shows_held_texts_and_an_admin_cancels_them(
     coordinator = await enrolled_staff(h, "kari@los.test")
     page = await open_page(browser, h, NARROW)
     await sign_in(page, h, "kari@los.test", coordinator)
-    await expect(page.get_by_role("link", name="Drift")).to_have_count(0)
+    menu = await main_menu(page)
+    await expect(menu.get_by_role("link", name="Vaktplan")).to_be_visible()
+    await expect(menu.get_by_role("link", name="Drift")).to_have_count(0)
     response = await page.goto("/drift")
     assert response is not None and response.status == 403
     await page.context.close()

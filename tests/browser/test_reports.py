@@ -9,7 +9,15 @@ from pathlib import Path
 from playwright.async_api import Browser, expect
 
 from bot.demo import fill_demo
-from tests.browser.pages import NARROW, WIDE, check_axe, enrolled_staff, open_page, sign_in
+from tests.browser.pages import (
+    NARROW,
+    WIDE,
+    check_axe,
+    enrolled_staff,
+    main_menu,
+    open_page,
+    sign_in,
+)
 from tests.harness import Harness
 
 
@@ -22,7 +30,7 @@ async def test_download_the_report_csv_and_read_its_numbers(
     for viewport in (WIDE, NARROW):
         page = await open_page(browser, h, viewport)
         await sign_in(page, h, "kari@los.test", secret)
-        await page.get_by_role("link", name="Rapporter").click()
+        await (await main_menu(page)).get_by_role("link", name="Rapporter").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Rapporter")
         await check_axe(page)
         width = await page.evaluate("document.documentElement.scrollWidth")

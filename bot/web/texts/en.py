@@ -8,6 +8,7 @@ TEXTS: dict[str, str] = {
     "nav.people": "People",
     "nav.settings": "Settings",
     "nav.menu": "Main menu",
+    "nav.toggle": "Menu",
     "nav.signed_in_as": "Signed in as {name}",
     "nav.sign_out": "Sign out",
     "login.title": "Sign in",

@@ -8,6 +8,7 @@ TEXTS: dict[str, str] = {
     "nav.people": "Personer",
     "nav.settings": "Innstillinger",
     "nav.menu": "Hovedmeny",
+    "nav.toggle": "Meny",
     "nav.signed_in_as": "Logget inn som {name}",
     "nav.sign_out": "Logg ut",
     # sign-in
