@@ -131,7 +131,7 @@ async def key_press(
         press = Press(address, MOVE_WORD, "inbound")
     if press is not None:
         message.button_answer = digit
-        if message.status in ("sent", "sending"):
+        if message.status == "sent":  # "sending": the dispatcher has yet to record the call
             message.status = "delivered"
             message.delivered_at = clock.now()
     return press
@@ -150,10 +150,10 @@ async def call_ended(
         return None  # queued, ringing, in-progress: not the end yet
     question = await open_question(session, clock, message)
     if status == "completed" and question is None:
-        if message.status in ("sent", "sending"):
+        if message.status == "sent":
             message.status, message.delivered_at = "delivered", clock.now()
         return None  # read aloud, and nothing is owed
-    if message.status in ("sent", "sending", "delivered"):
+    if message.status in ("sent", "delivered"):
         message.status, message.error = "failed", f"call {status}"
     if message.question_id is not None and question is None:
         return None  # answered by text meanwhile, or too late to matter

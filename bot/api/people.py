@@ -39,6 +39,7 @@ from storage.models.states import (
     MessageStatus,
     PersonRoleName,
     PersonStatus,
+    RemindersBy,
 )
 
 Gender = Literal["woman", "man", "other"]
@@ -58,6 +59,8 @@ class PersonIn(ReportFields):
     roles: list[PersonRoleName] = Field(min_length=1, max_length=3)
     phone: Text | None = Field(None, max_length=40)
     language: Language = Language.NB
+    # sms: texts; call: a phone call reads reminders and check-ins aloud; both: the two.
+    reminders_by: RemindersBy = RemindersBy.SMS
     site_id: Id | None = None
     contact_staff_id: Id | None = None
 
@@ -69,6 +72,7 @@ class PersonPatch(ReportFields):
     roles: list[PersonRoleName] = keep(min_length=1, max_length=3)
     phone: Text | None = Field(None, max_length=40)
     language: Language = keep()
+    reminders_by: RemindersBy = keep()
     status: PersonStatus = keep()
     paused_until: When | None = None
     contact_staff_id: Id | None = None
@@ -88,6 +92,7 @@ class PersonOut(ApiModel):
     telegram_linked: bool
     opted_out: bool
     language: Language
+    reminders_by: RemindersBy
     status: PersonStatus
     paused_until: Time | None
     contact_staff_id: int | None
@@ -111,6 +116,7 @@ class PersonOut(ApiModel):
             telegram_linked=telegram is not None,
             opted_out=any(c.opted_out_at is not None for c in person.contacts),
             language=Language(person.language),
+            reminders_by=RemindersBy(person.reminders_by),
             status=PersonStatus(person.status),
             paused_until=person.paused_until,
             contact_staff_id=person.contact_staff_id,
@@ -198,6 +204,7 @@ async def create(request: web.Request, *, body: PersonIn, query: object) -> Pers
             language=body.language,
         )
         person.contact_staff_id = body.contact_staff_id
+        person.reminders_by = body.reminders_by
         for name in REPORT_FIELDS:
             setattr(person, name, getattr(body, name))
         audit(session, los.clock, staff_of(request), "person.create", "person", person.id)
@@ -251,6 +258,8 @@ async def patch(request: web.Request, *, body: PersonPatch, query: object) -> Pe
             await rules.set_phone(session, los.clock, person, body.phone)
         if "language" in changed:
             person.language = body.language
+        if "reminders_by" in changed:
+            person.reminders_by = body.reminders_by
         if "status" in changed:
             person.status = body.status
             if body.status == PersonStatus.ACTIVE:
@@ -262,6 +271,7 @@ async def patch(request: web.Request, *, body: PersonPatch, query: object) -> Pe
         if "contact_staff_id" in changed:
             await check_contact_staff(session, staff_of(request), body.contact_staff_id)
             person.contact_staff_id = body.contact_staff_id
+        person.reminders_by = body.reminders_by
         for name in REPORT_FIELDS:
             if name in changed:
                 setattr(person, name, getattr(body, name))
