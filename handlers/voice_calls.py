@@ -111,7 +111,7 @@ async def text_of(session: AsyncSession, base: str) -> int | None:
 
 
 async def key_press(
-    session: AsyncSession, clock: Clock, message_id: int, digit: str
+    session: AsyncSession, clock: Clock, message_id: int, digit: str, call_sid: str
 ) -> Press | None:
     """What key ``digit`` pressed during call ``message_id`` counts as; None: nothing (a key
     with no meaning here, or a call already answered). Marks the call answered."""
@@ -131,14 +131,34 @@ async def key_press(
         press = Press(address, MOVE_WORD, "inbound")
     if press is not None:
         message.button_answer = digit
-        if message.status == "sent":  # "sending": the dispatcher has yet to record the call
-            message.status = "delivered"
-            message.delivered_at = clock.now()
+        settle(message, clock, call_sid, "delivered")
     return press
 
 
+def settle(
+    message: Message, clock: Clock, call_sid: str, status: str, error: str | None = None
+) -> None:
+    """Record how a call went. Twilio may call back before the dispatcher has recorded the
+    call (``sending``): the call's id is taken from Twilio's word then, and the dispatcher's own
+    record, conditional on ``sending``, changes nothing afterwards."""
+    if message.status not in ("sending", "sent", "delivered"):
+        return
+    if message.status == "sending":
+        message.provider_id = message.provider_id or call_sid[:64]
+        message.sent_at = message.sent_at or clock.now()
+        message.attempts += 1
+    message.status, message.error = status, error
+    if status == "delivered":
+        message.delivered_at = message.delivered_at or clock.now()
+
+
 async def call_ended(
-    session: AsyncSession, clock: Clock, message_id: int, status: str, retry_after: timedelta
+    session: AsyncSession,
+    clock: Clock,
+    message_id: int,
+    call_sid: str,
+    status: str,
+    retry_after: timedelta,
 ) -> str | None:
     """Twilio's last word on a call. Unanswered (or answered with no key while a question is
     open): a second call after ``retry_after``; after the second, the text, for people who get
@@ -150,11 +170,9 @@ async def call_ended(
         return None  # queued, ringing, in-progress: not the end yet
     question = await open_question(session, clock, message)
     if status == "completed" and question is None:
-        if message.status == "sent":
-            message.status, message.delivered_at = "delivered", clock.now()
+        settle(message, clock, call_sid, "delivered")
         return None  # read aloud, and nothing is owed
-    if message.status in ("sent", "delivered"):
-        message.status, message.error = "failed", f"call {status}"
+    settle(message, clock, call_sid, "failed", f"call {status}")
     if message.question_id is not None and question is None:
         return None  # answered by text meanwhile, or too late to matter
     base, retried = voice.base_key(message)

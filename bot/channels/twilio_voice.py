@@ -191,7 +191,7 @@ class TwilioVoiceChannel:
                 gone.hangup()
                 return twiml(gone)
             language = voice_calls.spoken_language(message.language)
-            press = await voice_calls.key_press(session, los.clock, message_id, digit)
+            press = await voice_calls.key_press(session, los.clock, message_id, digit, call_sid)
         response = VoiceResponse()
         if press is None:  # no key, or one with no meaning here: the reminder again
             response.redirect(self.url(VOICE_PATH, message_id), method="POST")
@@ -215,12 +215,12 @@ class TwilioVoiceChannel:
         """The call ended: unanswered, it is tried again or becomes a text."""
         params = await self.verified_form(request)
         message_id = row_id(request)
-        status = params.get("CallStatus", "")
-        if not status:
-            raise web.HTTPBadRequest(text="CallStatus is required")
+        status, call_sid = params.get("CallStatus", ""), params.get("CallSid", "")
+        if not status or not call_sid:
+            raise web.HTTPBadRequest(text="CallSid and CallStatus are required")
         async with los.dispatcher.writing(), los.sessions.begin() as session:
             queued = await voice_calls.call_ended(
-                session, los.clock, message_id, status, self.retry_after
+                session, los.clock, message_id, call_sid, status, self.retry_after
             )
         if queued is not None:
             los.dispatcher.wake()

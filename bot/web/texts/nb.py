@@ -134,6 +134,18 @@ TEXTS: dict[str, str] = {
     "status.failed": "feilet",
     "status.skipped": "ikke sendt",
     "status.cancelled": "stoppet",
+    "kind.call_back": "Vil bli ringt opp",
+    "person.reminders_by": "Påminnelser",
+    "person.reminders_by.help": (
+        "For den som ikke leser SMS: Los ringer og leser påminnelser og innsjekk høyt, "
+        "på personens språk. Personen svarer med tastene."
+    ),
+    "reminders_by.sms": "SMS",
+    "reminders_by.call": "Ring meg (i stedet for SMS)",
+    "reminders_by.both": "Både SMS og oppringing",
+    "person.reminders_by.save": "Lagre påminnelser",
+    "person.reminders_by_saved": "Valget for påminnelser er lagret.",
+    "msg.call": "Oppringing",
     "kind.message": "Melding",
     "kind.unknown_sender": "Ukjent avsender",
     "kind.crisis": "Krise",
@@ -233,6 +245,7 @@ TEXTS: dict[str, str] = {
     "lang.ar": "Arabisk (العربية)",
     "lang.so": "Somali (Soomaali)",
     "person.language_saved": "Språket er lagret.",
+    "err.reminders_by": "Velg SMS, oppringing eller begge.",
     "err.language": "Velg et språk fra listen.",
     "err.phone": "Ikke et gyldig mobilnummer.",
     "err.phone.in_use": "Nummeret er allerede registrert på en annen person.",
