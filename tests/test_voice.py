@@ -14,8 +14,11 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import select
 
+from handlers.clock import FakeClock
 from storage.models import Message
-from tests.harness import Harness, oslo
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
+from tests.harness import Harness, oslo, running_harness, test_settings
 
 OLA = "+4791234567"
 VOICE = "/webhooks/twilio/voice"
@@ -239,3 +242,29 @@ async def test_reminders_by_is_checked_by_the_api(h: Harness) -> None:
         "PATCH", f"/api/people/{olena['id']}", {"reminders_by": "both"}, expect=200
     )
     assert changed["reminders_by"] == "both"
+
+
+async def test_calls_need_a_number_to_call_from(
+    database_url: str, clock: FakeClock, twilio: FakeTwilio, telegram: FakeTelegram
+) -> None:
+    """A Messaging Service cannot call: without TWILIO_VOICE_FROM, "call me" is refused."""
+    service = "MG" + "0" * 32
+    settings = test_settings(database_url, twilio.url, telegram.url, twilio_from=service)
+    assert settings.voice_from is None
+    assert (
+        test_settings(
+            database_url,
+            twilio.url,
+            telegram.url,
+            twilio_from=service,
+            twilio_voice_from="+4759440001",
+        ).voice_from
+        == "+4759440001"
+    )
+    async with running_harness(settings, clock, twilio, telegram) as h:
+        body = {"name": "Olena", "roles": ["participant"], "phone": OLA, "reminders_by": "call"}
+        refused = await h.api("POST", "/api/people", body, expect=422)
+        assert "reminders_by" in refused["error"]["fields"]
+        olena = await h.person("Olena", phone=OLA)
+        await h.api("PATCH", f"/api/people/{olena['id']}", {"reminders_by": "both"}, expect=422)
+        assert (await h.api("GET", f"/api/people/{olena['id']}"))["reminders_by"] == "sms"

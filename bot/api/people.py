@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from aiohttp import web
 from pydantic import Field
@@ -24,7 +24,7 @@ from bot.api.schema import (
     keep,
     local_to_utc,
 )
-from handlers import lists
+from handlers import lists, voice
 from handlers import people as rules
 from handlers.access import can_see, require_visible, site_for
 from handlers.attachments import attachments_of, message_content
@@ -41,6 +41,9 @@ from storage.models.states import (
     PersonStatus,
     RemindersBy,
 )
+
+if TYPE_CHECKING:
+    from bot.service import Los
 
 Gender = Literal["woman", "man", "other"]
 # The optional fields the yearly report counts by; null or left out is "not recorded".
@@ -204,6 +207,7 @@ async def create(request: web.Request, *, body: PersonIn, query: object) -> Pers
             language=body.language,
         )
         person.contact_staff_id = body.contact_staff_id
+        check_calls(los, body.reminders_by)
         person.reminders_by = body.reminders_by
         for name in REPORT_FIELDS:
             setattr(person, name, getattr(body, name))
@@ -227,6 +231,12 @@ async def list_people(request: web.Request, *, query: PeopleQuery) -> PeoplePage
         return PeoplePage(
             items=[PersonOut.of(p) for p in found.items], next=found.next, total=found.total
         )
+
+
+def check_calls(los: Los, reminders_by: RemindersBy) -> None:
+    """A call needs the voice channel (Twilio with a caller number): else 422, not silence."""
+    if reminders_by != RemindersBy.SMS and los.channel(voice.CHANNEL) is None:
+        raise InputError({"reminders_by": "calls are off: Twilio needs a caller number"})
 
 
 @endpoint("GET", "/api/people/{id}", summary="One person", tag="people", response=PersonOut)
@@ -259,6 +269,7 @@ async def patch(request: web.Request, *, body: PersonPatch, query: object) -> Pe
         if "language" in changed:
             person.language = body.language
         if "reminders_by" in changed:
+            check_calls(los, body.reminders_by)
             person.reminders_by = body.reminders_by
         if "status" in changed:
             person.status = body.status
@@ -271,7 +282,6 @@ async def patch(request: web.Request, *, body: PersonPatch, query: object) -> Pe
         if "contact_staff_id" in changed:
             await check_contact_staff(session, staff_of(request), body.contact_staff_id)
             person.contact_staff_id = body.contact_staff_id
-        person.reminders_by = body.reminders_by
         for name in REPORT_FIELDS:
             if name in changed:
                 setattr(person, name, getattr(body, name))

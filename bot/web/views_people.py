@@ -24,6 +24,7 @@ from bot.web.sites import visible_sites, zone_for
 from bot.web.texts import ui
 from handlers import people as rules
 from handlers import people_pages as pages
+from handlers import voice
 from handlers.audit import audit
 from handlers.errors import Conflict, InputError
 from handlers.linking import new_invite
@@ -224,8 +225,9 @@ async def set_reminders_by(request: web.Request) -> web.StreamResponse:
     user = user_of(request)
     form = Form.of(await request.post())
     choice = form.get("reminders_by")
-    if choice not in REMINDERS_BY:
-        form.errors = error_key({"reminders_by": "invalid"}, user.language)
+    if choice not in REMINDERS_BY or (choice != "sms" and los.channel(voice.CHANNEL) is None):
+        reason = "invalid" if choice not in REMINDERS_BY else "calls_off"
+        form.errors = error_key({"reminders_by": reason}, user.language)
         return await profile_view(request, {"form": form}, status=422)
     async with los.sessions.begin() as session:
         person = await pages.visible_person(session, user, person_id(request))

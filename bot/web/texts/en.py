@@ -239,6 +239,7 @@ TEXTS: dict[str, str] = {
     "lang.ar": "Arabic (العربية)",
     "lang.so": "Somali (Soomaali)",
     "person.language_saved": "The language is saved.",
+    "err.reminders_by.calls_off": "Calls are off (Twilio needs a number to call from).",
     "err.reminders_by": "Choose texts, calls or both.",
     "err.language": "Choose a language from the list.",
     "err.phone": "Not a valid mobile number.",

@@ -245,6 +245,9 @@ TEXTS: dict[str, str] = {
     "lang.ar": "Arabisk (العربية)",
     "lang.so": "Somali (Soomaali)",
     "person.language_saved": "Språket er lagret.",
+    "err.reminders_by.calls_off": (
+        "Oppringing er ikke slått på (Twilio trenger et nummer å ringe fra)."
+    ),
     "err.reminders_by": "Velg SMS, oppringing eller begge.",
     "err.language": "Velg et språk fra listen.",
     "err.phone": "Ikke et gyldig mobilnummer.",
