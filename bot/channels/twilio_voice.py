@@ -18,7 +18,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.channels.inbound import receive
 from bot.channels.twilio_sms import read_form, refused, unreachable
@@ -52,9 +52,9 @@ GATHER_SECONDS = 8  # how long Twilio waits for a key after the prompt
 RING_SECONDS = 30  # how long a call rings before it counts as unanswered
 
 
-def say(response: VoiceResponse | object, text: str, language: str) -> None:
+def say(response: VoiceResponse | Gather, text: str, language: str) -> None:
     code, name = VOICES.get(language, VOICES["en"])
-    response.say(text, language=code, voice=name)  # type: ignore[attr-defined]
+    response.say(text, language=code, voice=name)
 
 
 def twiml(response: VoiceResponse) -> web.Response:

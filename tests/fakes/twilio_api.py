@@ -5,6 +5,7 @@ at the ``<Gather action>``, and reports the call's end to its status callback.""
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import uuid
 from collections.abc import Callable
@@ -166,7 +167,7 @@ class FakeTwilio(FakeServer):
         )
 
     # --- calls ---------------------------------------------------------------------------------
-    def calls_to(self, number: str) -> list[dict[str, Any]]:
+    def calls_to(self, number: str) -> builtins.list[dict[str, Any]]:
         return [c for c in self.calls if c["To"] == number]
 
     async def calls_done(self) -> None:
