@@ -268,3 +268,15 @@ async def test_calls_need_a_number_to_call_from(
         olena = await h.person("Olena", phone=OLA)
         await h.api("PATCH", f"/api/people/{olena['id']}", {"reminders_by": "both"}, expect=422)
         assert (await h.api("GET", f"/api/people/{olena['id']}"))["reminders_by"] == "sms"
+
+
+async def test_an_everyday_reminder_by_call_is_done_with_key_1(h: Harness) -> None:
+    olena = await caller(h)
+    body = {"person_id": olena["id"], "kind": "meldekort", "starts_on": "2026-03-16", "at": "09:00"}
+    await h.api("POST", "/api/reminders", body, expect=201)
+    h.twilio.answers = ["1"]
+    await at(h, oslo(2026, 3, 16, 9, 0))
+    [call] = await calls(h)
+    assert call.kind == "reminder" and "meldekort" in (call.text or "").lower()
+    assert says(h.twilio.twiml[0])[0] == ("nb-NO", call.text)
+    assert h.sms_to(OLA) == ["Bra! Det er ført opp som gjort."]
