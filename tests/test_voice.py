@@ -18,7 +18,8 @@ from handlers.clock import FakeClock
 from storage.models import Message
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests.harness import Harness, oslo, running_harness, test_settings
+from tests.harness import Harness, oslo, running_harness
+from tests.harness import test_settings as settings_for
 
 OLA = "+4791234567"
 VOICE = "/webhooks/twilio/voice"
@@ -249,10 +250,10 @@ async def test_calls_need_a_number_to_call_from(
 ) -> None:
     """A Messaging Service cannot call: without TWILIO_VOICE_FROM, "call me" is refused."""
     service = "MG" + "0" * 32
-    settings = test_settings(database_url, twilio.url, telegram.url, twilio_from=service)
+    settings = settings_for(database_url, twilio.url, telegram.url, twilio_from=service)
     assert settings.voice_from is None
     assert (
-        test_settings(
+        settings_for(
             database_url,
             twilio.url,
             telegram.url,
