@@ -200,6 +200,19 @@ async def call_ended(
     return "text" if await text_instead(session, clock, message, base, question) else None
 
 
+async def call_refused(session: AsyncSession, clock: Clock, message_id: int) -> bool:
+    """Twilio refused to place the call for good (a number that cannot be called): no second
+    try, the text at once, for people who get no texts otherwise."""
+    message = await call_row(session, message_id)
+    if message is None:
+        return False
+    question = await open_question(session, clock, message)
+    if message.question_id is not None and question is None:
+        return False
+    base, _ = voice.base_key(message)
+    return await text_instead(session, clock, message, base, question)
+
+
 async def text_instead(
     session: AsyncSession,
     clock: Clock,

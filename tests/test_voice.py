@@ -281,3 +281,16 @@ async def test_an_everyday_reminder_by_call_is_done_with_key_1(h: Harness) -> No
     assert call.kind == "reminder" and "meldekort" in (call.text or "").lower()
     assert says(h.twilio.twiml[0])[0] == ("nb-NO", call.text)
     assert h.sms_to(OLA) == ["Bra! Det er ført opp som gjort."]
+
+
+async def test_a_call_twilio_refuses_becomes_the_text_at_once(h: Harness) -> None:
+    olena = await caller(h)
+    await book(h, olena["id"], oslo(2026, 3, 4, 10, 0))
+    h.twilio.fail_next(400, 21215)  # Twilio: this number cannot be called from here
+    await at(h, oslo(2026, 3, 3, 10, 0))
+    assert h.twilio.calls_to(OLA) == []
+    call = (await calls(h, placed=False))[0]
+    assert call.status == "failed"
+    assert len(h.sms_to(OLA)) == 1 and h.sms_to(OLA)[0] == call.text
+    await h.sms(OLA, "JA")
+    assert h.sms_to(OLA)[-1].startswith("Takk!")

@@ -84,6 +84,7 @@ class TwilioVoiceChannel:
         self.retry_after = timedelta(minutes=settings.los_voice_retry_minutes)
         self._client: Client | None = None
         self._http: AsyncTwilioHttpClient | None = None
+        self._los: Los | None = None  # set with the routes: a refused call becomes the text
 
     def url(self, path: str, message_id: int) -> str:
         return f"{self.settings.base_url}{path}?m={message_id}"
@@ -117,16 +118,30 @@ class TwilioVoiceChannel:
                 timeout=RING_SECONDS,
             )
         except TwilioRestException as exc:
-            raise refused(exc) from exc
+            error = refused(exc)
+            if error.permanent and not error.fatal:
+                await self.text_instead(text.message_id)
+            raise error from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise unreachable(exc) from exc
         return str(call.sid)
+
+    async def text_instead(self, message_id: int) -> None:
+        """A call Twilio will never place: queue the text now (the dispatcher then records
+        the call as failed)."""
+        los = self._los
+        if los is None:
+            return
+        async with los.dispatcher.writing(), los.sessions.begin() as session:
+            await voice_calls.call_refused(session, los.clock, message_id)
 
     async def find_sent(self, text: OutgoingText, since: datetime) -> None:
         """A call cannot be matched to its row afterwards: after a crash it is placed again."""
         return None
 
     def routes(self, los: Los) -> list[web.RouteDef]:
+        self._los = los
+
         async def answered(request: web.Request) -> web.Response:
             return await self.answered(los, request)
 
