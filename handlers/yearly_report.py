@@ -22,6 +22,7 @@ from handlers import activity_types
 from handlers.activities import activity_figures
 from handlers.appointment_replies import appointment_figures
 from handlers.checkins import checkin_figures
+from handlers.followup import figures as followup_figures
 from handlers.rota.figures import volunteer_figures
 from handlers.segments import count_segments
 from handlers.stats import message_figures
@@ -29,7 +30,6 @@ from handlers.surveys import survey_figures
 from storage.models import (
     Activity,
     Appointment,
-    CheckinPlan,
     CheckinRound,
     Message,
     Person,
@@ -59,6 +59,8 @@ class Figure:
 class Options:
     sms_price: float = 0.5
     timezone: str = "Europe/Oslo"
+    # The clock's time: a period that has not ended counts signs of life up to now.
+    now: datetime | None = None
 
 
 Section = Callable[[AsyncSession, int | None, datetime, datetime, Options], Awaitable[list[Figure]]]
@@ -299,9 +301,11 @@ async def waiting_section(
 async def volunteers_section(
     session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
 ) -> list[Figure]:
-    """Hours and full-time equivalents, shifts filled and open. (Volunteer-participant
-    assignments come with the follow-up feature.)"""
+    """Hours and full-time equivalents, shifts filled and open; and volunteer assignments
+    (oppdrag): running at the period's end, started, ended and handed over in it, and the
+    meetings and hours volunteers reported with ``TREFF``."""
     v = await volunteer_figures(session, site_id, start, end)
+    a = await followup_figures.assignments_in_period(session, site_id, start, end)
     return [
         Figure("volunteers", v["volunteers"]),
         Figure("volunteer_hours", v["volunteer_hours"], people=False),
@@ -310,6 +314,12 @@ async def volunteers_section(
         Figure("shifts_filled", v["shifts_filled"], people=False),
         Figure("shifts_open", v["shifts"] - v["shifts_filled"], people=False),
         Figure("no_shows", v["no_shows"]),
+        Figure("assignments_active", int(a["active"])),
+        Figure("assignments_started", int(a["started"])),
+        Figure("assignments_ended", int(a["ended"])),
+        Figure("assignments_handed_over", int(a["handed_over"])),
+        Figure("assignment_meetings", int(a["meetings"])),
+        Figure("assignment_hours", a["hours"], people=False),
     ]
 
 
@@ -355,23 +365,17 @@ async def checkins_section(
 async def signs_of_life_section(
     session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
 ) -> list[Figure]:
-    """People with a check-in plan asked in the period: reached (answered at least once) and
-    not reached."""
-    rows = await session.execute(
-        in_site(
-            select(CheckinRound.person_id, func.count(CheckinRound.answered_at))
-            .join(CheckinPlan, CheckinPlan.id == CheckinRound.plan_id)
-            .join(Person, Person.id == CheckinRound.person_id)
-            .where(CheckinRound.asked_at >= start, CheckinRound.asked_at < end)
-            .group_by(CheckinRound.person_id),
-            Person.site_id,
-            site_id,
-        )
-    )
-    answered = [int(n) for _, n in rows.all()]
+    """From the signs-of-life follow-up: people with an active plan or assignment reached
+    within their threshold by any signal, and not; the gentle texts sent and the inbox items
+    raised for the key worker and the team."""
+    s = await followup_figures.signs_in_period(session, site_id, start, end, options.now or end)
     return [
-        Figure("reached", sum(1 for n in answered if n)),
-        Figure("not_reached", sum(1 for n in answered if not n)),
+        Figure("followed", s["followed"]),
+        Figure("reached", s["reached"]),
+        Figure("not_reached", s["not_reached"]),
+        Figure("gentle_texts", s["gentle_texts"]),
+        Figure("key_worker_items", s["key_worker_items"]),
+        Figure("team_items", s["team_items"]),
     ]
 
 
