@@ -25,7 +25,7 @@ from bot.web.sites import visible_sites, zone_for
 from bot.web.texts import ui
 from handlers import people as rules
 from handlers import people_pages as pages
-from handlers import report_fields
+from handlers import report_fields, voice
 from handlers.audit import audit
 from handlers.errors import Conflict, InputError
 from handlers.linking import new_invite
@@ -33,6 +33,9 @@ from handlers.localtime import to_utc
 from handlers.segments import count_segments
 from storage.models import Person, StaffUser
 from storage.models.people import ROLES
+from storage.models.states import RemindersBy
+
+REMINDERS_BY = [choice.value for choice in RemindersBy]
 
 
 def person_id(request: web.Request) -> int:
@@ -281,6 +284,25 @@ async def set_language(request: web.Request) -> web.StreamResponse:
 
 
 @staff_page
+async def set_reminders_by(request: web.Request) -> web.StreamResponse:
+    """Texts, a call that reads reminders and check-ins aloud, or both (handlers/voice.py)."""
+    los = los_of(request)
+    user = user_of(request)
+    form = Form.of(await request.post())
+    choice = form.get("reminders_by")
+    if choice not in REMINDERS_BY or (choice != "sms" and los.channel(voice.CHANNEL) is None):
+        reason = "invalid" if choice not in REMINDERS_BY else "calls_off"
+        form.errors = error_key({"reminders_by": reason}, user.language)
+        return await profile_view(request, {"form": form}, status=422)
+    async with los.sessions.begin() as session:
+        person = await pages.visible_person(session, user, person_id(request))
+        if person.reminders_by != choice:
+            person.reminders_by = choice
+            audit(session, los.clock, user, "person.reminders_by", "person", person.id)
+    return redirect(request, f"/people/{person.id}?ok=reminders_by_saved")
+
+
+@staff_page
 async def invite(request: web.Request) -> web.Response:
     los = los_of(request)
     user = user_of(request)
@@ -332,6 +354,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/people/{id}/resume", resume),
         web.post("/people/{id}/invite", invite),
         web.post("/people/{id}/language", set_language),
+        web.post("/people/{id}/reminders-by", set_reminders_by),
         web.get("/people/{id}/erase", erase_form),
         web.post("/people/{id}/erase", erase),
     ]

@@ -130,6 +130,18 @@ TEXTS: dict[str, str] = {
     "status.failed": "failed",
     "status.skipped": "not sent",
     "status.cancelled": "stopped",
+    "kind.call_back": "Wants a call back",
+    "person.reminders_by": "Reminders",
+    "person.reminders_by.help": (
+        "For someone who does not read texts: Los calls and reads reminders and check-ins "
+        "aloud in the person's language. They answer with the keys."
+    ),
+    "reminders_by.sms": "Text (SMS)",
+    "reminders_by.call": "Call me (instead of texts)",
+    "reminders_by.both": "Both texts and calls",
+    "person.reminders_by.save": "Save reminders",
+    "person.reminders_by_saved": "The choice for reminders is saved.",
+    "msg.call": "Call",
     "kind.message": "Message",
     "kind.unknown_sender": "Unknown sender",
     "kind.crisis": "Crisis",
@@ -256,6 +268,8 @@ TEXTS: dict[str, str] = {
         "Choose the outcome of the intake conversation, or leave the date empty."
     ),
     "err.intake_on": "Write a date like 2026-01-31.",
+    "err.reminders_by.calls_off": "Calls are off (Twilio needs a number to call from).",
+    "err.reminders_by": "Choose texts, calls or both.",
     "err.language": "Choose a language from the list.",
     "err.phone": "Not a valid mobile number.",
     "err.phone.in_use": "The number is already registered to someone else.",

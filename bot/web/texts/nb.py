@@ -135,6 +135,18 @@ TEXTS: dict[str, str] = {
     "status.failed": "feilet",
     "status.skipped": "ikke sendt",
     "status.cancelled": "stoppet",
+    "kind.call_back": "Vil bli ringt opp",
+    "person.reminders_by": "Påminnelser",
+    "person.reminders_by.help": (
+        "For den som ikke leser SMS: Los ringer og leser påminnelser og innsjekk høyt, "
+        "på personens språk. Personen svarer med tastene."
+    ),
+    "reminders_by.sms": "SMS",
+    "reminders_by.call": "Ring meg (i stedet for SMS)",
+    "reminders_by.both": "Både SMS og oppringing",
+    "person.reminders_by.save": "Lagre påminnelser",
+    "person.reminders_by_saved": "Valget for påminnelser er lagret.",
+    "msg.call": "Oppringing",
     "kind.message": "Melding",
     "kind.unknown_sender": "Ukjent avsender",
     "kind.crisis": "Krise",
@@ -260,6 +272,10 @@ TEXTS: dict[str, str] = {
     "err.intake_outcome": "Velg resultat fra listen.",
     "err.intake_on.no_outcome": "Velg resultat av inntakssamtalen, eller la datoen stå tom.",
     "err.intake_on": "Skriv en dato som 2026-01-31.",
+    "err.reminders_by.calls_off": (
+        "Oppringing er ikke slått på (Twilio trenger et nummer å ringe fra)."
+    ),
+    "err.reminders_by": "Velg SMS, oppringing eller begge.",
     "err.language": "Velg et språk fra listen.",
     "err.phone": "Ikke et gyldig mobilnummer.",
     "err.phone.in_use": "Nummeret er allerede registrert på en annen person.",
