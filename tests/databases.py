@@ -89,9 +89,24 @@ def drop_pg_database(url: str) -> None:
 
 
 async def truncate_all(url: str) -> None:
-    """Empty every table between tests (fast, and keeps the migrated schema)."""
+    """Empty every table between tests and restart their ids at 1, as ``TRUNCATE ... RESTART
+    IDENTITY`` would. ``DELETE`` children first instead: a test leaves a few rows in a few of the
+    50 tables, and ``TRUNCATE`` replaces every table's files whether it holds rows or not (a
+    second a test on a loaded machine, against milliseconds)."""
+    deletes = "".join(f'DELETE FROM "{t.name}";' for t in reversed(Base.metadata.sorted_tables))
     engine = create_engine(url, pool_size=1)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
+    try:
+        async with engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            # asyncpg's simple protocol: the whole script in one round trip and one transaction.
+            await raw.execute(f"BEGIN;{deletes}{RESTART_SEQUENCES}COMMIT;")
+    finally:
+        await engine.dispose()
+
+
+RESTART_SEQUENCES = (
+    "SELECT setval(c.oid, 1, false) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'S' AND n.nspname = current_schema();"
+)
