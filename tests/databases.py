@@ -1,9 +1,9 @@
 """Test databases: a migrated SQLite file copied per test, and PostgreSQL when reachable.
 
-PostgreSQL tests run against a fresh database created for this test run on the server named by
-``LOS_TEST_POSTGRES`` (default: the local ``test`` database as ``postgres``); they are skipped,
-saying why, when it cannot be reached, unless ``LOS_TEST_REQUIRE_POSTGRES=1`` (CI) makes that a
-failure.
+PostgreSQL tests run against a fresh database created for this test run (one for each
+pytest-xdist worker) on the server named by ``LOS_TEST_POSTGRES`` (default: the local ``test``
+database as ``postgres``); they are skipped, saying why, when it cannot be reached, unless
+``LOS_TEST_REQUIRE_POSTGRES=1`` (CI) makes that a failure.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def sqlite_copy(template: Path, folder: Path) -> str:
 
 async def _create_pg_database() -> str:
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_size=1)
-    name = f"los_test_{uuid.uuid4().hex[:10]}"
+    # Each pytest-xdist worker (gw0, gw1, ...) its own; other runs on the same server too.
+    name = f"los_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:10]}"
     try:
         async with admin.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
