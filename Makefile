@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pytest-xdist workers for `make test`: one a core (`make test TEST_WORKERS=4` for more).
+TEST_WORKERS ?= auto
 
 .PHONY: install run test lint bench lock screenshots texts
 
@@ -22,7 +24,8 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy bot handlers scheduler storage tests bench
 	@test -x "$${LOS_CHROMIUM:-/usr/bin/chromium}" || echo "browser tests skipped: no Chromium at $${LOS_CHROMIUM:-/usr/bin/chromium} (apt-get install -y chromium)"
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not realtime"
+	$(BIN)/python -m pytest -q -m realtime
 
 bench: install
 	$(BIN)/python -m bench
