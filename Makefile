@@ -41,6 +41,7 @@ lock: install
 # Every staff view at 1280 and 390 px into docs/screenshots/, from the demo data (needs Chromium).
 screenshots: install
 	$(BIN)/python -m tests.browser.screenshots docs/screenshots
+	LOS_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/browser/test_drift_tokens_media.py -k picture
 # The PO catalogues: keys left in handlers/texts/nb.py and en.py ported, the template and every
 # language brought up to date, and the .mo files compiled (README "Languages and voice").
 texts: install
