@@ -26,6 +26,7 @@ from handlers.clock import Clock, FakeClock
 from handlers.sites import ensure_default_site
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Scheduler
+from scheduler.routing import Router
 from scheduler.spool import Spool
 from storage.db import checkpoint_now, create_engine, optimize, session_factory
 from storage.migrate import upgrade
@@ -120,6 +121,14 @@ class Los:
             self.rules,
             {c.channel: c for c in self.channels},
             self.worker_id,
+        )
+        self.router = Router(
+            self.sessions,
+            self.clock,
+            self.rules,
+            self.dispatcher.writing,
+            wake=self.dispatcher.wake,
+            workers=1 if self.engine.dialect.name == "sqlite" else 2,
         )
         self.spool = Spool(settings.spool_path)
         self.scheduler = Scheduler(
@@ -216,6 +225,7 @@ class Los:
                     )
         for late in self.late_stores:
             late.cancel()  # each of these texts is in the spool
+        await self.router.stop()  # what it had not routed yet is stored: the sweep routes it
         for channel in self.channels:
             await channel.close()
         await self.engine.dispose()

@@ -11,11 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
 from handlers.followup import phones
+from storage.loading import load
 from storage.models import ContactPoint, Message, Person
 from storage.models.messages import (
     PRIORITY_ANSWER,
@@ -166,12 +169,32 @@ async def queue(
     return message
 
 
+async def queue_answer(
+    session: AsyncSession, clock: Clock, *, language: str | None, **options: Any
+) -> None:
+    """:func:`queue` for an answer nobody reads back as an object: one INSERT, and with a
+    ``key`` one ``INSERT … ON CONFLICT DO NOTHING`` instead of a look-up and a savepoint."""
+    message = outgoing(clock.now(), **options)
+    message.language = language
+    values = {
+        column.key: getattr(message, column.key)
+        for column in Message.__table__.columns
+        if column.key != "id" and getattr(message, column.key) is not None
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Message).values(**values)
+    if message.idempotency_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    await session.execute(statement)
+
+
 async def queue_to_person(
     session: AsyncSession, clock: Clock, person: Person, text: str, **options: Any
 ) -> Message | None:
     """Queue a text to wherever ``person`` is best reached (see :func:`preferred_contact`);
     else to a phone they share, and there it begins with their name (handlers/followup/phones)."""
-    await person.awaitable_attrs.contacts  # loads them if this Person came without them
+    await load(session, person, "contacts")  # if this Person came without them
     contact = preferred_contact(person)
     if contact is None:
         shared = await phones.shared_contact_of(session, person)
