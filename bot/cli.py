@@ -245,7 +245,16 @@ def main(argv: list[str] | None = None) -> None:
         "--role",
         choices=["all", "web", "worker"],
         default="all",
-        help="web: HTTP only; worker: dispatcher and jobs (with health and metrics) [all]",
+        help="web: webhooks (storing and routing), API and pages; worker: dispatcher, jobs and "
+        "sweeps (with health and metrics) [all]",
+    )
+    serve_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N processes on one port (SO_REUSEPORT; PostgreSQL only): the first has --role, "
+        "the rest are web [1]",
     )
     migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate_cmd.add_argument(
@@ -298,7 +307,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_or_exit()
     configure_logging(settings.los_log_format)
     if args.command == "serve":
-        serve(settings, args.role)
+        if args.workers < 1:
+            fail("--workers must be 1 or more")
+        serve(settings, args.role, args.workers)
     elif args.command == "migrate":
         asyncio.run(migrate(settings, args.check))
     elif args.command == "backup":

@@ -117,15 +117,21 @@ def insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
 
 async def _contact_for(
     session: AsyncSession, clock: Clock, channel: str, address: str
-) -> ContactPoint:
-    contact = await session.scalar(
-        select(ContactPoint).where(ContactPoint.channel == channel, ContactPoint.address == address)
-    )
-    if contact is None:
-        contact = ContactPoint(channel=channel, address=address, created_at=clock.now())
-        session.add(contact)
-        await session.flush()
-    return contact
+) -> tuple[ContactPoint, Person | None]:
+    """The sender's contact point (made on the first text) and its person, in one read."""
+    row = (
+        await session.execute(
+            select(ContactPoint, Person)
+            .outerjoin(Person, Person.id == ContactPoint.person_id)
+            .where(ContactPoint.channel == channel, ContactPoint.address == address)
+        )
+    ).first()
+    if row is not None:
+        return row[0], row[1]
+    contact = ContactPoint(channel=channel, address=address, created_at=clock.now())
+    session.add(contact)
+    await session.flush()
+    return contact, None
 
 
 async def handle_inbound(
@@ -148,9 +154,8 @@ async def handle_loaded(
     if message.kind in STAFF_ONLY_KINDS:
         await for_staff_only(session, clock, message)
         return True
-    contact = await _contact_for(session, clock, message.channel, message.address)
+    contact, person = await _contact_for(session, clock, message.channel, message.address)
     contact.last_inbound_at = now
-    person = await session.get(Person, contact.person_id) if contact.person_id else None
     site = (
         await site_by_id(session, person.site_id)
         if person

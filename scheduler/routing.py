@@ -16,7 +16,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -56,27 +56,42 @@ async def store_text(sessions: async_sessionmaker[AsyncSession], incoming: Incom
     return message_id
 
 
+@dataclass
+class Batch:
+    routed: int = 0
+    left: list[int] = field(default_factory=list)  # not reached: ``stop`` said so
+
+
 async def route_batch(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, rules: Rules, ids: Sequence[int]
-) -> int:
-    """Route stored texts in one transaction, a savepoint each. Returns how many were routed.
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    rules: Rules,
+    ids: Sequence[int],
+    stop: Callable[[], bool] = lambda: False,
+) -> Batch:
+    """Route stored texts in one transaction, a savepoint each, until ``stop()`` says to commit
+    what is done and leave the rest (a webhook waits for SQLite's lock, or time is up).
 
     A text that fails is rolled back alone and its attempt counted (the sweep tries it again);
     if the batch as a whole cannot commit, each text is routed again in its own transaction.
     """
     failed: list[tuple[int, Exception]] = []
-    routed = 0
+    batch = Batch()
     started = time.perf_counter()
     try:
         async with sessions.begin() as session:
             rows = await session.scalars(
                 select(Message).where(Message.id.in_(ids)).order_by(Message.id).with_for_update()
             )
-            for message in list(rows):
+            messages = list(rows)
+            for n, message in enumerate(messages):
+                if n and stop():
+                    batch.left = [m.id for m in messages[n:]]
+                    break
                 try:
                     async with session.begin_nested():
                         if await handle_loaded(session, clock, rules, message):
-                            routed += 1
+                            batch.routed += 1
                             gap = (message.processed_at or clock.now()) - message.created_at
                             ROUTE_GAP_SECONDS.observe(max(gap.total_seconds(), 0.0))
                 except Exception as exc:
@@ -94,15 +109,15 @@ async def route_batch(
             len(ids),
             type(exc).__name__,
         )
-        return sum([await process(sessions, clock, rules, one) for one in ids])
-    if ids:
-        ROUTE_SECONDS.observe((time.perf_counter() - started) / len(ids))
+        return Batch(routed=sum([await process(sessions, clock, rules, one) for one in ids]))
+    if batch.routed:
+        ROUTE_SECONDS.observe((time.perf_counter() - started) / batch.routed)
     for message_id, error in failed:
         try:
             await record_failure(sessions, clock, message_id, error)
         except Exception as again:
             OUTAGE.failed(again)
-    return routed
+    return batch
 
 
 async def pending_ids(sessions: async_sessionmaker[AsyncSession], limit: int) -> list[int]:
@@ -134,6 +149,8 @@ class Router:
         writing: Writing,
         *,
         wake: Callable[[], None] = lambda: None,
+        contended: Callable[[], bool] = lambda: False,
+        budget: float | None = None,
         workers: int = 2,
         batch: int = 50,
         size: int = 5000,
@@ -141,6 +158,9 @@ class Router:
         self.sessions, self.clock, self.rules, self.writing = sessions, clock, rules, writing
         self.batch = batch
         self.wake = wake  # answers were queued: the dispatcher sends them now
+        # SQLite: a webhook waits for the lock (``contended``), or the batch has held it for
+        # ``budget`` seconds: commit what is routed and go on after the webhooks.
+        self.contended, self.budget = contended, budget
         self.queues: list[asyncio.Queue[int]] = [
             asyncio.Queue(maxsize=max(size // workers, 1)) for _ in range(workers)
         ]
@@ -169,7 +189,10 @@ class Router:
         self._tasks = []
 
     def submit(self, message_id: int, address: str) -> None:
-        """Route this stored text soon; never waits (a full queue leaves it to the catch-up)."""
+        """Route this stored text soon; never waits (a full queue leaves it to the catch-up, a
+        stopped router to the sweep)."""
+        if not self._tasks:
+            return
         queue = self.queues[zlib.crc32(address.encode()) % len(self.queues)]
         self._idle.clear()
         try:
@@ -186,24 +209,38 @@ class Router:
             self._idle.set()
 
     async def _work(self, queue: asyncio.Queue[int]) -> None:
+        carry: list[int] = []  # taken but not reached by the last batch: first in the next
         while True:
-            if queue.empty() and self.behind.is_set():
+            if not carry and queue.empty() and self.behind.is_set():
                 await self._catch_up_once()
                 continue
-            waiter = asyncio.ensure_future(queue.get())
-            behind = asyncio.ensure_future(self.behind.wait())
-            try:
-                await asyncio.wait({waiter, behind}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                behind.cancel()
-                if not waiter.done():
-                    waiter.cancel()
-            if not waiter.done() or waiter.cancelled():
-                continue
-            ids = [waiter.result()]
+            ids = carry
+            if not carry:
+                first = await self._next(queue)
+                if first is None:
+                    continue
+                ids = [first]
+                self._busy += 1
             while len(ids) < self.batch and not queue.empty():
                 ids.append(queue.get_nowait())
-            await self._route(ids)
+            carry = await self._route(ids)
+            if not carry:
+                self._busy -= 1
+                self._settle()
+
+    async def _next(self, queue: asyncio.Queue[int]) -> int | None:
+        """The next id, or None when the catch-up is wanted first."""
+        waiter = asyncio.ensure_future(queue.get())
+        behind = asyncio.ensure_future(self.behind.wait())
+        try:
+            await asyncio.wait({waiter, behind}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            behind.cancel()
+            if not waiter.done():
+                waiter.cancel()
+        if waiter.done() and not waiter.cancelled():
+            return waiter.result()
+        return None
 
     async def _catch_up_once(self) -> None:
         if self._catch_up.locked():
@@ -218,15 +255,23 @@ class Router:
                 return
             if len(ids) < self.batch:
                 self.behind.clear()  # after this batch the database holds nothing more to route
-            if ids:
-                await self._route(ids)
+            if ids and await self._route(ids):
+                self.behind.set()  # cut short: the rest is read again
             self._settle()
 
-    async def _route(self, ids: list[int]) -> None:
-        self._busy += 1
+    async def _route(self, ids: list[int]) -> list[int]:
+        """Route a batch; returns the ids it had to leave for the next one."""
+        left: list[int] = []
         try:
             async with self.writing():
-                await route_batch(self.sessions, self.clock, self.rules, ids)
+                started = time.monotonic()
+                budget = self.budget
+
+                def stop() -> bool:
+                    late = budget is not None and time.monotonic() - started > budget
+                    return late or self.contended()
+
+                left = (await route_batch(self.sessions, self.clock, self.rules, ids, stop)).left
             OUTAGE.ok()
             self.wake()
         except Exception as exc:  # the database is away: the sweep routes them when it is back
@@ -234,9 +279,4 @@ class Router:
                 OUTAGE.failed(exc)
             else:
                 log.exception("routing a batch failed; the sweep will retry")
-        finally:
-            self._busy -= 1
-            self._settle()
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"queued": sum(q.qsize() for q in self.queues), "behind": self.behind.is_set()}
+        return left

@@ -83,7 +83,7 @@ async def receive(
 
 
 async def store(los: Los, incoming: Incoming) -> int | None:
-    async with los.dispatcher.writing():
+    async with los.storing():
         return await store_text(los.sessions, incoming)
 
 
