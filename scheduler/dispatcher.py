@@ -94,8 +94,6 @@ class Verdict:
     @classmethod
     def settle(cls, status: MessageStatus, reason: str) -> Verdict:
         return cls("settle", status=status, reason=reason)
-
-
 def jittered(delay: timedelta) -> timedelta:
     """``delay`` give or take a fifth, so that processes retrying together spread out."""
     return delay * random.uniform(0.8, 1.2)
@@ -123,7 +121,9 @@ class Dispatcher:
         # writes here instead, so that concurrent sends do not slow each other down.
         bind = sessions.kw.get("bind")
         self.dialect = bind.dialect.name if bind is not None else "sqlite"
-        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._write_lock: asyncio.Lock | None = (
+            asyncio.Lock() if self.dialect == "sqlite" else None
+        )
         self.limiters = {
             name: SharedRateLimiter(sessions, name, s.limits, self.writing)
             for name, s in self.senders.items()
