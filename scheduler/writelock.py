@@ -3,7 +3,8 @@
 SQLite waits for its lock by sleeping, so the process's writers queue here instead (the
 dispatcher's ``writing()``). A webhook storing a text goes before everything else that waits:
 it holds the lock for one INSERT, and a provider waits for its answer. Routing, which holds it
-for a batch, asks ``contended()`` between texts and lets the webhooks in.
+for a batch, asks ``contended()`` between texts and lets the webhooks in once it has had its
+share (scheduler/routing.py).
 """
 
 from __future__ import annotations
