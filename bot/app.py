@@ -95,6 +95,8 @@ HEALTH_PATHS = ("/healthz", "/readyz", "/metrics")
 def lifecycle_of(los: Los, background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await los.prepare()
+        if los.runs_web:
+            los.router.start()  # routing right after the webhook, outside the request
         if background and los.runs_background:
             los.start_background()
         yield

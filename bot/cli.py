@@ -96,6 +96,7 @@ async def staff_reset(settings: Settings, email: str) -> None:
 
     from bot.service import Los
     from handlers import staff_auth
+    from storage.loading import STAFF_LOADS
     from storage.models import StaffUser
 
     los = Los(settings, channels=[])
@@ -103,7 +104,9 @@ async def staff_reset(settings: Settings, email: str) -> None:
     try:
         async with los.sessions.begin() as session:
             user = await session.scalar(
-                select(StaffUser).where(StaffUser.email == email.strip().lower())
+                select(StaffUser)
+                .options(*STAFF_LOADS)
+                .where(StaffUser.email == email.strip().lower())
             )
             if user is None:
                 print(f"no staff user with e-mail {email}", file=sys.stderr)
@@ -130,13 +133,18 @@ async def staff_list(settings: Settings) -> None:
     from sqlalchemy import select
 
     from bot.service import Los
+    from storage.loading import STAFF_LOADS
     from storage.models import StaffUser
 
     los = Los(settings, channels=[])
     await los.prepare()
     try:
         async with los.sessions() as session:
-            users = list(await session.scalars(select(StaffUser).order_by(StaffUser.id)))
+            users = list(
+                await session.scalars(
+                    select(StaffUser).options(*STAFF_LOADS).order_by(StaffUser.id)
+                )
+            )
     finally:
         await los.engine.dispose()
     for user in users:
@@ -151,6 +159,7 @@ async def staff_disable(settings: Settings, email: str) -> None:
 
     from bot.service import Los
     from handlers.staff_tokens import disable_user
+    from storage.loading import STAFF_LOADS
     from storage.models import StaffUser
 
     los = Los(settings, channels=[])
@@ -158,7 +167,9 @@ async def staff_disable(settings: Settings, email: str) -> None:
     try:
         async with los.sessions.begin() as session:
             user = await session.scalar(
-                select(StaffUser).where(StaffUser.email == email.strip().lower())
+                select(StaffUser)
+                .options(*STAFF_LOADS)
+                .where(StaffUser.email == email.strip().lower())
             )
             if user is not None:
                 await disable_user(session, los.clock, user)
@@ -205,6 +216,7 @@ async def demo(settings: Settings) -> None:
     from bot.demo import fill_demo, next_steps
     from bot.service import Los
     from handlers import staff_auth
+    from storage.loading import STAFF_LOADS
     from storage.models import StaffUser
 
     los = Los(settings, channels=[])
@@ -213,7 +225,9 @@ async def demo(settings: Settings) -> None:
     async with los.sessions.begin() as session:
         filled = await fill_demo(session, los.clock)
         # The demo coordinator signs in to the staff app through a set-up link, as anyone would.
-        user = await session.scalar(select(StaffUser).where(StaffUser.email == DEMO_EMAIL))
+        user = await session.scalar(
+            select(StaffUser).options(*STAFF_LOADS).where(StaffUser.email == DEMO_EMAIL)
+        )
         if user is not None and user.password_hash is None:
             link = setup_link(settings, staff_auth.new_setup_link(user, los.clock))
     await los.engine.dispose()
@@ -231,7 +245,16 @@ def main(argv: list[str] | None = None) -> None:
         "--role",
         choices=["all", "web", "worker"],
         default="all",
-        help="web: HTTP only; worker: dispatcher and jobs (with health and metrics) [all]",
+        help="web: webhooks (storing and routing), API and pages; worker: dispatcher, jobs and "
+        "sweeps (with health and metrics) [all]",
+    )
+    serve_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N processes on one port (SO_REUSEPORT; PostgreSQL only): the first has --role, "
+        "the rest are web [1]",
     )
     migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate_cmd.add_argument(
@@ -284,7 +307,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_or_exit()
     configure_logging(settings.los_log_format)
     if args.command == "serve":
-        serve(settings, args.role)
+        if args.workers < 1:
+            fail("--workers must be 1 or more")
+        serve(settings, args.role, args.workers)
     elif args.command == "migrate":
         asyncio.run(migrate(settings, args.check))
     elif args.command == "backup":

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     los_replies_per_10_min: int = Field(default=5, ge=1, le=1000)
     los_replies_per_day: int = Field(default=20, ge=1, le=10_000)
     los_same_reply_minutes: int = Field(default=10, ge=0, le=1440)
+    # uvloop runs the event loop where it is installed; LOS_UVLOOP=0 uses asyncio's own.
+    los_uvloop: bool = True
 
     @field_validator("los_log_format")
     @classmethod

@@ -16,6 +16,7 @@ from handlers.followup import assignments, phones, reminders, signs
 from handlers.localtime import local_day
 from handlers.people import create_person
 from handlers.texts import t
+from storage.loading import PERSON_LOADS
 from storage.models import (
     AssignmentMeeting,
     Consent,
@@ -32,7 +33,11 @@ async def people_with(session: AsyncSession, role: str, limit: int) -> list[Pers
     ids = select(PersonRole.person_id).where(PersonRole.role == role)
     return list(
         await session.scalars(
-            select(Person).where(Person.id.in_(ids)).order_by(Person.id).limit(limit)
+            select(Person)
+            .where(Person.id.in_(ids))
+            .options(*PERSON_LOADS)
+            .order_by(Person.id)
+            .limit(limit)
         )
     )
 

@@ -26,7 +26,9 @@ from handlers.clock import Clock, FakeClock
 from handlers.sites import ensure_default_site
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Scheduler
+from scheduler.routing import Router
 from scheduler.spool import Spool
+from scheduler.writelock import WriteLock
 from storage.db import checkpoint_now, create_engine, optimize, session_factory
 from storage.migrate import upgrade
 
@@ -125,6 +127,21 @@ class Los:
             {c.channel: c for c in self.channels},
             self.worker_id,
         )
+        # SQLite has one writer: this process's writers take turns, webhooks first.
+        self.write_lock = WriteLock() if self.engine.dialect.name == "sqlite" else None
+        if self.write_lock is not None:
+            self.dispatcher._write_lock = self.write_lock  # type: ignore[assignment]
+        self.router = Router(
+            self.sessions,
+            self.clock,
+            self.rules,
+            self.dispatcher.writing,
+            wake=self.dispatcher.wake,
+            contended=self.write_lock.contended if self.write_lock else lambda: False,
+            budget=0.01 if self.write_lock else None,
+            # SQLite: one writer. PostgreSQL: the round trips of several batches overlap.
+            workers=1 if self.write_lock else 4,
+        )
         self.spool = Spool(settings.spool_path)
         self.scheduler = Scheduler(
             self.sessions, self.clock, self.rules, self.dispatcher, spool=self.spool
@@ -142,6 +159,10 @@ class Los:
     @property
     def fake_clock(self) -> FakeClock | None:
         return self.clock if isinstance(self.clock, FakeClock) else None
+
+    def storing(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Where a webhook stores a text: ahead of every other writer on SQLite."""
+        return self.write_lock.first() if self.write_lock else contextlib.nullcontext()
 
     def channel(self, name: str) -> Channel | None:
         return next((c for c in self.channels if c.channel == name), None)
@@ -220,6 +241,7 @@ class Los:
                     )
         for late in self.late_stores:
             late.cancel()  # each of these texts is in the spool
+        await self.router.stop()  # what it had not routed yet is stored: the sweep routes it
         for channel in self.channels:
             await channel.close()
         await self.engine.dispose()

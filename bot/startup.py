@@ -126,21 +126,43 @@ def check_listen(settings: Settings) -> None:
         fail(listen_error(settings, exc))
 
 
-def serve(settings: Settings, role: str = "all") -> None:
-    from bot.app import make_app
-    from bot.service import Los, console_state
+def serve(settings: Settings, role: str = "all", workers: int = 1) -> None:
+    """Check, migrate once, then serve in one process or, on PostgreSQL, ``workers``."""
+    from bot.processes import run_processes
+    from storage.db import is_sqlite
 
+    if workers > 1 and is_sqlite(settings.database_url):
+        fail("--workers needs PostgreSQL: SQLite has one writer and is served by one process")
+    if workers > 1 and role == "worker":
+        fail("--workers starts web processes; run more workers as more `los serve --role worker`")
     for warning in settings.warnings():
         log.warning("%s", warning)
     check_listen(settings)
     asyncio.run(preflight(settings))
+    if workers == 1:
+        run_one(settings, role, False)
+    else:
+        run_processes(settings, role, workers, run_one)
+    log.info("stopped")
+
+
+def run_one(settings: Settings, role: str, reuse_port: bool) -> None:
+    """One process: the aiohttp app with this role, on uvloop unless turned off."""
+    from bot.app import make_app
+    from bot.logs import configure_logging
+    from bot.processes import new_loop
+    from bot.service import Los, console_state
+
+    configure_logging(settings.los_log_format)  # again: a process of --workers starts afresh
+    loop = new_loop(settings)
+    asyncio.set_event_loop(loop)
     los = Los(settings, role=role)
     channels = ", ".join(
         f"{c.channel} ({type(c).__name__.removesuffix('Channel').lower()})" for c in los.channels
     )
     print(
         f"Los ({role}) on http://{settings.host}:{settings.port} — channels: {channels or 'none'}; "
-        f"console channel {console_state(settings)}",
+        f"console channel {console_state(settings)}; event loop {type(loop).__module__}",
         flush=True,
     )
     try:
@@ -152,7 +174,8 @@ def serve(settings: Settings, role: str = "all") -> None:
             access_log_class=PathOnlyAccessLogger,
             # Requests get a few seconds; then Los's own grace for texts in hand (close()).
             shutdown_timeout=min(5.0, settings.los_shutdown_grace),
+            reuse_port=reuse_port or None,
+            loop=loop,
         )
     except OSError as exc:
         fail(listen_error(settings, exc))
-    log.info("stopped")

@@ -23,6 +23,7 @@ from handlers.context import Rules
 from handlers.errors import Conflict, InputError
 from handlers.localtime import format_when, local_day, to_utc
 from handlers.texts import t
+from storage.loading import PERSON_LOADS, load
 from storage.models import (
     Activity,
     ActivitySeries,
@@ -166,6 +167,7 @@ async def upcoming_for(
     session: AsyncSession, person: Person, now: datetime, limit: int = 8
 ) -> list[Activity]:
     """Planned activities of the person's site and audience that have not started."""
+    await load(session, person, "roles")
     audiences = [a for a, roles in AUDIENCE_ROLES.items() if set(roles) & set(person.role_names)]
     return list(
         await session.scalars(
@@ -572,6 +574,7 @@ async def audience_of(session: AsyncSession, activity: Activity) -> list[Person]
                 Person.erased_at.is_(None),
                 Person.id.in_(select(PersonRole.person_id).where(PersonRole.role.in_(roles))),
             )
+            .options(*PERSON_LOADS)
             .order_by(Person.id)
         )
     )

@@ -29,6 +29,7 @@ from handlers.errors import InputError
 from handlers.keywords import Answer, parse_scale
 from handlers.localtime import in_quiet_hours, quiet_hours_end, to_utc
 from handlers.texts import t
+from storage.loading import load
 from storage.models import (
     CheckinPlan,
     CheckinRound,
@@ -271,6 +272,7 @@ async def ask_due(session: AsyncSession, clock: Clock, rules: Rules) -> int:
     for plan in plans:
         person = await session.get(Person, plan.person_id)
         assert person is not None and plan.next_due_at is not None
+        await load(session, person, "contacts")
         if person.site_id not in sites:
             sites[person.site_id] = await site_of(session, person)
         site = sites[person.site_id]

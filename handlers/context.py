@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import inbox, outbox, reply_budget
 from handlers.clock import Clock
 from handlers.texts import t
-from storage.models import ContactPoint, InboxItem, Message, Person, Site
+from storage.models import ContactPoint, InboxItem, Message, Person, ReplyBudget, Site
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class Conversation:
     contact: ContactPoint
     person: Person | None
     message: Message
+    # The sender's reply budget row, once handlers/reply_budget.py has read it for this text.
+    budget: ReplyBudget | None = field(default=None, init=False)
 
     @property
     def language(self) -> str:
@@ -83,7 +85,7 @@ class Conversation:
         """
         if not await reply_budget.allow_answer(self, text, crisis=kind == "crisis"):
             return
-        await outbox.queue(
+        await outbox.queue_answer(
             self.session,
             self.clock,
             contact=self.contact,

@@ -20,6 +20,7 @@ from handlers.access import can_see, site_filter
 from handlers.attachments import attachment_json, attachments_of, staff_label
 from handlers.clock import Clock
 from handlers.errors import InputError, NotFound
+from storage.loading import STAFF_LOADS, load
 from storage.models import (
     ContactPoint,
     InboxItem,
@@ -376,6 +377,8 @@ async def load_thread(
 ) -> Thread:
     """The thread for ``key``, or 404 if this user may not see it (or it does not exist)."""
     person = await session.get(Person, key.id) if key.kind == "p" else None
+    if person is not None:
+        await load(session, person, "contacts")
     contact = await session.get(ContactPoint, key.id) if key.kind == "c" else None
     items = list(
         await session.scalars(
@@ -573,7 +576,7 @@ async def assign(
 ) -> None:
     """Give the thread to a colleague who can see its site (None: to nobody)."""
     if to_id is not None:
-        colleague = await session.get(StaffUser, to_id)
+        colleague = await session.get(StaffUser, to_id, options=STAFF_LOADS)
         if (
             colleague is None
             or colleague.disabled_at is not None

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import pages
 from handlers.access import site_filter
 from handlers.pages import MAX_LIMIT, Page, PageRequest
+from storage.loading import PERSON_LOADS
 from storage.models import (
     Activity,
     Appointment,
@@ -63,6 +64,7 @@ async def people(
         )
     if status is not None:
         query = query.where(Person.status == status)
+    query = query.options(*PERSON_LOADS)
     return await pages.read(session, query, [Person.id], page, lambda p: [p.id])
 
 

@@ -11,12 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import voice
 from handlers.clock import Clock
 from handlers.followup import phones
+from storage.loading import load
 from storage.models import ContactPoint, Message, Person
 from storage.models.messages import (
     PRIORITY_ANSWER,
@@ -171,6 +174,26 @@ async def queue(
     return message
 
 
+async def queue_answer(
+    session: AsyncSession, clock: Clock, *, language: str | None, **options: Any
+) -> None:
+    """:func:`queue` for an answer nobody reads back as an object: one INSERT, and with a
+    ``key`` one ``INSERT … ON CONFLICT DO NOTHING`` instead of a look-up and a savepoint."""
+    message = outgoing(clock.now(), **options)
+    message.language = language
+    values = {
+        column.key: getattr(message, column.key)
+        for column in Message.__table__.columns
+        if column.key != "id" and getattr(message, column.key) is not None
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Message).values(**values)
+    if message.idempotency_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    await session.execute(statement)
+
+
 async def queue_to_person(
     session: AsyncSession, clock: Clock, person: Person, text: str, **options: Any
 ) -> Message | None:
@@ -179,7 +202,7 @@ async def queue_to_person(
 
     A reminder or check-in to a person set to be called is (also) a call (handlers/voice.py);
     the call's row is returned when it replaces the text."""
-    await person.awaitable_attrs.contacts  # loads them if this Person came without them
+    await load(session, person, "contacts")  # if this Person came without them
     key = options.get("key")
     phone = voice.phone_of(person)
     if phone is not None and voice.wants_call(person, options.get("kind", "reply"), key):

@@ -12,6 +12,7 @@ from handlers.context import Rules
 from handlers.errors import Conflict, InputError
 from handlers.inbox_threads import erase_notes
 from handlers.phones import normalise_phone
+from storage.loading import load
 from storage.models import (
     ContactPoint,
     InboxItem,
@@ -42,6 +43,7 @@ def check_language(language: str) -> str:
 
 async def set_phone(session: AsyncSession, clock: Clock, person: Person, raw: str | None) -> None:
     """Give ``person`` this SMS number (None removes it). 409 if someone else has it."""
+    await load(session, person, "contacts")
     current = [c for c in person.contacts if c.channel == "sms"]
     if raw is None:
         for contact in current:
@@ -114,6 +116,7 @@ async def create_person(
 
 async def set_roles(session: AsyncSession, person: Person, roles: Iterable[str]) -> None:
     wanted = check_roles(roles)
+    await load(session, person, "roles")
     person.roles = [r for r in person.roles if r.role in wanted] + [
         PersonRole(role=r) for r in wanted if r not in person.role_names
     ]

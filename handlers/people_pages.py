@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.access import require_visible, site_filter
 from handlers.errors import InputError, NotFound
 from handlers.phones import normalise_phone
+from storage.loading import PERSON_LOADS, load
 from storage.models import (
     Activity,
     Appointment,
@@ -108,7 +109,8 @@ async def search_people(
         query = query.where(
             or_(sort_name > after_name, and_(sort_name == after_name, Person.id > after_id))
         )
-    found = list(await session.scalars(query.order_by(sort_name, Person.id).limit(limit + 1)))
+    query = query.options(*PERSON_LOADS).order_by(sort_name, Person.id).limit(limit + 1)
+    found = list(await session.scalars(query))
     more = len(found) > limit
     found = found[:limit]
     return PeoplePage(found, _cursor(found[-1]) if more and found else None)
@@ -153,6 +155,7 @@ async def visible_person(session: AsyncSession, staff: StaffUser, person_id: int
     if person is None or person.erased_at is not None:
         raise NotFound("person")
     require_visible(staff, person.site_id, "person")
+    await load(session, person, "roles", "contacts")
     return person
 
 

@@ -77,6 +77,13 @@ async def budget_of(session: AsyncSession, contact_point_id: int) -> ReplyBudget
     return fresh
 
 
+async def conv_budget(conv: Conversation) -> ReplyBudget:
+    """The sender's budget row, read (and locked) once per text however often it is asked."""
+    if conv.budget is None:
+        conv.budget = await budget_of(conv.session, conv.contact.id)
+    return conv.budget
+
+
 async def note_inbound(conv: Conversation, *, understood: bool = False) -> None:
     """Look at an incoming text for the signs of an auto-responder; mute one for a day.
 
@@ -86,7 +93,7 @@ async def note_inbound(conv: Conversation, *, understood: bool = False) -> None:
     if conv.message.kind.startswith("button:"):
         return  # a button press is a person's tap, never a robot's answer
     budget = conv.rules.budget
-    state = await budget_of(conv.session, conv.contact.id)
+    state = await conv_budget(conv)
     now = conv.clock.now()
     # When it arrived, not when it is handled: texts that waited out an outage in the spool are
     # handled in a burst, and are no robot's for that.
@@ -115,7 +122,7 @@ async def note_inbound(conv: Conversation, *, understood: bool = False) -> None:
 async def allow_answer(conv: Conversation, text: str, *, crisis: bool = False) -> bool:
     """May Los send ``text`` to this sender now, as an automatic answer? Records it if so."""
     budget = conv.rules.budget
-    state = await budget_of(conv.session, conv.contact.id)
+    state = await conv_budget(conv)
     now = conv.clock.now()
     if crisis:
         last = state.crisis_answered_at

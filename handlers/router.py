@@ -1,8 +1,8 @@
 """The path of every incoming text: global words, then open questions, then commands, then staff.
 
-``store_inbound`` runs inside the webhook, before it answers; ``handle_inbound`` runs right after
-(and again from the recovery sweep for anything a crash left unhandled). Both only record and
-queue; sending is the dispatcher's job.
+``store_inbound`` runs inside the webhook, before it answers; ``handle_inbound`` runs right after,
+outside the request (scheduler/routing.py), and again from the recovery sweep for anything a crash
+left unhandled. Both only record and queue; sending is the dispatcher's job.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import (
@@ -46,8 +48,9 @@ from handlers.keywords import (
     words,
 )
 from handlers.localtime import local_day
-from handlers.sites import site_for_number
-from storage.models import ContactPoint, Message, OpenQuestion, Person, Site
+from handlers.sites import site_by_id, site_for_number
+from storage.models import ContactPoint, Message, OpenQuestion, Person
+from storage.models.messages import PRIORITY_ROUTINE
 
 
 async def store_inbound(
@@ -63,64 +66,73 @@ async def store_inbound(
     attachments: Sequence[IncomingAttachment] = (),
     provider_ref: str | None = None,
     button: ButtonPress | None = None,
-) -> Message | None:
+) -> int | None:
     """Store an incoming text once, normalised (handlers/incoming_text.py), with what came with
-    it. Returns None for a provider id already stored.
+    it, in one ``INSERT … ON CONFLICT DO NOTHING``. Returns its id, or None for a provider id
+    already stored.
 
     A Telegram button press is stored with kind "button", the question it answers (when that
     question exists) and the answer it carried."""
     address, provider_id = clean_field(address, 64), clean_field(provider_id, 64)
     via = clean_field(via, 40) or None if via is not None else None
-    seen = await session.scalar(
-        select(Message.id).where(
-            Message.direction == "in",
-            Message.channel == channel,
-            Message.provider_id == provider_id,
-        )
-    )
-    if seen is not None:
-        return None
-    message = Message(
-        direction="in",
-        channel=channel,
-        address=address,
-        text=clean_text(text),
-        status="received",
-        kind=clean_field(kind, 40),
-        provider_id=provider_id,
-        provider_ref=provider_ref,
-        via=via,
-        created_at=received_at,
-        attempts=0,
-    )
+    values: dict[str, Any] = {
+        "direction": "in",
+        "channel": channel,
+        "address": address,
+        "text": clean_text(text),
+        "status": "received",
+        "kind": clean_field(kind, 40),
+        "provider_id": provider_id,
+        "provider_ref": provider_ref,
+        "via": via,
+        "created_at": received_at,
+        "attempts": 0,
+        "urgent": False,
+        "priority": PRIORITY_ROUTINE,
+    }
     if button is not None:
-        message.kind = "button"
-        message.button_answer = button.answer[:20]
+        values["kind"] = "button"
+        values["button_answer"] = button.answer[:20]
         if 0 < button.question_id < 2**31:  # a forged id the column cannot hold finds nothing
-            message.question_id = await session.scalar(
-                select(OpenQuestion.id).where(OpenQuestion.id == button.question_id)
+            values["question_id"] = (
+                select(OpenQuestion.id)
+                .where(OpenQuestion.id == button.question_id)
+                .scalar_subquery()
             )
-    try:
-        async with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        return None
-    if attachments:
-        await store_attachments(session, message, attachments)
-    return message
+    message_id = await session.scalar(insert_once(session, values).returning(Message.id))
+    if message_id is not None and attachments:
+        await store_attachments(session, message_id, attachments)
+    return message_id
+
+
+def insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
+    """INSERT that does nothing when the provider id is stored already (either database)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["direction", "channel", "provider_id"])
+    )
 
 
 async def _contact_for(
     session: AsyncSession, clock: Clock, channel: str, address: str
-) -> ContactPoint:
-    contact = await session.scalar(
-        select(ContactPoint).where(ContactPoint.channel == channel, ContactPoint.address == address)
-    )
-    if contact is None:
-        contact = ContactPoint(channel=channel, address=address, created_at=clock.now())
-        session.add(contact)
-        await session.flush()
-    return contact
+) -> tuple[ContactPoint, Person | None]:
+    """The sender's contact point (made on the first text) and its person, in one read."""
+    row = (
+        await session.execute(
+            select(ContactPoint, Person)
+            .outerjoin(Person, Person.id == ContactPoint.person_id)
+            .where(ContactPoint.channel == channel, ContactPoint.address == address)
+        )
+    ).first()
+    if row is not None:
+        return row[0], row[1]
+    contact = ContactPoint(channel=channel, address=address, created_at=clock.now())
+    session.add(contact)
+    await session.flush()
+    return contact, None
 
 
 async def handle_inbound(
@@ -129,17 +141,24 @@ async def handle_inbound(
     """Understand one stored incoming text and queue what follows. Safe to call twice."""
     # Locked: a text handled by the webhook and by the sweep at once is still handled once.
     message = await session.get(Message, message_id, with_for_update=True)
-    if message is None or message.processed_at is not None or message.address is None:
-        return
+    if message is not None:
+        await handle_loaded(session, clock, rules, message)
+
+
+async def handle_loaded(
+    session: AsyncSession, clock: Clock, rules: Rules, message: Message
+) -> bool:
+    """``handle_inbound`` for a text already loaded and locked; False if nothing was to do."""
+    if message.processed_at is not None or message.address is None:
+        return False
     now = clock.now()
     if message.kind in STAFF_ONLY_KINDS:
         await for_staff_only(session, clock, message)
-        return
-    contact = await _contact_for(session, clock, message.channel, message.address)
+        return True
+    contact, person = await _contact_for(session, clock, message.channel, message.address)
     contact.last_inbound_at = now
-    person = await session.get(Person, contact.person_id) if contact.person_id else None
     site = (
-        await session.get(Site, person.site_id)
+        await site_by_id(session, person.site_id)
         if person
         else await site_for_number(session, message.via)
     )
@@ -158,6 +177,7 @@ async def handle_inbound(
         await (to_staff(conv) if person else unknown_sender(conv, command=False))
     else:
         await route(conv)
+    return True
 
 
 # Senders Los never answers (CONTRACT §8): names and short codes; WhatsApp, which has no channel.
@@ -348,8 +368,9 @@ async def answer_question(conv: Conversation, text: str) -> bool:
     scale = parse_scale(text)
     if yes_no is None and scale is None:
         return False
-    open_yes_no = await questions.open_questions(conv.session, conv.person.id, now, "yesno")
-    open_scale = await questions.open_questions(conv.session, conv.person.id, now, "scale")
+    open_now = await questions.open_questions(conv.session, conv.person.id, now)  # one read
+    open_yes_no = [q for q in open_now if q.answer_type == "yesno"]
+    open_scale = [q for q in open_now if q.answer_type == "scale"]
 
     if scale is not None and open_scale and (yes_no is None or not open_yes_no):
         await apply_answer(conv, open_scale[-1], scale)

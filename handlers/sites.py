@@ -12,6 +12,7 @@ from handlers.clock import Clock
 from handlers.errors import Conflict, InputError
 from handlers.localtime import parse_hhmm_range
 from handlers.phones import normalise_phone
+from storage import site_cache
 from storage.models import Site
 
 DEFAULT_OPENING_HOURS = {str(day): [["08:00", "16:30"]] for day in range(5)}
@@ -23,12 +24,14 @@ async def default_site(session: AsyncSession) -> Site | None:
 
 
 async def site_for_number(session: AsyncSession, number: str | None) -> Site | None:
-    """The site whose own number a text was sent to; else the first site."""
-    if number:
-        site = await session.scalar(select(Site).where(Site.sms_number == number))
-        if site is not None:
-            return site
-    return await default_site(session)
+    """The site whose own number a text was sent to; else the first site. From the
+    per-process cache (storage/site_cache.py): a detached copy, for reading."""
+    return await site_cache.for_number(session, number)
+
+
+async def site_by_id(session: AsyncSession, site_id: int) -> Site | None:
+    """A site for reading, from the per-process cache (storage/site_cache.py)."""
+    return await site_cache.site(session, site_id)
 
 
 async def site_or_default(

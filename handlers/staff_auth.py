@@ -21,6 +21,7 @@ from handlers.clock import Clock
 from handlers.common_passwords import is_common
 from handlers.errors import InputError
 from handlers.tokens import hash_token, new_secret
+from storage.loading import STAFF_LOADS
 from storage.models import StaffSession, StaffUser
 
 MIN_PASSWORD_LENGTH = 12
@@ -82,7 +83,9 @@ def new_setup_link(user: StaffUser, clock: Clock) -> str:
 async def user_for_setup(session: AsyncSession, clock: Clock, token: str) -> StaffUser | None:
     """The user a set-up link is for, if the link is unused, unexpired and the user enabled."""
     user = await session.scalar(
-        select(StaffUser).where(StaffUser.setup_token_hash == hash_token(token))
+        select(StaffUser)
+        .options(*STAFF_LOADS)
+        .where(StaffUser.setup_token_hash == hash_token(token))
     )
     if (
         user is None
@@ -126,7 +129,9 @@ async def check_password(
     session: AsyncSession, clock: Clock, email: str, password: str
 ) -> PasswordResult:
     """The first factor. A locked account is refused even with the right password."""
-    user = await session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    user = await session.scalar(
+        select(StaffUser).options(*STAFF_LOADS).where(StaffUser.email == email.strip().lower())
+    )
     if user is None:
         password_matches(None, password)
         return PasswordResult(None)
@@ -217,6 +222,7 @@ async def find_session(
     found = (
         await session.execute(
             select(StaffSession, StaffUser)
+            .options(*STAFF_LOADS)
             .join(StaffUser, StaffUser.id == StaffSession.staff_user_id)
             .where(StaffSession.token_hash == hash_token(token))
         )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.clock import Clock
 from handlers.errors import NotFound
 from handlers.tokens import hash_token, new_secret
+from storage.loading import STAFF_LOADS
 from storage.models import ApiToken, StaffUser
 
 # Writing last_used_at on every request would make every read a write; once a minute is enough
@@ -42,6 +43,7 @@ async def authenticate(session: AsyncSession, secret: str) -> tuple[StaffUser, A
     row = (
         await session.execute(
             select(ApiToken, StaffUser)
+            .options(*STAFF_LOADS)
             .join(StaffUser, StaffUser.id == ApiToken.staff_user_id)
             .where(
                 ApiToken.token_hash == hash_token(secret),

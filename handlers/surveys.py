@@ -24,6 +24,7 @@ from handlers.context import Conversation, Rules
 from handlers.errors import InputError
 from handlers.keywords import HELP_WORDS, Answer, parse_yes_no, words
 from handlers.texts import t
+from storage.loading import load
 from storage.models import (
     Appointment,
     OpenQuestion,
@@ -204,6 +205,7 @@ async def send_survey(
     )
     asked = skipped = 0
     for person in people:
+        await load(session, person, "contacts")
         if person.id in already or not reachable(person):
             skipped += 1
             continue
@@ -401,6 +403,8 @@ async def remind_and_expire(session: AsyncSession, clock: Clock, rules: Rules) -
     done = 0
     for recipient, survey in rows.all():
         person = await session.get(Person, recipient.person_id)
+        if person is not None:
+            await load(session, person, "contacts")
         question = await open_survey_question(session, recipient.id)
         if person is None or question is None or question.asked_at > now:
             continue
@@ -447,6 +451,8 @@ async def ask_after_events(session: AsyncSession, clock: Clock, rules: Rules) ->
         )
         for appointment in list(appointments):
             person = await session.get(Person, appointment.person_id)
+            if person is not None:
+                await load(session, person, "contacts")
             if person is not None and reachable(person):
                 await invite(session, clock, survey, person, ref_id=appointment.id)
                 asked += 1

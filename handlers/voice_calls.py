@@ -18,6 +18,7 @@ from handlers import outbox, questions, voice
 from handlers.clock import Clock
 from handlers.context import Conversation
 from handlers.texts import t
+from storage.loading import load
 from storage.models import ContactPoint, Message, OpenQuestion, Person
 
 # Twilio's final call statuses that mean nobody listened.
@@ -226,7 +227,7 @@ async def text_instead(
     person = await session.get(Person, message.person_id)
     if person is None or person.erased_at is not None:
         return False
-    await person.awaitable_attrs.contacts
+    await load(session, person, "contacts")
     queued = await outbox.queue(
         session,
         clock,

@@ -1,5 +1,6 @@
-"""Handling incoming texts: right after the webhook, again for any a crash left, and from the
-spool for any the database could not take when they came.
+"""Handling incoming texts one at a time: again for any a crash left (the sweep), from the spool
+for any the database could not take when they came, and for a batch that could not commit.
+Right after the webhook they are routed in batches (scheduler/routing.py).
 
 Each text is handled in its own transaction, so one that fails never holds up the others. A
 text that fails three times (not for want of a database) is marked ``failed`` and goes to the
@@ -76,7 +77,7 @@ async def store_and_route(
     a routing failure is recorded and left for the sweep, as the text is safe by then.
     """
     async with sessions.begin() as session:
-        message = await store_inbound(
+        message_id = await store_inbound(
             session,
             channel=incoming.channel,
             address=incoming.address,
@@ -89,7 +90,6 @@ async def store_and_route(
             provider_ref=incoming.provider_ref,
             button=incoming.button,
         )
-        message_id = message.id if message is not None else None
     if message_id is None:
         return None
     MESSAGES_IN.labels(incoming.channel).inc()

@@ -25,6 +25,11 @@ ROUTE_SECONDS = Histogram(
     "Time to understand and answer one incoming text",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+ROUTE_GAP_SECONDS = Histogram(
+    "los_route_gap_seconds",
+    "From storing an incoming text to routing it",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 MESSAGES_IN = Counter("los_messages_in_total", "Incoming texts stored", ["channel"])
 JOB_RUNS = Counter("los_job_runs_total", "Scheduler job runs", ["job", "result"])
 SENDS_UNKNOWN = Counter(

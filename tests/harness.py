@@ -15,9 +15,11 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.request_validator import RequestValidator
+from yarl import URL
 
 from bot.app import make_app
 from bot.config import Settings
@@ -61,6 +63,20 @@ def test_settings(database_url: str, twilio_url: str, telegram_url: str, **extra
     }
     values.update(extra)
     return Settings(**values)
+
+
+class RoutedClient(TestClient):
+    """A test client that, after each request, waits until the texts it stored were routed:
+    in running that happens within moments, outside the request (scheduler/routing.py)."""
+
+    def __init__(self, server: TestServer, los: Los) -> None:
+        super().__init__(server)
+        self.los = los
+
+    async def _request(self, method: str, path: str | URL, **kwargs: Any) -> ClientResponse:
+        resp = await super()._request(method, path, **kwargs)
+        await self.los.router.join()
+        return resp
 
 
 class Harness:
@@ -222,6 +238,7 @@ class Harness:
 
     # --- time --------------------------------------------------------------------------------
     async def send_due(self) -> None:
+        await self.los.router.join()
         await self.los.dispatcher.drain()
 
     async def advance(self, **delta: float) -> None:
@@ -252,7 +269,7 @@ async def running_harness(
     server = TestServer(app)
     # The production access log (paths only, calendar secrets cut), as `los serve` has it.
     await server.start_server(access_log_class=PathOnlyAccessLogger)
-    client = TestClient(server)
+    client = RoutedClient(server, los)
     await client.start_server()
     # Calls: the fake Twilio fetches TwiML from this server, signed for PUBLIC_URL.
     twilio.los_url, twilio.public_url = str(server.make_url("")).rstrip("/"), settings.base_url

@@ -31,6 +31,7 @@ from handlers.attachments import attachments_of, message_content
 from handlers.errors import InputError, NotFound
 from handlers.linking import new_invite
 from storage.db import checkpoint
+from storage.loading import PERSON_LOADS, load
 from storage.models import Person, PersonRole, Site, StaffUser
 from storage.models.states import (
     Direction,
@@ -163,9 +164,10 @@ class MessagesPage(ApiModel):
 
 async def load_person(session: AsyncSession, staff: StaffUser, person_id: int) -> Person:
     """A person this staff user may see; 404 for an unknown, erased or other site's person."""
-    person = await session.get(Person, person_id)
+    person = await session.get(Person, person_id, options=PERSON_LOADS)
     if person is None or person.erased_at is not None:
         raise NotFound("person")
+    await load(session, person, "roles", "contacts")  # already in the session without them
     require_visible(staff, person.site_id, "person")
     return person
 

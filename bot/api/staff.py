@@ -16,6 +16,7 @@ from bot.api.schema import ApiModel, Id, Text, Time
 from bot.staff_users import add_staff
 from handlers import staff_tokens
 from handlers.errors import NotFound
+from storage.loading import STAFF_LOADS
 from storage.models import ApiToken, StaffUser
 from storage.models.states import StaffRole
 
@@ -82,7 +83,7 @@ class NewStaffOut(StaffOut):
 
 
 async def load_user(session: AsyncSession, user_id: int) -> StaffUser:
-    user = await session.get(StaffUser, user_id)
+    user = await session.get(StaffUser, user_id, options=STAFF_LOADS)
     if user is None:
         raise NotFound("staff user")
     return user
@@ -98,7 +99,9 @@ async def load_user(session: AsyncSession, user_id: int) -> StaffUser:
 )
 async def list_staff(request: web.Request, *, query: object) -> Any:
     async with los_of(request).sessions() as session:
-        users = await session.scalars(select(StaffUser).order_by(StaffUser.id))
+        users = await session.scalars(
+            select(StaffUser).options(*STAFF_LOADS).order_by(StaffUser.id)
+        )
         return [StaffOut.of(u) for u in users]
 
 

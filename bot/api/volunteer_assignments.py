@@ -23,6 +23,7 @@ from handlers.access import site_filter, visible
 from handlers.errors import InputError, NotFound
 from handlers.followup import assignments as rules
 from handlers.followup import consent
+from storage.loading import load
 from storage.models import AssignmentMeeting, Person, StaffUser, VolunteerAssignment
 from storage.models.states import VolunteerAssignmentStatus
 
@@ -283,6 +284,7 @@ async def hand_over(request: web.Request, *, body: HandOverIn, query: object) ->
         if key_id is None:
             raise InputError({"staff_person_id": "name the key worker who takes over"})
         key_worker = await person_in_body(session, staff, key_id, "staff_person_id")
+        await load(session, key_worker, "roles")
         if "staff" not in key_worker.role_names:
             raise InputError({"staff_person_id": "this person is not on the staff"})
         await rules.hand_over(session, los.clock, assignment, key_worker)

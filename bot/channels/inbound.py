@@ -1,5 +1,8 @@
 """The shared first steps of every webhook: store once, answer, then understand.
 
+The webhook costs one INSERT and one commit; routing happens right after, outside the request,
+in the router's workers (scheduler/routing.py).
+
 A webhook never loses a text it received: if the database cannot take it within
 ``LOS_SPOOL_AFTER`` seconds (down, unreachable, or locked), the text goes to the spool
 (scheduler/spool.py) and the webhook answers 200 all the same.
@@ -15,9 +18,10 @@ from typing import TYPE_CHECKING
 from handlers.attachments import IncomingAttachment
 from handlers.incoming_text import clean_text
 from handlers.router import ButtonPress
-from scheduler.inbound import Incoming, store_and_route
+from scheduler.inbound import Incoming
 from scheduler.metrics import INBOUND_SPOOLED
 from scheduler.outage import Outage
+from scheduler.routing import store_text
 
 if TYPE_CHECKING:
     from bot.service import Los
@@ -39,12 +43,13 @@ async def receive(
     provider_ref: str | None = None,
     button: ButtonPress | None = None,
 ) -> bool:
-    """Store an incoming text (deduplicated on the provider id) and commit it, then route it.
+    """Store an incoming text (deduplicated on the provider id) and commit it; the router routes
+    it right after, outside the request.
 
     The text is kept whole and normalised once, in ``store_inbound``, for every channel.
 
-    Returns False for a provider id seen before. A routing failure is logged and left for the
-    sweep; the text is already safe. A text the database cannot take in time is spooled.
+    Returns False for a provider id seen before. A text the database cannot take in time is
+    spooled.
     """
     incoming = Incoming(
         channel=channel,
@@ -62,8 +67,10 @@ async def receive(
     done, _ = await asyncio.wait({storing}, timeout=los.settings.los_spool_after)
     if storing in done and storing.exception() is None:
         OUTAGE.ok()
-        los.dispatcher.wake()
-        return storing.result() is not None
+        message_id = storing.result()
+        if message_id is not None:
+            los.router.submit(message_id, incoming.address)
+        return message_id is not None
     if storing in done:
         OUTAGE.failed(storing.exception() or RuntimeError("store failed"))
     else:  # still waiting for the database: it may yet store it; the spool is deduplicated
@@ -76,11 +83,11 @@ async def receive(
 
 
 async def store(los: Los, incoming: Incoming) -> int | None:
-    async with los.dispatcher.writing():
-        return await store_and_route(los.sessions, los.clock, los.rules, incoming)
+    async with los.storing():
+        return await store_text(los.sessions, incoming)
 
 
 def finish_late(los: Los, task: asyncio.Task[int | None]) -> None:
     los.late_stores.discard(task)
-    if not task.cancelled() and task.exception() is None:
-        los.dispatcher.wake()
+    if not task.cancelled() and task.exception() is None and (found := task.result()):
+        los.router.submit(found, "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -64,6 +64,15 @@ def unreachable(exc: BaseException) -> SendError:
     """Not connecting at all is clear; anything later may have reached Twilio."""
     ambiguous = not isinstance(exc, aiohttp.ClientConnectorError)
     return SendError(f"twilio unreachable: {exc!r}", permanent=False, ambiguous=ambiguous)
+class QuietTwilioHttpClient(AsyncTwilioHttpClient):
+    """The library logs every request and answer, formatting them even when the log level drops
+    them, with numbers in the query string: neither belongs on the sending path."""
+
+    def log_request(self, kwargs: dict[str, Any]) -> None:
+        return None
+
+    def log_response(self, status_code: int, response: Any) -> None:
+        return None
 
 
 class TwilioChannel:
@@ -78,12 +87,12 @@ class TwilioChannel:
         self.validator = RequestValidator(settings.twilio_auth_token)
         self.status_callback = f"{settings.base_url}/webhooks/twilio/status"
         self._client: Client | None = None
-        self._http: AsyncTwilioHttpClient | None = None
+        self._http: QuietTwilioHttpClient | None = None
 
     def client(self) -> Client:
         """Made on first use, inside the running event loop that its aiohttp session needs."""
         if self._client is None:
-            self._http = AsyncTwilioHttpClient(timeout=30)
+            self._http = QuietTwilioHttpClient(timeout=30)
             self._client = Client(
                 self.settings.twilio_account_sid,
                 self.settings.twilio_auth_token,

@@ -28,6 +28,7 @@ from bot.web.core import (
 )
 from handlers import staff_auth
 from handlers.errors import InputError
+from storage.loading import STAFF_LOADS
 from storage.models import StaffSession, StaffUser
 
 
@@ -172,7 +173,7 @@ async def code_page(
     if user.totp_enrolled_at is None:
         los = los_of(request)
         async with los.sessions.begin() as session:
-            fresh = await session.get(StaffUser, user.id)
+            fresh = await session.get(StaffUser, user.id, options=STAFF_LOADS)
             assert fresh is not None
             secret = staff_auth.start_enrolment(fresh)
             uri = staff_auth.enrolment_uri(fresh)
@@ -197,7 +198,7 @@ async def check_code(request: web.Request) -> web.StreamResponse:
     check_csrf(request, row.csrf_token, data)
     los = los_of(request)
     async with los.sessions.begin() as session:
-        fresh = await session.get(StaffUser, user.id)
+        fresh = await session.get(StaffUser, user.id, options=STAFF_LOADS)
         stale = await session.get(StaffSession, row.id)
         assert fresh is not None and stale is not None
         ok = staff_auth.check_code(fresh, los.clock, str(data.get("otp", "")))

@@ -18,6 +18,7 @@ from handlers.attachments import VIEWABLE
 from handlers.audit import audit
 from handlers.errors import InputError, NotFound
 from handlers.segments import count_segments
+from storage.loading import STAFF_LOADS
 from storage.models import Message, MessageAttachment, StaffUser
 
 
@@ -42,7 +43,10 @@ async def inbox_page(request: web.Request) -> web.Response:
 async def colleagues(session: Any, thread: threads.Thread) -> list[StaffUser]:
     """Who a thread can be given to: enabled staff who see its site."""
     users = await session.scalars(
-        select(StaffUser).where(StaffUser.disabled_at.is_(None)).order_by(StaffUser.name)
+        select(StaffUser)
+        .options(*STAFF_LOADS)
+        .where(StaffUser.disabled_at.is_(None))
+        .order_by(StaffUser.name)
     )
     return [u for u in users if can_see(u, thread.site_id)]
 

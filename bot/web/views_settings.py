@@ -18,6 +18,7 @@ from handlers.access import can_see
 from handlers.audit import audit
 from handlers.errors import Conflict, InputError
 from handlers.site_settings import apply_site_fields
+from storage.loading import STAFF_LOADS
 from storage.models import AuditEntry, Site, StaffUser
 
 AUDIT_ROWS = 100
@@ -74,7 +75,11 @@ async def settings_view(
         entries: list[Any] = []
         all_sites: list[Site] = []
         if user.role == "admin":
-            staff = list(await session.scalars(select(StaffUser).order_by(StaffUser.name)))
+            staff = list(
+                await session.scalars(
+                    select(StaffUser).options(*STAFF_LOADS).order_by(StaffUser.name)
+                )
+            )
             all_sites = list(await session.scalars(select(Site).order_by(Site.id)))
             entries = list(
                 (
@@ -148,7 +153,7 @@ async def save_me(request: web.Request) -> web.StreamResponse:
     language = form.get("language")
     if language in ("nb", "en"):
         async with los.sessions.begin() as session:
-            me = await session.get(StaffUser, user.id)
+            me = await session.get(StaffUser, user.id, options=STAFF_LOADS)
             assert me is not None
             me.language = language
     return redirect(request, "/settings?ok=me")
@@ -198,7 +203,7 @@ async def update_staff(request: web.Request) -> web.StreamResponse:
     if not raw_id.isdigit():
         raise PageError(404)
     async with los.sessions.begin() as session:
-        user = await session.get(StaffUser, int(raw_id))
+        user = await session.get(StaffUser, int(raw_id), options=STAFF_LOADS)
         if user is None:
             raise PageError(404)
         role = form.get("role")

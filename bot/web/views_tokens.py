@@ -15,6 +15,7 @@ from bot.web.sites import zone_for
 from handlers import staff_auth, staff_tokens
 from handlers.audit import audit
 from handlers.errors import NotFound
+from storage.loading import STAFF_LOADS
 from storage.models import ApiToken, StaffUser
 
 
@@ -31,7 +32,9 @@ async def tokens_view(request: web.Request, extra: dict[str, Any] | None = None)
                 .limit(200)
             )
         ).all()
-        staff = list(await session.scalars(select(StaffUser).order_by(StaffUser.name)))
+        staff = list(
+            await session.scalars(select(StaffUser).options(*STAFF_LOADS).order_by(StaffUser.name))
+        )
     context: dict[str, Any] = {"tokens": rows, "staff": staff, "tz": tz, "secret": None}
     context.update(extra or {})
     return render(request, "tokens.html", context)
@@ -49,7 +52,7 @@ async def make_token(request: web.Request) -> web.Response:
     los = los_of(request)
     form = Form.of(await request.post())
     async with los.sessions.begin() as session:
-        me = await session.get(StaffUser, user.id)
+        me = await session.get(StaffUser, user.id, options=STAFF_LOADS)
         assert me is not None
         token, secret = await staff_tokens.issue_token(
             session, los.clock, me, form.get("name")[:60] or "default"
@@ -77,7 +80,7 @@ async def disable(request: web.Request) -> web.StreamResponse:
     user = admin_only(request)
     los = los_of(request)
     async with los.sessions.begin() as session:
-        other = await session.get(StaffUser, int(request.match_info["id"]))
+        other = await session.get(StaffUser, int(request.match_info["id"]), options=STAFF_LOADS)
         if other is None:
             raise NotFound("staff user")
         if other.id == user.id:

@@ -23,6 +23,7 @@ from handlers.errors import InputError
 from handlers.keywords import Answer
 from handlers.localtime import local_day
 from handlers.texts import t
+from storage.loading import load
 from storage.models import (
     AssignmentMeeting,
     MatchingProfile,
@@ -159,6 +160,7 @@ async def start(
     """Pair them, and tell both."""
     if volunteer.id == participant.id:
         raise InputError({"volunteer_id": "a volunteer cannot be paired with themselves"})
+    await load(session, volunteer, "roles")
     if "volunteer" not in volunteer.role_names:
         raise InputError({"volunteer_id": "this person is not a volunteer"})
     if volunteer.site_id != participant.site_id:

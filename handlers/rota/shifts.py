@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from handlers.clock import Clock
 from handlers.errors import Conflict, InputError
 from handlers.localtime import format_day, to_utc
 from handlers.rota.plan import Existing, PlanShift, Volunteer
 from handlers.texts import t
+from storage.loading import load
 from storage.models import (
     Assignment,
     ContactPoint,
@@ -310,6 +312,7 @@ async def set_terms(
     to_time: str | None = None,
     qualifications: list[str] | None = None,
 ) -> VolunteerTerms:
+    await load(session, person, "roles")
     if "volunteer" not in person.role_names:
         raise InputError({"person_id": "this person does not have the volunteer role"})
     if (from_time is None) != (to_time is None):
@@ -416,6 +419,7 @@ async def volunteer_pool(
                 Person.status == "active",
                 usable,
             )
+            .options(selectinload(Person.contacts))
             .order_by(Person.id)
         )
     )

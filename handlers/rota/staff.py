@@ -22,6 +22,7 @@ from handlers.rota.offers import (
 )
 from handlers.rota.shifts import assignments_of, count_status, lock_shift, shift_words, site_tz
 from handlers.texts import t
+from storage.loading import load
 from storage.models import Assignment, CalendarToken, Person, Shift, Site, VolunteerTerms
 from storage.models.rota import ACTIVE_STATUSES
 
@@ -57,6 +58,7 @@ async def assign_by_hand(
         raise InputError({"shift_id": "no such shift"})
     if shift.status != "open":
         raise Conflict("the shift is not open", {"shift_id": f"status is {shift.status}"})
+    await load(session, person, "roles")
     if "volunteer" not in person.role_names or person.erased_at is not None:
         raise InputError({"person_id": "this person does not have the volunteer role"})
     mine = await session.scalar(

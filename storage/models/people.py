@@ -40,10 +40,12 @@ class Person(Base):
     intake_outcome: Mapped[str | None] = mapped_column(String(12))
     intake_on: Mapped[date | None] = mapped_column(Date)
 
+    # Never loaded by accident (lazy="raise"): a path that reads them asks for them
+    # (``PERSON_LOADS`` or ``storage.loading.load``), so the message path loads only what it reads.
     roles: Mapped[list[PersonRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
+        cascade="all, delete-orphan", lazy="raise", passive_deletes=True
     )
-    contacts: Mapped[list[ContactPoint]] = relationship(lazy="selectin", passive_deletes=True)
+    contacts: Mapped[list[ContactPoint]] = relationship(lazy="raise", passive_deletes=True)
 
     # PostgreSQL holds these CHECKs from migrations 0017 and 0021 on (SQLite: the API and pages
     # refuse).

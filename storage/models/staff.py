@@ -41,8 +41,9 @@ class StaffUser(Base):
     setup_token_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     setup_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     language: Mapped[str] = mapped_column(String(5), default="nb")
-    # The sites a coordinator may see and change; loaded with the user, since every request asks.
-    sites: Mapped[list[Site]] = relationship(secondary=staff_sites, lazy="selectin")
+    # The sites a coordinator may see and change; every query that loads a user for a request
+    # asks for them (``STAFF_LOADS``); never loaded by accident (lazy="raise").
+    sites: Mapped[list[Site]] = relationship(secondary=staff_sites, lazy="raise")
 
     @property
     def site_ids(self) -> frozenset[int]:

@@ -1,0 +1,282 @@
+"""Routing stored texts right after the webhook answered, in batches, outside the request.
+
+The webhook only stores (one INSERT, one commit) and hands the id to ``Router.submit``. A few
+workers take up to ``batch`` ids at a time and route them in one transaction, a savepoint per
+text, so one bad text cannot spoil the batch. A sender's texts always go to the same worker, so
+they are routed in the order they came. The queue is bounded: when it is full the text is only
+stored, and the workers catch up from the database as soon as they have room (the periodic sweep
+in scheduler/inbound.py still covers a crash between storing and routing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from handlers.context import Rules
+from handlers.router import handle_loaded, store_inbound
+from scheduler.inbound import Incoming, process, record_failure
+from scheduler.metrics import MESSAGES_IN, ROUTE_GAP_SECONDS, ROUTE_SECONDS
+from scheduler.outage import Outage, is_unavailable
+from storage.models import Message
+
+log = logging.getLogger(__name__)
+OUTAGE = Outage("routing incoming texts")
+
+Writing = Callable[[], contextlib.AbstractAsyncContextManager[object]]
+
+
+async def store_text(sessions: async_sessionmaker[AsyncSession], incoming: Incoming) -> int | None:
+    """Store one text and commit: the id, or None for a provider id stored before."""
+    async with sessions.begin() as session:
+        message_id = await store_inbound(
+            session,
+            channel=incoming.channel,
+            address=incoming.address,
+            text=incoming.text,
+            provider_id=incoming.provider_id,
+            received_at=incoming.received_at,
+            kind=incoming.kind,
+            via=incoming.via,
+            attachments=incoming.attachments,
+            provider_ref=incoming.provider_ref,
+            button=incoming.button,
+        )
+    if message_id is not None:
+        MESSAGES_IN.labels(incoming.channel).inc()
+    return message_id
+
+
+@dataclass
+class Batch:
+    routed: int = 0
+    left: list[int] = field(default_factory=list)  # not reached: ``stop`` said so
+
+
+async def route_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    rules: Rules,
+    ids: Sequence[int],
+    stop: Callable[[], bool] = lambda: False,
+) -> Batch:
+    """Route stored texts in one transaction, a savepoint each, until ``stop()`` says to commit
+    what is done and leave the rest (a webhook waits for SQLite's lock, or time is up).
+
+    A text that fails is rolled back alone and its attempt counted (the sweep tries it again);
+    if the batch as a whole cannot commit, each text is routed again in its own transaction.
+    """
+    failed: list[tuple[int, Exception]] = []
+    batch = Batch()
+    started = time.perf_counter()
+    try:
+        async with sessions.begin() as session:
+            rows = await session.scalars(
+                select(Message).where(Message.id.in_(ids)).order_by(Message.id).with_for_update()
+            )
+            messages = list(rows)
+            for n, message in enumerate(messages):
+                if n and stop():
+                    batch.left = [m.id for m in messages[n:]]
+                    break
+                try:
+                    async with session.begin_nested():
+                        if await handle_loaded(session, clock, rules, message):
+                            batch.routed += 1
+                            gap = (message.processed_at or clock.now()) - message.created_at
+                            ROUTE_GAP_SECONDS.observe(max(gap.total_seconds(), 0.0))
+                except Exception as exc:
+                    if is_unavailable(exc):
+                        raise
+                    log.exception(
+                        "could not handle incoming message %s; the sweep will retry", message.id
+                    )
+                    failed.append((message.id, exc))
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise
+        log.warning(
+            "a batch of %d texts failed to commit (%s); routing each alone",
+            len(ids),
+            type(exc).__name__,
+        )
+        return Batch(routed=sum([await process(sessions, clock, rules, one) for one in ids]))
+    if batch.routed:
+        ROUTE_SECONDS.observe((time.perf_counter() - started) / batch.routed)
+    for message_id, error in failed:
+        try:
+            await record_failure(sessions, clock, message_id, error)
+        except Exception as again:
+            OUTAGE.failed(again)
+    return batch
+
+
+async def pending_ids(sessions: async_sessionmaker[AsyncSession], limit: int) -> list[int]:
+    """Stored texts not yet routed, oldest first (what a full queue left in the database)."""
+    async with sessions() as session:
+        return list(
+            await session.scalars(
+                select(Message.id)
+                .where(
+                    Message.direction == "in",
+                    Message.processed_at.is_(None),
+                    Message.status != "failed",
+                    Message.address.is_not(None),
+                )
+                .order_by(Message.id)
+                .limit(limit)
+            )
+        )
+
+
+class Router:
+    """The in-process queue between the webhook and routing, drained by ``workers`` tasks."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        rules: Rules,
+        writing: Writing,
+        *,
+        wake: Callable[[], None] = lambda: None,
+        contended: Callable[[], bool] = lambda: False,
+        budget: float | None = None,
+        workers: int = 2,
+        batch: int = 50,
+        size: int = 5000,
+    ) -> None:
+        self.sessions, self.clock, self.rules, self.writing = sessions, clock, rules, writing
+        self.batch = batch
+        self.wake = wake  # answers were queued: the dispatcher sends them now
+        # SQLite: when a webhook waits for the lock (``contended``) and the batch has held it
+        # for ``budget`` seconds, commit what is routed and go on after the webhooks. So routing
+        # keeps a share of the lock under load, and a webhook waits at most about ``budget``.
+        self.contended, self.budget = contended, budget
+        self.queues: list[asyncio.Queue[int]] = [
+            asyncio.Queue(maxsize=max(size // workers, 1)) for _ in range(workers)
+        ]
+        # Set when a text could not be queued: the workers read the database until caught up.
+        self.behind = asyncio.Event()
+        self._catch_up = asyncio.Lock()
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._work(queue), name=f"router-{n}")
+                for n, queue in enumerate(self.queues)
+            ]
+
+    async def stop(self) -> None:
+        """Stop the workers; what is still queued is stored, and the sweep routes it."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def submit(self, message_id: int, address: str) -> None:
+        """Route this stored text soon; never waits (a full queue leaves it to the catch-up, a
+        stopped router to the sweep)."""
+        if not self._tasks:
+            return
+        queue = self.queues[zlib.crc32(address.encode()) % len(self.queues)]
+        self._idle.clear()
+        try:
+            queue.put_nowait(message_id)
+        except asyncio.QueueFull:
+            self.behind.set()
+
+    async def join(self) -> None:
+        """Wait until everything submitted (and anything left behind) has been routed."""
+        await self._idle.wait()
+
+    def _settle(self) -> None:
+        if all(q.empty() for q in self.queues) and self._busy == 0 and not self.behind.is_set():
+            self._idle.set()
+
+    async def _work(self, queue: asyncio.Queue[int]) -> None:
+        carry: list[int] = []  # taken but not reached by the last batch: first in the next
+        while True:
+            if not carry and queue.empty() and self.behind.is_set():
+                await self._catch_up_once()
+                continue
+            ids = carry
+            if not carry:
+                first = await self._next(queue)
+                if first is None:
+                    continue
+                ids = [first]
+                self._busy += 1
+            while len(ids) < self.batch and not queue.empty():
+                ids.append(queue.get_nowait())
+            carry = await self._route(ids)
+            if not carry:
+                self._busy -= 1
+                self._settle()
+
+    async def _next(self, queue: asyncio.Queue[int]) -> int | None:
+        """The next id, or None when the catch-up is wanted first."""
+        waiter = asyncio.ensure_future(queue.get())
+        behind = asyncio.ensure_future(self.behind.wait())
+        try:
+            await asyncio.wait({waiter, behind}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            behind.cancel()
+            if not waiter.done():
+                waiter.cancel()
+        if waiter.done() and not waiter.cancelled():
+            return waiter.result()
+        return None
+
+    async def _catch_up_once(self) -> None:
+        if self._catch_up.locked():
+            await asyncio.sleep(0.05)  # another worker reads the database; keep our queue going
+            return
+        async with self._catch_up:
+            try:
+                ids = await pending_ids(self.sessions, self.batch)
+            except Exception as exc:
+                OUTAGE.failed(exc)
+                await asyncio.sleep(1)
+                return
+            if len(ids) < self.batch:
+                self.behind.clear()  # after this batch the database holds nothing more to route
+            if ids and await self._route(ids):
+                self.behind.set()  # cut short: the rest is read again
+            self._settle()
+
+    async def _route(self, ids: list[int]) -> list[int]:
+        """Route a batch; returns the ids it had to leave for the next one."""
+        left: list[int] = []
+        try:
+            async with self.writing():
+                started = time.monotonic()
+                budget = self.budget
+
+                def stop() -> bool:  # a webhook waits, and this batch has had its share
+                    return self.contended() and time.monotonic() - started > (budget or 0.0)
+
+                left = (await route_batch(self.sessions, self.clock, self.rules, ids, stop)).left
+            OUTAGE.ok()
+            self.wake()
+        except Exception as exc:  # the database is away: the sweep routes them when it is back
+            if is_unavailable(exc):
+                OUTAGE.failed(exc)
+            else:
+                log.exception("routing a batch failed; the sweep will retry")
+        return left
