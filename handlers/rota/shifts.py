@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from handlers.clock import Clock
 from handlers.errors import Conflict, InputError
@@ -419,7 +418,6 @@ async def volunteer_pool(
                 Person.status == "active",
                 usable,
             )
-            .options(selectinload(Person.contacts))
             .order_by(Person.id)
         )
     )

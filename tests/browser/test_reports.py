@@ -109,7 +109,7 @@ async def test_the_person_form_feeds_the_reports_breakdown(h: Harness, browser: 
     await expect(page.locator("#fact-intake")).to_have_text("Henvist videre (20.02.2026)")
     await expect(page.locator("#fact-municipality")).to_have_text("Asker")
     await check_axe(page)
-    await page.get_by_role("link", name="Rapporter").click()
+    await (await main_menu(page)).get_by_role("link", name="Rapporter").click()
     await expect(page.locator('[data-key="people.by_municipality.Asker"]')).to_have_text("1")
     await expect(page.locator('[data-key="people.intakes.referred"]')).to_have_text("1")
     await expect(page.locator('[data-key="people.participants_by_gender.woman"]')).to_have_text("1")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
+from storage.loading import PERSON_LOADS
 from storage.models import InboxItem, Person, Site
 from tests.browser.pages import NARROW, check_axe, enrolled_staff, open_page, sign_in
 from tests.harness import Harness
@@ -108,7 +109,9 @@ async def test_register_a_participant_by_keyboard(h: Harness, browser: Browser) 
     await expect(page.locator("main")).to_contain_text("Deltaker")
     await check_axe(page)
     async with h.session() as session:
-        person = await session.scalar(select(Person).where(Person.name == "Åse Ny"))
+        person = await session.scalar(
+            select(Person).where(Person.name == "Åse Ny").options(*PERSON_LOADS)
+        )
         assert person is not None and person.role_names == ["participant"]
         assert [c.address for c in person.contacts] == ["+4791234569"]
 

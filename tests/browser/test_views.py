@@ -81,7 +81,7 @@ async def test_call_me_is_set_on_the_person_page_and_calls_show_in_the_conversat
     await page.goto(f"/people/{person['id']}")
     await expect(page.get_by_role("radio", name="SMS", exact=True)).to_be_checked()
     await page.get_by_role("radio", name="Ring meg (i stedet for SMS)").check()
-    await page.get_by_role("button", name="Lagre påminnelser").focus()
+    await page.get_by_role("button", name="Lagre SMS eller oppringing").focus()
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("status")).to_have_text("Valget for påminnelser er lagret.")
     assert (await h.api("GET", f"/api/people/{person['id']}"))["reminders_by"] == "call"

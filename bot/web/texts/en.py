@@ -139,7 +139,7 @@ TEXTS: dict[str, str] = {
     "reminders_by.sms": "Text (SMS)",
     "reminders_by.call": "Call me (instead of texts)",
     "reminders_by.both": "Both texts and calls",
-    "person.reminders_by.save": "Save reminders",
+    "person.reminders_by.save": "Save text or call",
     "person.reminders_by_saved": "The choice for reminders is saved.",
     "msg.call": "Call",
     "kind.message": "Message",

@@ -144,7 +144,7 @@ TEXTS: dict[str, str] = {
     "reminders_by.sms": "SMS",
     "reminders_by.call": "Ring meg (i stedet for SMS)",
     "reminders_by.both": "Både SMS og oppringing",
-    "person.reminders_by.save": "Lagre påminnelser",
+    "person.reminders_by.save": "Lagre SMS eller oppringing",
     "person.reminders_by_saved": "Valget for påminnelser er lagret.",
     "msg.call": "Oppringing",
     "kind.message": "Melding",
