@@ -321,7 +321,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--texts", type=int, default=10_000, help="how many texts [10000]")
     parser.add_argument("--processes", type=int, default=2, help="dispatchers on PostgreSQL [2]")
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--dispatcher", nargs=2, metavar=("DATABASE", "TWILIO"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--dispatcher", nargs=2, metavar=("DATABASE", "TWILIO"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--bare", nargs=2, metavar=("TWILIO", "TEXTS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.dispatcher:

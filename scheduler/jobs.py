@@ -23,7 +23,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import activities, checkins, figures, retention, surveys
+from handlers import activities, broadcasts, checkins, figures, retention, surveys
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.followup import assignments as followup_assignments
@@ -92,7 +92,10 @@ JOBS: list[Job] = [
     Job("survey_reminders", 300, surveys.remind_and_expire, exclusive=True),
     Job("survey_after_events", 300, surveys.ask_after_events, exclusive=True),
 ]
+# Broadcasts left queueing (a request answered with the first chunk queued, or a restart).
+BROADCAST_QUEUEING = Sweep("broadcast_queueing", 5, broadcasts.queue_rest)
 SWEEPS: list[Sweep] = [
+    BROADCAST_QUEUEING,
     Sweep("inbound_sweep", 30, inbound.sweep),
     Sweep("retention", 3600, blank_in_batches),
 ]
