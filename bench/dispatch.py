@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,14 +87,17 @@ async def load_people(engine: AsyncEngine, count: int) -> None:
 
 
 async def queue_broadcast(engine: AsyncEngine) -> float:
-    """Queue one broadcast to everyone; returns the seconds it took."""
+    """Queue one broadcast to everyone, as ``POST /api/broadcasts`` and the queueing after it do;
+    returns the seconds until every recipient's row was queued."""
     clock = SystemClock()
+    sessions = session_factory(engine)
     started = time.perf_counter()
-    async with session_factory(engine).begin() as session:
+    async with sessions.begin() as session:
         site = await ensure_default_site(session, clock, timezone="Europe/Oslo")
         await broadcasts.create_broadcast(
             session, clock, site_id=site.id, text=BODY, audience={}, send_at=None
         )
+    await broadcasts.queue_rest(sessions, clock)
     return time.perf_counter() - started
 
 
@@ -216,15 +220,32 @@ async def run_processes(commands: list[list[str]]) -> list[dict[str, Any]]:
     return results
 
 
-def summary(label: str, texts: int, reports: list[dict[str, Any]], fake: BenchTwilio) -> str:
-    wall = max(r["finished"] for r in reports) - min(r["started"] for r in reports)
-    cpu = sum(r["cpu"] for r in reports)
-    once = fake.total == texts and len(fake.arrived) == texts
-    return (
-        f"| {label} | {texts / wall:,.0f} | {cpu * 1000 / texts:.2f} | "
-        f"{max(r['rss_mib'] for r in reports):.0f} | "
-        f"{'yes' if once else 'NO'} ({len(fake.arrived):,} distinct of {fake.total:,}) |"
-    )
+@dataclass
+class Run:
+    """What one sender run measured, and what the fake Twilio received."""
+
+    label: str
+    texts: int
+    reports: list[dict[str, Any]]
+    arrived: int = 0
+    distinct: int = 0
+    sent_rows: int | None = None
+    queued_seconds: float | None = None
+
+    @property
+    def exactly_once(self) -> bool:
+        rows_ok = self.sent_rows is None or self.sent_rows == self.texts
+        return self.arrived == self.distinct == self.texts and rows_ok
+
+    def row(self) -> str:
+        wall = max(r["finished"] for r in self.reports) - min(r["started"] for r in self.reports)
+        cpu = sum(r["cpu"] for r in self.reports)
+        return (
+            f"| {self.label} | {self.texts / wall:,.0f} | {cpu * 1000 / self.texts:.2f} | "
+            f"{max(r['rss_mib'] for r in self.reports):.0f} | "
+            f"{'yes' if self.exactly_once else 'NO'} "
+            f"({self.distinct:,} distinct of {self.arrived:,} at the fake) |"
+        )
 
 
 async def database(backend: str, folder: Path) -> tuple[str, str | None]:
@@ -250,15 +271,11 @@ async def drop(name: str) -> None:
         await admin.dispose()
 
 
-async def los_run(
-    backend: str, processes: int, texts: int, fake: BenchTwilio, folder: Path
-) -> tuple[str, float]:
-    """Load, queue a broadcast (timed), send it with ``processes`` dispatchers; the table row
-    and the queueing time."""
-    url, name = await database(backend, folder)
+async def measure(url: str, processes: int, texts: int, fake: BenchTwilio) -> Run:
+    """On a migrated, empty database: load ``texts`` people, queue a broadcast to them (timed),
+    and send it with ``processes`` dispatcher processes."""
+    engine = create_engine(url)
     try:
-        engine = create_engine(url)
-        await upgrade(engine)
         await load_people(engine, texts)
         queued = await queue_broadcast(engine)
         fake.reset()
@@ -267,12 +284,27 @@ async def los_run(
             sent = await conn.scalar(
                 select(func.count()).select_from(Message).where(Message.status == "sent")
             )
+    finally:
         await engine.dispose()
-        label = f"Los {backend}, {processes} process{'es' if processes > 1 else ''}"
-        row = summary(label, texts, reports, fake)
-        if sent != texts:
-            row += f" {sent} rows sent in the database!"
-        return row, queued
+    backend = make_url(url).get_backend_name()
+    return Run(
+        label=f"Los {backend}, {processes} process{'es' if processes > 1 else ''}",
+        texts=texts,
+        reports=reports,
+        arrived=fake.total,
+        distinct=len(fake.arrived),
+        sent_rows=int(sent or 0),
+        queued_seconds=queued,
+    )
+
+
+async def los_run(backend: str, processes: int, texts: int, fake: BenchTwilio, folder: Path) -> Run:
+    url, name = await database(backend, folder)
+    try:
+        engine = create_engine(url)
+        await upgrade(engine)
+        await engine.dispose()
+        return await measure(url, processes, texts, fake)
     finally:
         if name:
             await drop(name)
@@ -300,16 +332,18 @@ async def run(texts: int, processes: int, postgres: bool) -> list[str]:
     ]
     try:
         reports = await run_processes([["--bare", fake.url, str(texts)]])
-        lines.append(summary("bare twilio client, concurrency 8", texts, reports, fake))
+        bare = Run("bare twilio client, concurrency 8", texts, reports)
+        bare.arrived, bare.distinct = fake.total, len(fake.arrived)
+        lines.append(bare.row())
         plan = [("sqlite", 1)]
         if postgres and await postgres_reachable():
             plan += [("postgresql", 1)] + ([("postgresql", processes)] if processes > 1 else [])
         queueing = []
         with tempfile.TemporaryDirectory() as folder:
             for backend, count in plan:
-                row, queued = await los_run(backend, count, texts, fake, Path(folder))
-                lines.append(row)
-                queueing.append(f"{backend} {queued:.2f} s")
+                run = await los_run(backend, count, texts, fake, Path(folder))
+                lines.append(run.row())
+                queueing.append(f"{backend} {run.queued_seconds:.2f} s")
         lines.append(f"queueing the {texts:,}-recipient broadcast: " + ", ".join(queueing))
     finally:
         await fake.stop()
