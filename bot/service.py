@@ -186,9 +186,7 @@ class Los:
 
     def queue_broadcasts_soon(self) -> None:
         """Queue the rest of a broadcast now, after the request that made it has answered."""
-        from scheduler.jobs import BROADCAST_QUEUEING
-
-        task = asyncio.create_task(self.scheduler.run_sweep(BROADCAST_QUEUEING))
+        task = asyncio.create_task(self.scheduler.run_sweep(self.scheduler.broadcast_queueing))
         self.queueing.add(task)
         task.add_done_callback(self.queueing.discard)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
@@ -99,11 +101,15 @@ async def create_broadcast(
 
 
 async def queue_rest(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, rules: Rules | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    rules: Rules | None = None,
+    writing: Callable[[], AbstractAsyncContextManager[object]] = contextlib.nullcontext,
 ) -> int:
     """Queue what broadcasts left ``queueing`` still lack (after the request answered, or after
-    a restart), one chunk per transaction so that other writers get through between them; and
-    mark ``sent`` the broadcasts with nothing left to send. Returns chunks queued."""
+    a restart), one chunk per transaction so that other writers get through between them
+    (``writing``: the process's turn-taking for SQLite's one writer); and mark ``sent`` the
+    broadcasts with nothing left to send. Returns chunks queued."""
     async with sessions() as session:
         waiting = list(
             await session.scalars(
@@ -113,7 +119,7 @@ async def queue_rest(
     chunks = 0
     for broadcast_id in waiting:
         while True:
-            async with sessions.begin() as session:
+            async with writing(), sessions.begin() as session:
                 # The row lock (PostgreSQL; SQLite has one writer) makes chunks of one
                 # broadcast follow each other, so that none is queued twice.
                 broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
@@ -123,7 +129,7 @@ async def queue_rest(
                     break
             chunks += 1
             await asyncio.sleep(0)
-    async with sessions.begin() as session:
+    async with writing(), sessions.begin() as session:
         await mark_sent(session)
     return chunks
 
@@ -173,7 +179,7 @@ def ranked_contacts(ids: Select[Any]) -> Any:
 
 # Recipients queued per transaction: long enough to be cheap, short enough that a text
 # arriving meanwhile (SQLite: one writer) waits a moment, not seconds.
-QUEUE_CHUNK = 2000
+QUEUE_CHUNK = 1000
 
 
 async def queue_chunk(session: AsyncSession, broadcast: Broadcast, now: datetime) -> bool:

@@ -199,6 +199,7 @@ class Dispatcher:
     async def _lane(self, stop: asyncio.Event, priorities: tuple[int, ...]) -> None:
         wake = self._wakes[priorities]
         while not stop.is_set():
+            wake.clear()  # before the claim: a wake() while it runs is kept, not lost
             try:
                 handled = await self.run_once(priorities)
                 outage.DATABASE.ok()
@@ -210,7 +211,6 @@ class Dispatcher:
                     log.exception("dispatch failed; trying again shortly")
             self.last_run = time.monotonic()
             if handled < self.batch_size:
-                wake.clear()
                 waiter = asyncio.create_task(wake.wait())
                 stopper = asyncio.create_task(stop.wait())
                 await asyncio.wait(

@@ -92,10 +92,7 @@ JOBS: list[Job] = [
     Job("survey_reminders", 300, surveys.remind_and_expire, exclusive=True),
     Job("survey_after_events", 300, surveys.ask_after_events, exclusive=True),
 ]
-# Broadcasts left queueing (a request answered with the first chunk queued, or a restart).
-BROADCAST_QUEUEING = Sweep("broadcast_queueing", 5, broadcasts.queue_rest)
 SWEEPS: list[Sweep] = [
-    BROADCAST_QUEUEING,
     Sweep("inbound_sweep", 30, inbound.sweep),
     Sweep("retention", 3600, blank_in_batches),
 ]
@@ -154,7 +151,14 @@ class Scheduler:
         self.rules = rules
         self.dispatcher = dispatcher
         self.jobs = list(JOBS if jobs is None else jobs)
-        self.sweeps = list(SWEEPS)
+        # Broadcasts left queueing (a request answered with its first chunk, or a restart):
+        # their chunks take turns with this process's other writers (SQLite).
+        self.broadcast_queueing = Sweep(
+            "broadcast_queueing",
+            5,
+            functools.partial(broadcasts.queue_rest, writing=dispatcher.writing),
+        )
+        self.sweeps = [*SWEEPS, self.broadcast_queueing]
         if spool is not None:
             self.sweeps.append(Sweep("spool_replay", 5, functools.partial(replay, spool)))
         names = [job.name for job in self.jobs] + [sweep.name for sweep in self.sweeps]
