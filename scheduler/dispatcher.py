@@ -265,13 +265,21 @@ class Dispatcher:
 
         done = asyncio.Event()
         flusher = asyncio.create_task(self._flush_every(sent, done))
+        cancelled = False
         try:
             await asyncio.gather(*(send_in_order(group) for group in by_address.values()))
+        except asyncio.CancelledError:
+            # Stopped past the shutdown grace: wait for nothing more. What is not yet recorded
+            # stays ``sending``, marked for recovery (Los.close), which asks Twilio first.
+            cancelled = True
+            flusher.cancel()
+            raise
         finally:
-            done.set()  # never cancelled mid-statement: that could leave a transaction open
-            await flusher
+            done.set()  # otherwise never cancelled mid-statement
             try:
-                await self._flush(sent)
+                if not cancelled:
+                    await flusher
+                    await self._flush(sent)
             finally:
                 for text in claimed:
                     self.in_flight.pop(text.message_id, None)
