@@ -5,9 +5,11 @@ called, and the provider's id is committed right after it answers. The one windo
 closed is a crash between the provider accepting a text and that commit: the row is left
 ``sending``. After ``LEASE`` the recovery sweep asks the provider whether it has the text (Twilio
 can be asked; Telegram cannot) and otherwise sends it again, so a crash can at worst repeat one
-text per in-flight row, never lose one. Each row is its own transaction to keep that window to a
-single provider round trip. A send that fails in a way that may hide a success (a time-out, a
-connection dropped after the request went out) is looked up the same way before it is retried.
+text per in-flight row, never lose one. To keep the CPU per text near the provider client's own,
+a batch's sent texts are recorded together, every ``SETTLE_SECONDS`` (one statement for many
+rows): that widens the window by those 50 ms. A send that fails in a way that may hide a
+success (a time-out, a connection dropped after the request went out) is looked up the same way
+before it is retried.
 
 Every change to a claimed row is conditional on the claim (status ``sending``, this worker, this
 claim time), so two workers never both own a row: a claim is only taken from ``queued``, the
