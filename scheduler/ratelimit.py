@@ -6,9 +6,9 @@ on the database's clock (seconds since the epoch), the one clock every process s
 about the provider's rate, not about what people see, so it is not the Clock. A 429's hold is on
 the Clock, like every other "not before" in the outbox.
 
-At high rates a process takes a few slots at once (a tenth of a second's worth, at most 100) and
-spends them in order itself: one UPDATE per hundred texts instead of one per text. At the rates
-of a single long code (10 a second) it still takes them one at a time.
+At high rates (100 a second or more) a process takes a tenth of a second's slots at once (at
+most 100) and spends them in order itself: one UPDATE per hundred texts instead of one per text.
+Below that (a long code sends 10 a second) it takes them one at a time.
 
 The least gap to one address (Telegram: a text a second per chat) stays in each process: the
 texts to one address go out in order from one batch.
@@ -30,9 +30,11 @@ from scheduler.sending import Limits
 from storage.models import ProviderLimit
 
 Writing = Callable[[], AbstractAsyncContextManager[object]]
-# Slots taken at once: a tenth of a second's worth of the channel's rate, 1 to 100.
+# Slots taken at once: a tenth of a second's worth of the channel's rate, at most 100; below
+# RESERVE_FROM texts a second one at a time, exactly as the shared rate is kept.
 RESERVE_SECONDS = 0.1
 RESERVE_MAX = 100
+RESERVE_FROM = 100
 # Reserved slots left unused this long after their time are given up, not sent in a burst.
 RESERVE_STALE = 0.5
 
@@ -62,7 +64,11 @@ class SharedRateLimiter:
         self.dialect = bind.dialect.name if bind is not None else "sqlite"
         self._lock = asyncio.Lock()
         self._last_to: dict[str, float] = {}
-        self._reserve = max(1, min(RESERVE_MAX, int(limits.per_second * RESERVE_SECONDS)))
+        self._reserve = (
+            min(RESERVE_MAX, int(limits.per_second * RESERVE_SECONDS))
+            if limits.per_second >= RESERVE_FROM
+            else 1
+        )
         # slots taken and not yet spent: the first one's time.monotonic(), how many are left
         self._slots_at = 0.0
         self._slots_left = 0
