@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pytest-xdist workers for `make test`: one a core (`make test TEST_WORKERS=4` for more).
+TEST_WORKERS ?= auto
 
 .PHONY: install run test lint bench lock screenshots texts
 
@@ -22,7 +24,8 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy bot handlers scheduler storage tests bench
 	@test -x "$${LOS_CHROMIUM:-/usr/bin/chromium}" || echo "browser tests skipped: no Chromium at $${LOS_CHROMIUM:-/usr/bin/chromium} (apt-get install -y chromium)"
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not realtime"
+	$(BIN)/python -m pytest -q -m realtime
 
 bench: install
 	$(BIN)/python -m bench
@@ -38,6 +41,7 @@ lock: install
 # Every staff view at 1280 and 390 px into docs/screenshots/, from the demo data (needs Chromium).
 screenshots: install
 	$(BIN)/python -m tests.browser.screenshots docs/screenshots
+	LOS_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/browser/test_drift_tokens_media.py -k picture
 # The PO catalogues: keys left in handlers/texts/nb.py and en.py ported, the template and every
 # language brought up to date, and the .mo files compiled (README "Languages and voice").
 texts: install

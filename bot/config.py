@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     # How many SMS a second Los hands to Twilio (a long code ~10, a short code or a Messaging
     # Service with many senders more); Twilio queues anything beyond its own limit.
     twilio_per_second: float = Field(default=10, gt=0, le=1000)
+    # Voice reminders (handlers/voice.py): the number calls come from [TWILIO_FROM, when that is
+    # a number], calls a minute handed to Twilio, and minutes before an unanswered call is
+    # tried again.
+    twilio_voice_from: str | None = None
+    los_voice_rate: float = Field(default=10, gt=0, le=6000)
+    los_voice_retry_minutes: int = Field(default=10, ge=1, le=720)
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
@@ -138,6 +144,16 @@ class Settings(BaseSettings):
     @property
     def twilio_enabled(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
+
+    @property
+    def voice_from(self) -> str | None:
+        """The caller number for voice reminders: a Messaging Service (``MG…``) cannot call."""
+        if not self.twilio_enabled:
+            return None
+        if self.twilio_voice_from:
+            return self.twilio_voice_from
+        assert self.twilio_from is not None
+        return None if self.twilio_from.startswith("MG") else self.twilio_from
 
     @property
     def telegram_enabled(self) -> bool:

@@ -1,9 +1,10 @@
-"""Demo data for follow-up: two volunteer assignments (one with meetings, one gone quiet), consent,
-everyday reminders, a hostel phone shared by two people and a man without any phone."""
+"""Demo data for follow-up: three volunteer assignments (one with meetings, one gone quiet, one
+handed over to the key worker), consent, everyday reminders, a hostel phone shared by two people
+and a man without any phone."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import outbox
 from handlers.clock import Clock
-from handlers.followup import assignments, phones, reminders
+from handlers.followup import assignments, phones, reminders, signs
 from handlers.localtime import local_day
 from handlers.people import create_person
 from handlers.texts import t
@@ -45,7 +46,7 @@ async def demo_followup(session: AsyncSession, clock: Clock, site: Site) -> str:
     ]
     if len(participants) < 6 or len(volunteers) < 3:
         return "follow-up demo skipped (too few people)"
-    walker, quiet, meldekort, renter, hostel_a, _spare = participants
+    walker, quiet, meldekort, renter, hostel_a, relapsed = participants
     areas = ["Grünerløkka", "Sagene", "Grünerløkka"]
     for volunteer, area, gender in zip(volunteers, areas, ["woman", "man", "woman"], strict=False):
         session.add(
@@ -85,6 +86,7 @@ async def demo_followup(session: AsyncSession, clock: Clock, site: Site) -> str:
         starts_on=today - timedelta(days=85),
         review_on=today + timedelta(days=5),
     )
+    await handed_over(session, clock, volunteers[2], relapsed)
     # Not heard from in 17 days: on I dag's "not seen", texted, key worker not yet told.
     session.add(
         SignOfLife(
@@ -95,6 +97,9 @@ async def demo_followup(session: AsyncSession, clock: Clock, site: Site) -> str:
             step=1,
             step_at=now - timedelta(days=2),
         )
+    )
+    await outbox.queue_to_person(
+        session, clock, quiet, t(quiet.language, "not_heard"), kind="not_heard"
     )
     session.add_all(
         [
@@ -165,7 +170,50 @@ async def demo_followup(session: AsyncSession, clock: Clock, site: Site) -> str:
     await outbox.queue_to_person(
         session, clock, bjorn, t("nb", "reminder_answer_hint", text=t("nb", "reminder_pickup"))
     )
+    await start_counting(session, now)
     return (
-        "follow-up: 2 volunteer assignments, consent, 6 everyday reminders, a shared hostel "
+        "follow-up: 3 volunteer assignments, consent, 6 everyday reminders, a shared hostel "
         "phone, 1 person without a phone"
     )
+
+
+async def handed_over(
+    session: AsyncSession, clock: Clock, volunteer: Person, participant: Person
+) -> None:
+    """Started in the spring, five meetings, handed over to the key worker after a relapse in
+    the autumn (the volunteer was "coupled off")."""
+    now = clock.now()
+    key_worker = await session.get(Person, participant.contact_staff_id or 0)
+    if key_worker is None:
+        return
+    assignment = await assignments.start(
+        session,
+        clock,
+        volunteer,
+        participant,
+        goal="Komme i gang med trening to ganger i uken",
+        starts_on=(now - timedelta(days=250)).date(),
+        review_on=(now - timedelta(days=160)).date(),
+    )
+    for weeks in (34, 32, 30, 27, 24):
+        session.add(
+            AssignmentMeeting(
+                assignment_id=assignment.id, met_at=now - timedelta(weeks=weeks), minutes=120
+            )
+        )
+    await assignments.hand_over(session, clock, assignment, key_worker)
+    assignment.ended_at = now - timedelta(days=150)
+
+
+async def start_counting(session: AsyncSession, now: datetime) -> None:
+    """What the signs-of-life job does on its first run: each followed person's "last seen"
+    from their newest signal, or from now when they have none and none was recorded."""
+    await session.flush()
+    followed = await signs.followed_people(session)
+    latest = await signs.latest_signals(session, followed, now)
+    for person_id in followed:
+        row = await signs.row_for(session, person_id)
+        if person_id in latest:
+            signs.note(row, *latest[person_id])
+        if row.last_seen_at is None:
+            signs.note(row, now, "followed")

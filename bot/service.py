@@ -88,6 +88,10 @@ def build_channels(settings: Settings) -> list[Channel]:
         from bot.channels.twilio_sms import TwilioChannel
 
         channels.append(TwilioChannel(settings))
+        if settings.voice_from:
+            from bot.channels.twilio_voice import TwilioVoiceChannel
+
+            channels.append(TwilioVoiceChannel(settings))
     elif console_allowed(settings):
         channels.append(ConsoleChannel())
     if settings.telegram_enabled:

@@ -658,39 +658,42 @@ async def announce(
 async def announce_preview(
     session: AsyncSession, clock: Clock, activity: Activity
 ) -> dict[str, Any]:
-    """What announcing would do, before staff confirm: who gets an invitation, who is left out
-    (already signed up or waiting, or no way to reach them), and the SMS parts it costs."""
-    from handlers.outbox import preferred_contact  # outbox is heavier; only the preview needs it
+    """What announcing would do, before staff confirm: how many get an invitation, who is left
+    out (already signed up or waiting, or no way to reach them), and the SMS parts it costs.
+    Counted in SQL by the rule :func:`announce` follows person by person: the audience can be
+    every person of a site, and the page must not load them."""
+    from handlers.broadcasts import preferred_channels  # broadcasts is heavier; only needed here
     from handlers.segments import count_segments
 
     now = clock.now()
     tz = await site_tz(session, activity.site_id)
-    busy = {
-        s.person_id for s in await signups_with(session, activity.id, ("signed_up", "waitlisted"))
-    }
-    invited: list[Person] = []
-    unreachable = 0
-    by_sms = 0
-    for person in await audience_of(session, activity):
-        if person.id in busy:
-            continue
-        contact = preferred_contact(person)
-        if contact is None or person.status != "active":
-            unreachable += 1
-            continue
-        invited.append(person)
-        by_sms += contact.channel == "sms"
+    busy = select(Signup.person_id).where(
+        Signup.activity_id == activity.id, Signup.status.in_(("signed_up", "waitlisted"))
+    )
+    already = int(await session.scalar(select(func.count()).select_from(busy.subquery())) or 0)
+    audience = select(Person.id).where(
+        Person.site_id == activity.site_id,
+        Person.erased_at.is_(None),
+        Person.id.in_(
+            select(PersonRole.person_id).where(
+                PersonRole.role.in_(AUDIENCE_ROLES[activity.audience])
+            )
+        ),
+        Person.id.not_in(busy),
+    )
+    total = int(await session.scalar(select(func.count()).select_from(audience.subquery())) or 0)
+    channels = await preferred_channels(session, audience.where(Person.status == "active"))
+    recipients = sum(channels.values())
     key = "act_invite" if activity.signup_required else "act_invite_open"
     text = t("nb", key, **activity_values(activity, tz, "nb", now))
     segments = count_segments(text)
     return {
         "text": text,
-        "people": invited,
-        "recipients": len(invited),
-        "already": len(busy),
-        "unreachable": unreachable,
+        "recipients": recipients,
+        "already": already,
+        "unreachable": total - recipients,
         "segments": segments,
-        "sms_messages": segments.segments * by_sms,
+        "sms_messages": segments.segments * channels.get("sms", 0),
     }
 
 

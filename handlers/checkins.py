@@ -516,10 +516,16 @@ def iso_week(day: date) -> str:
 
 
 async def checkin_figures(
-    session: AsyncSession, site_id: int | None, start: datetime, end: datetime
+    session: AsyncSession,
+    site_id: int | None,
+    start: datetime,
+    end: datetime,
+    *,
+    trend: bool = True,
 ) -> dict[str, Any]:
     """Check-ins sent, answered, missed and nudged; escalations; average score per person and
-    week (for a trend graph), all in [start, end)."""
+    week (for a trend graph), all in [start, end). Without ``trend`` (the yearly report) the
+    average is summed in SQL and no answer is read."""
 
     def in_site(query: Any) -> Any:
         if site_id is None:
@@ -546,34 +552,46 @@ async def checkin_figures(
             query = query.where(InboxItem.site_id == site_id)
         escalations[kind] = int(await session.scalar(query) or 0)
 
-    scores = await session.execute(
-        select(CheckinRound.person_id, CheckinRound.answered_at, CheckinRound.score, Site.timezone)
-        .join(Person, Person.id == CheckinRound.person_id)
-        .join(Site, Site.id == Person.site_id)
-        .where(
-            CheckinRound.score.is_not(None),
-            CheckinRound.answered_at >= start,
-            CheckinRound.answered_at < end,
-            *((Person.site_id == site_id,) if site_id is not None else ()),
-        )
+    scored = (
+        CheckinRound.score.is_not(None),
+        CheckinRound.answered_at >= start,
+        CheckinRound.answered_at < end,
     )
-    weekly: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for person_id, answered_at, score, timezone in scores.all():
-        if answered_at is None or score is None:
-            continue
-        week = iso_week(answered_at.astimezone(ZoneInfo(timezone)).date())
-        weekly[(person_id, week)].append(score)
-    trend = [
-        {
-            "person_id": person_id,
-            "week": week,
-            "average": round(sum(values) / len(values), 2),
-            "answers": len(values),
-        }
-        for (person_id, week), values in sorted(weekly.items())
-    ]
-    all_scores = [s for values in weekly.values() for s in values]
-    return {
+    trend_rows: list[dict[str, Any]] = []
+    if trend:
+        scores = await session.execute(
+            select(
+                CheckinRound.person_id, CheckinRound.answered_at, CheckinRound.score, Site.timezone
+            )
+            .join(Person, Person.id == CheckinRound.person_id)
+            .join(Site, Site.id == Person.site_id)
+            .where(*scored, *((Person.site_id == site_id,) if site_id is not None else ()))
+        )
+        weekly: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for person_id, answered_at, score, timezone in scores.all():
+            if answered_at is None or score is None:
+                continue
+            week = iso_week(answered_at.astimezone(ZoneInfo(timezone)).date())
+            weekly[(person_id, week)].append(score)
+        trend_rows = [
+            {
+                "person_id": person_id,
+                "week": week,
+                "average": round(sum(values) / len(values), 2),
+                "answers": len(values),
+            }
+            for (person_id, week), values in sorted(weekly.items())
+        ]
+        total, n = 0, 0
+        for values in weekly.values():
+            total, n = total + sum(values), n + len(values)
+    else:
+        total, n = (
+            await session.execute(
+                in_site(select(func.sum(CheckinRound.score), func.count()).where(*scored))
+            )
+        ).one()
+    figures: dict[str, Any] = {
         "sent": await count_rounds(*asked),
         "answered": await count_rounds(
             CheckinRound.answered_at >= start, CheckinRound.answered_at < end
@@ -585,9 +603,11 @@ async def checkin_figures(
             "not_reached": escalations[NOT_REACHED_KIND],
             "crisis": escalations[CRISIS_KIND],
         },
-        "average_score": round(sum(all_scores) / len(all_scores), 2) if all_scores else None,
-        "trend": trend,
+        "average_score": round(int(total or 0) / n, 2) if n else None,
     }
+    if trend:
+        figures["trend"] = trend_rows
+    return figures
 
 
 async def not_reached(

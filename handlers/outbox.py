@@ -14,6 +14,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import voice
 from handlers.clock import Clock
 from handlers.followup import phones
 from storage.models import ContactPoint, Message, Person
@@ -89,16 +90,18 @@ def outgoing(
     buttons: list[Any] | None = None,
     question_id: int | None = None,
     broadcast_id: int | None = None,
+    channel: str | None = None,
 ) -> Message:
     """An unsaved outbox row. With no usable contact point it is ``skipped`` (``unreachable``),
-    so staff and statistics can see that a text could not go out."""
+    so staff and statistics can see that a text could not go out. ``channel`` overrides the
+    contact point's (``voice``: a call to that phone number, handlers/voice.py)."""
     ref_kind, ref_id = reference(key) or (None, None)
     return Message(
         direction="out",
         site_id=site_id,
         person_id=person_id if person_id is not None else (contact.person_id if contact else None),
         contact_point_id=contact.id if contact else None,
-        channel=contact.channel if contact else "none",
+        channel=channel or (contact.channel if contact else "none"),
         address=contact.address if contact else None,
         text=text,
         status="queued" if contact else "skipped",
@@ -134,6 +137,7 @@ async def queue(
     question_id: int | None = None,
     broadcast_id: int | None = None,
     language: str | None = None,
+    channel: str | None = None,
 ) -> Message | None:
     """Queue one text. Returns None when ``key`` was queued before (see :func:`outgoing`).
     ``language`` records which catalogue the text came from (staff see it in the thread)."""
@@ -152,6 +156,7 @@ async def queue(
         buttons=buttons,
         question_id=question_id,
         broadcast_id=broadcast_id,
+        channel=channel,
     )
     message.language = language
     if key is None:
@@ -170,8 +175,32 @@ async def queue_to_person(
     session: AsyncSession, clock: Clock, person: Person, text: str, **options: Any
 ) -> Message | None:
     """Queue a text to wherever ``person`` is best reached (see :func:`preferred_contact`);
-    else to a phone they share, and there it begins with their name (handlers/followup/phones)."""
+    else to a phone they share, and there it begins with their name (handlers/followup/phones).
+
+    A reminder or check-in to a person set to be called is (also) a call (handlers/voice.py);
+    the call's row is returned when it replaces the text."""
     await person.awaitable_attrs.contacts  # loads them if this Person came without them
+    key = options.get("key")
+    phone = voice.phone_of(person)
+    if phone is not None and voice.wants_call(person, options.get("kind", "reply"), key):
+        assert key is not None
+        call = await queue(
+            session,
+            clock,
+            contact=phone,
+            text=text,
+            site_id=person.site_id,
+            person_id=person.id,
+            **{
+                "language": person.language,
+                **options,
+                "key": voice.call_key(person, key),
+                "buttons": None,
+                "channel": voice.CHANNEL,
+            },
+        )
+        if person.reminders_by == "call":
+            return call
     contact = preferred_contact(person)
     if contact is None:
         shared = await phones.shared_contact_of(session, person)

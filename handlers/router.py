@@ -26,6 +26,7 @@ from handlers import (
     paging,
     questions,
     reply_budget,
+    voice_calls,
 )
 from handlers.attachments import IncomingAttachment, store_attachments
 from handlers.clock import Clock
@@ -151,6 +152,8 @@ async def handle_inbound(
     conv = Conversation(session, clock, rules, site, contact, person, message)
     if message.kind == "button":
         await handle_button(conv, message)
+    elif message.kind == voice_calls.CALL_BACK_KIND:
+        await voice_calls.call_back(conv)
     elif message.kind in NOT_WORDS_KINDS:
         await (to_staff(conv) if person else unknown_sender(conv, command=False))
     else:

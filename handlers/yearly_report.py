@@ -22,6 +22,7 @@ from handlers import activity_types
 from handlers.activities import activity_figures
 from handlers.appointment_replies import appointment_figures
 from handlers.checkins import checkin_figures
+from handlers.followup import figures as followup_figures
 from handlers.rota.figures import volunteer_figures
 from handlers.segments import count_segments
 from handlers.stats import message_figures
@@ -29,7 +30,6 @@ from handlers.surveys import survey_figures
 from storage.models import (
     Activity,
     Appointment,
-    CheckinPlan,
     CheckinRound,
     Message,
     Person,
@@ -59,6 +59,8 @@ class Figure:
 class Options:
     sms_price: float = 0.5
     timezone: str = "Europe/Oslo"
+    # The clock's time: a period that has not ended counts signs of life up to now.
+    now: datetime | None = None
 
 
 Section = Callable[[AsyncSession, int | None, datetime, datetime, Options], Awaitable[list[Figure]]]
@@ -85,13 +87,26 @@ async def people_section(
 ) -> list[Figure]:
     """People registered by the end of the period by role, new in it, active in it (a text in,
     an appointment or activity attended), and by gender, municipality and intake outcome."""
-    registered = in_site(select(Person).where(Person.created_at < end), Person.site_id, site_id)
-    people = list(await session.scalars(registered))
-    ids = [p.id for p in people]
+    # Only the columns counted: every person of the site, so no objects with their contacts.
+    registered = in_site(
+        select(
+            Person.id,
+            Person.created_at,
+            Person.gender,
+            Person.municipality,
+            Person.intake_outcome,
+            Person.intake_on,
+        ).where(Person.created_at < end),
+        Person.site_id,
+        site_id,
+    )
+    people = list((await session.execute(registered)).all())
     roles: dict[int, set[str]] = defaultdict(set)
-    if ids:
+    if people:  # the same people by a subquery: no list of every id as parameters
         for person_id, role in await session.execute(
-            select(PersonRole.person_id, PersonRole.role).where(PersonRole.person_id.in_(ids))
+            select(PersonRole.person_id, PersonRole.role).where(
+                PersonRole.person_id.in_(registered.with_only_columns(Person.id))
+            )
         ):
             roles[person_id].add(role)
     active = await active_people(session, site_id, start, end)
@@ -150,8 +165,8 @@ async def active_people(
         site_id,
     )
     found: set[int] = set()
-    for query in (texted, met, came):
-        found.update(i for i in await session.scalars(query) if i is not None)
+    for query in (texted, met, came):  # each person once, not each text
+        found.update(i for i in await session.scalars(query.distinct()) if i is not None)
     return found
 
 
@@ -161,19 +176,23 @@ async def messages_section(
     """Texts in and out, and what the SMS cost: segments of each SMS sent × the price."""
     counts = await message_figures(session, site_id, start, end)
     sms = in_site(
-        select(Message.text).where(
+        select(Message.text, func.count())
+        .where(
             Message.direction == "out",
             Message.channel == "sms",
             Message.status.in_(("sent", "delivered")),
             Message.created_at >= start,
             Message.created_at < end,
-        ),
+        )
+        .group_by(Message.text),
         Message.site_id,
         site_id,
     )
-    # A text blanked by retention or erasure counts as one segment.
+    # Each distinct text is counted once (reminders and broadcasts repeat); a text blanked by
+    # retention or erasure counts as one segment.
     segments = sum(
-        count_segments(text).segments if text else 1 for text in await session.scalars(sms)
+        (count_segments(text).segments if text else 1) * int(n)
+        for text, n in (await session.execute(sms)).all()
     )
     return [
         Figure("received", counts["received"], people=False),
@@ -299,9 +318,11 @@ async def waiting_section(
 async def volunteers_section(
     session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
 ) -> list[Figure]:
-    """Hours and full-time equivalents, shifts filled and open. (Volunteer-participant
-    assignments come with the follow-up feature.)"""
+    """Hours and full-time equivalents, shifts filled and open; and volunteer assignments
+    (oppdrag): running at the period's end, started, ended and handed over in it, and the
+    meetings and hours volunteers reported with ``TREFF``."""
     v = await volunteer_figures(session, site_id, start, end)
+    a = await followup_figures.assignments_in_period(session, site_id, start, end)
     return [
         Figure("volunteers", v["volunteers"]),
         Figure("volunteer_hours", v["volunteer_hours"], people=False),
@@ -310,6 +331,12 @@ async def volunteers_section(
         Figure("shifts_filled", v["shifts_filled"], people=False),
         Figure("shifts_open", v["shifts"] - v["shifts_filled"], people=False),
         Figure("no_shows", v["no_shows"]),
+        Figure("assignments_active", int(a["active"])),
+        Figure("assignments_started", int(a["started"])),
+        Figure("assignments_ended", int(a["ended"])),
+        Figure("assignments_handed_over", int(a["handed_over"])),
+        Figure("assignment_meetings", int(a["meetings"])),
+        Figure("assignment_hours", a["hours"], people=False),
     ]
 
 
@@ -317,7 +344,7 @@ async def checkins_section(
     session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
 ) -> list[Figure]:
     """Check-ins sent and answered, and the average score of each month (local time)."""
-    c = await checkin_figures(session, site_id, start, end)
+    c = await checkin_figures(session, site_id, start, end, trend=False)
     figures = [
         Figure("sent", c["sent"]),
         Figure("answered", c["answered"]),
@@ -339,7 +366,8 @@ async def checkins_section(
     )
     months: dict[str, list[int]] = defaultdict(list)
     for answered_at, score, timezone in rows.all():
-        months[answered_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")].append(score)
+        local = answered_at.astimezone(ZoneInfo(timezone))
+        months[f"{local.year:04d}-{local.month:02d}"].append(score)
     for month, scores in sorted(months.items()):
         figures.append(
             Figure(
@@ -355,23 +383,17 @@ async def checkins_section(
 async def signs_of_life_section(
     session: AsyncSession, site_id: int | None, start: datetime, end: datetime, options: Options
 ) -> list[Figure]:
-    """People with a check-in plan asked in the period: reached (answered at least once) and
-    not reached."""
-    rows = await session.execute(
-        in_site(
-            select(CheckinRound.person_id, func.count(CheckinRound.answered_at))
-            .join(CheckinPlan, CheckinPlan.id == CheckinRound.plan_id)
-            .join(Person, Person.id == CheckinRound.person_id)
-            .where(CheckinRound.asked_at >= start, CheckinRound.asked_at < end)
-            .group_by(CheckinRound.person_id),
-            Person.site_id,
-            site_id,
-        )
-    )
-    answered = [int(n) for _, n in rows.all()]
+    """From the signs-of-life follow-up: people with an active plan or assignment reached
+    within their threshold by any signal, and not; the gentle texts sent and the inbox items
+    raised for the key worker and the team."""
+    s = await followup_figures.signs_in_period(session, site_id, start, end, options.now or end)
     return [
-        Figure("reached", sum(1 for n in answered if n)),
-        Figure("not_reached", sum(1 for n in answered if not n)),
+        Figure("followed", s["followed"]),
+        Figure("reached", s["reached"]),
+        Figure("not_reached", s["not_reached"]),
+        Figure("gentle_texts", s["gentle_texts"]),
+        Figure("key_worker_items", s["key_worker_items"]),
+        Figure("team_items", s["team_items"]),
     ]
 
 

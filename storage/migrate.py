@@ -7,6 +7,7 @@ foreign keys from other tables forbid; so foreign keys are off while migrations 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -31,9 +32,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@functools.cache
+def _script() -> ScriptDirectory:
+    """The migration scripts, read once a process: every start (each test's Los too) asks."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def _pending(sync_conn: Connection) -> tuple[str | None, list[str]]:
     """The database's revision and the revisions an upgrade to head would run, oldest first."""
-    script = ScriptDirectory.from_config(alembic_config())
+    script = _script()
     current = MigrationContext.configure(sync_conn).get_current_revision()
     known = {rev.revision for rev in script.walk_revisions()}
     if current is not None and current not in known:
@@ -69,7 +76,10 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
             async with conn.begin():
                 if conn.dialect.name == "postgresql":
                     await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7406001)")
-                await conn.run_sync(_pending)  # refuses a schema newer than the code, in a line
+                # Refuses a schema newer than the code, in a line.
+                _, to_run = await conn.run_sync(_pending)
+                if revision == "head" and not to_run:
+                    return  # up to date: Alembic would only read its scripts again
                 await conn.run_sync(
                     lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision)
                 )

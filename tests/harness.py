@@ -122,6 +122,7 @@ class Harness:
             cursor = f"&cursor={page['next']}"
         items.sort(key=lambda i: (not i["urgent"], i["created_at"], i["id"]))
         return items
+
     async def items(self, path: str, *, token: str | None = None) -> list[Any]:
         """Every row of a list, following its pages (``next``) to the end."""
         found: list[Any] = []
@@ -253,6 +254,8 @@ async def running_harness(
     await server.start_server(access_log_class=PathOnlyAccessLogger)
     client = TestClient(server)
     await client.start_server()
+    # Calls: the fake Twilio fetches TwiML from this server, signed for PUBLIC_URL.
+    twilio.los_url, twilio.public_url = str(server.make_url("")).rstrip("/"), settings.base_url
     harness = Harness(los, client, twilio, telegram)
     async with los.sessions.begin() as session:
         _, harness.token = await add_staff(

@@ -145,7 +145,7 @@ async def two_sites(h: Harness) -> dict[str, Any]:
         )
         await h.api(
             "POST",
-            "/api/volunteer-assignments",
+            "/api/assignments",
             {"volunteer_id": volunteer["id"], "participant_id": person["id"]},
             expect=201,
         )
@@ -180,7 +180,8 @@ LISTS = {
     "/api/inbox": "?status=all",
     "/api/sites": "",
     "/api/staff": "",  # admins only
-    "/api/volunteer-assignments": "",
+    "/api/assignments": "",
+    "/api/volunteer-assignments": "",  # the deprecated alias
     "/api/reminders": "",
     "/api/not-seen": "?everyone=true",
     "/api/surveys": "",

@@ -125,6 +125,8 @@ def test_staff_add_prints_a_set_up_link_or_takes_a_password_from_stdin(tmp_path:
     assert "/setup/" in reset.stdout.strip().splitlines()[-1]
     missing = los("staff", "reset", "--email", "nobody@example.org", db=db)
     assert missing.returncode == 1
+
+
 async def test_staff_list_and_disable_stop_every_token(tmp_path: Path) -> None:
     from bot.config import Settings
     from bot.service import Los

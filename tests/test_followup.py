@@ -57,7 +57,7 @@ async def test_an_assignment_from_matching_to_hand_over_counts_treff_hours(h: Ha
 
     made = await h.api(
         "POST",
-        "/api/volunteer-assignments",
+        "/api/assignments",
         {"volunteer_id": siri["id"], "participant_id": ola["id"], "goal": "Gå turer sammen"},
         expect=201,
     )
@@ -70,7 +70,7 @@ async def test_an_assignment_from_matching_to_hand_over_counts_treff_hours(h: Ha
     assert h.sms_to(SIRI)[-1] == "Takk! Møtet er ført opp (1 t). Til sammen 1 t."
     await h.sms(SIRI, "treff 2")
     assert h.sms_to(SIRI)[-1] == "Takk! Møtet er ført opp (2 t). Til sammen 3 t."
-    shown = await h.api("GET", f"/api/volunteer-assignments/{made['id']}", expect=200)
+    shown = await h.api("GET", f"/api/assignments/{made['id']}", expect=200)
     assert (shown["meetings"], shown["hours"]) == (2, 3.0)
     figures = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-04-01", expect=200)
     assert figures["assignments"] == {"active": 1, "meetings": 2, "hours": 3.0}
@@ -85,9 +85,7 @@ async def test_an_assignment_from_matching_to_hand_over_counts_treff_hours(h: Ha
     answers = await inbox(h, "review_answer")
     assert [a.summary for a in answers] == ["Svar på gjennomgang av oppdraget: 4. det går fint"]
 
-    handed = await h.api(
-        "POST", f"/api/volunteer-assignments/{made['id']}/hand-over", {}, expect=200
-    )
+    handed = await h.api("POST", f"/api/assignments/{made['id']}/hand-over", {}, expect=200)
     await h.send_due()
     assert handed["status"] == "handed_over"
     assert handed["taken_over_by"] == kari["id"]
@@ -106,7 +104,7 @@ async def followed(h: Harness, phone: str | None = OLA) -> tuple[dict[str, Any],
     siri = await h.person("Siri Hansen", roles=["volunteer"], phone=None)
     await h.api(
         "POST",
-        "/api/volunteer-assignments",
+        "/api/assignments",
         {"volunteer_id": siri["id"], "participant_id": ola["id"], "review_on": "2026-12-01"},
         expect=201,
     )
@@ -344,7 +342,7 @@ async def test_follow_up_api_refuses_bad_input_and_other_sites(h: Harness) -> No
     ola = await h.person("Ola Nordmann", phone=OLA)
     await h.api(
         "POST",
-        "/api/volunteer-assignments",
+        "/api/assignments",
         {"volunteer_id": ola["id"], "participant_id": ola["id"]},
         expect=422,
     )
@@ -373,13 +371,13 @@ async def test_another_sites_follow_up_is_not_found(h: Harness) -> None:
     siri = await h.person("Siri Hansen", roles=["volunteer"], phone=None, site_id=bergen.id)
     made = await h.api(
         "POST",
-        "/api/volunteer-assignments",
+        "/api/assignments",
         {"volunteer_id": siri["id"], "participant_id": ola["id"]},
         expect=201,
     )
     for method, path in (
-        ("GET", f"/api/volunteer-assignments/{made['id']}"),
-        ("POST", f"/api/volunteer-assignments/{made['id']}/hand-over"),
+        ("GET", f"/api/assignments/{made['id']}"),
+        ("POST", f"/api/assignments/{made['id']}/hand-over"),
         ("POST", f"/api/people/{ola['id']}/seen"),
         ("GET", f"/api/people/{ola['id']}/consents"),
         ("GET", f"/api/people/{ola['id']}/volunteer-suggestions"),
@@ -391,7 +389,7 @@ async def test_another_sites_follow_up_is_not_found(h: Harness) -> None:
             token=oslo_token,
             expect=404,
         )
-    assert await h.api("GET", "/api/volunteer-assignments", token=oslo_token, expect=200) == []
+    assert await h.api("GET", "/api/assignments", token=oslo_token, expect=200) == []
     body = await h.api(
         "POST",
         "/api/reminders",
@@ -399,3 +397,37 @@ async def test_another_sites_follow_up_is_not_found(h: Harness) -> None:
         token=oslo_token,
     )
     assert body["error"]["fields"] == {"person_id": "no such person"}
+
+
+async def test_the_old_volunteer_assignments_path_is_a_deprecated_alias(h: Harness) -> None:
+    ola = await h.person("Ola Nordmann", phone=None)
+    siri = await h.person("Siri Hansen", roles=["volunteer"], phone=None)
+    body = {"volunteer_id": siri["id"], "participant_id": ola["id"], "goal": "Turer"}
+    made = await h.api("POST", "/api/volunteer-assignments", body, expect=201)
+    assert await h.api("GET", f"/api/assignments/{made['id']}", expect=200) == made
+    old = await h.api(
+        "PATCH", f"/api/volunteer-assignments/{made['id']}", {"goal": "Sjakk"}, expect=200
+    )
+    assert old == await h.api("GET", f"/api/assignments/{made['id']}", expect=200)
+    assert old["goal"] == "Sjakk"
+    document = await h.api("GET", "/api/openapi.json", expect=200)
+    paths = document["paths"]
+    for method, path in (
+        ("get", "/api/volunteer-assignments"),
+        ("post", "/api/volunteer-assignments"),
+        ("get", "/api/volunteer-assignments/{id}"),
+        ("patch", "/api/volunteer-assignments/{id}"),
+        ("post", "/api/volunteer-assignments/{id}/hand-over"),
+    ):
+        assert paths[path][method]["deprecated"] is True
+        current = paths[path.replace("volunteer-assignments", "assignments")][method]
+        assert "deprecated" not in current
+        assert current["operationId"] != paths[path][method]["operationId"]
+    # /api/assignments/{id} is no longer a shift place: that is under its shift.
+    assert "/api/shifts/{shift_id}/assignments/{id}" in paths
+    body_of = {
+        path: paths[path]["patch"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        for path in ("/api/assignments/{id}", "/api/shifts/{shift_id}/assignments/{id}")
+    }
+    assert body_of["/api/assignments/{id}"].endswith("volunteer_assignments.AssignmentPatch")
+    assert body_of["/api/shifts/{shift_id}/assignments/{id}"].endswith("rota.AssignmentPatch")

@@ -33,7 +33,7 @@ async def test_matching_pairing_and_hand_over_from_the_oppdrag_page(h: Harness) 
     assert resp.status == 303
     await h.send_due()
     assert h.sms_to(SIRI)[-1].startswith("Du er nå koblet med Ola.")
-    [made] = await h.api("GET", "/api/volunteer-assignments", expect=200)
+    [made] = await h.api("GET", "/api/assignments", expect=200)
     page = await (await h.client.get("/assignments")).text()
     assert "Gå turer" in page and "Overlever nå" in page
 
@@ -45,7 +45,7 @@ async def test_matching_pairing_and_hand_over_from_the_oppdrag_page(h: Harness) 
     assert resp.status == 303
     await h.send_due()
     assert h.sms_to(OLA)[-1] == "Fra nå er det Kari hos oss du kan kontakte. Skriv hit som før."
-    shown = await h.api("GET", f"/api/volunteer-assignments/{made['id']}", expect=200)
+    shown = await h.api("GET", f"/api/assignments/{made['id']}", expect=200)
     assert shown["status"] == "handed_over"
 
 
@@ -55,7 +55,7 @@ async def test_person_page_records_consent_reminders_and_seen_today(h: Harness) 
     siri = await h.person("Siri Hansen", roles=["volunteer"], phone=None)
     await h.api(
         "POST",
-        "/api/volunteer-assignments",
+        "/api/assignments",
         {"volunteer_id": siri["id"], "participant_id": ola["id"], "review_on": "2026-12-01"},
         expect=201,
     )

@@ -125,6 +125,7 @@ async def test_a_database_outage_under_traffic_is_a_few_lines(
             assert await h.sms(PHONE, "hei") == 200
             await proxy.cut()
             start = len(all_logs)
+
             # The webhooks spool what they cannot store (their own outage); the dispatcher and
             # the jobs meet the database outage: together they kept failing.
             def failures() -> int:

@@ -135,9 +135,7 @@ async def test_texts_while_the_database_is_away_are_handled_exactly_once_after(
                 assert await post_sms(h, PHONE, "TIMER", "SMaway0") == 200  # a provider retry
                 assert len(spool.read_text().splitlines()) == 6
             # Back: stores that were still waiting finish, and the spool is replayed.
-            await asyncio.wait_for(
-                asyncio.gather(*h.los.late_stores, return_exceptions=True), 60
-            )
+            await asyncio.wait_for(asyncio.gather(*h.los.late_stores, return_exceptions=True), 60)
             await h.advance(seconds=10)
             await h.advance(seconds=10)
             async with h.session() as session:

@@ -50,8 +50,14 @@ async def test_due_rows_go_out_by_priority_not_by_age(h: Harness) -> None:
     await post_sms(h, CRISIS_PHONE, "jeg vil ta livet mitt", "SMprio2")
     async with h.session() as session:
         priorities: dict[str, int] = dict(
-            (await session.execute(text("SELECT kind, MIN(priority) FROM messages "
-                                        "WHERE direction = 'out' GROUP BY kind"))).all()
+            (
+                await session.execute(
+                    text(
+                        "SELECT kind, MIN(priority) FROM messages "
+                        "WHERE direction = 'out' GROUP BY kind"
+                    )
+                )
+            ).all()
         )
     assert priorities["crisis"] == PRIORITY_CRISIS
     assert priorities["reply"] == PRIORITY_ANSWER

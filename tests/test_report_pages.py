@@ -28,6 +28,12 @@ async def test_reports_show_exact_numbers_and_downloads_protect_small_ones(h: Ha
     assert 'data-key="people.intakes.short_term">3<' in html
     assert "<svg" in html and "Quiz og bingo" in html
     assert 'href="/reports/report.csv?' in html
+    # Follow-up: the demo's assignments and signs of life, exact on the staff page.
+    assert "Timer i oppdrag (TREFF)</th>" in html
+    assert 'data-key="volunteers.assignments_handed_over">1<' in html
+    assert 'data-key="volunteers.assignment_meetings">9<' in html
+    assert "Ikke hørt fra innen fristen</th>" in html
+    assert 'data-key="signs_of_life.gentle_texts">1<' in html
 
     resp = await h.client.get(f"/reports/report.csv?{PERIOD}&site=1")
     assert resp.status == 200 and resp.content_type == "text/csv"
@@ -35,9 +41,15 @@ async def test_reports_show_exact_numbers_and_downloads_protect_small_ones(h: Ha
     assert rows[("people", "intakes.short_term")] == "<5"
     assert rows[("people", "intakes.taken_in")] == "24"
     assert rows[("activities", "by_type.quiz_bingo.held")] == "17"
+    assert rows[("volunteers", "assignments_handed_over")] == "<5"
+    assert rows[("volunteers", "assignment_meetings")] == "9"
+    assert rows[("signs_of_life", "reached")] == "5"
+    assert rows[("signs_of_life", "not_reached")] == "<5"
 
     printed = await (await h.client.get(f"/reports/print?{PERIOD}")).text()
     assert 'data-key="people.intakes.short_term">&lt;5<' in printed
+    assert 'data-key="volunteers.assignments_handed_over">&lt;5<' in printed
+    assert 'data-key="signs_of_life.gentle_texts">&lt;5<' in printed
     resp = await h.client.get(f"/reports/report.xlsx?{PERIOD}")
     assert resp.status == 200 and (await resp.read())[:2] == b"PK"
 

@@ -27,7 +27,12 @@ async def test_hours_count_for_shifts_that_took_place(h: Harness) -> None:
         for a in (await h.api("GET", f"/api/shifts/{shift}"))["assignments"]
         if a["person_id"] == per
     )
-    await h.api("PATCH", f"/api/assignments/{per_assignment}", {"status": "no_show"}, expect=200)
+    await h.api(
+        "PATCH",
+        f"/api/shifts/{shift}/assignments/{per_assignment}",
+        {"status": "no_show"},
+        expect=200,
+    )
     await h.set_time(oslo(2026, 3, 5, 20, 10))
     stats = await h.api("GET", "/api/stats?from=2026-03-01&to=2026-04-01", expect=200)
     figures = stats["volunteers"]
@@ -46,7 +51,12 @@ async def test_staff_can_swap_by_hand(h: Harness) -> None:
     taken = await h.api("POST", f"/api/shifts/{shift}/assign", {"person_id": per})
     assert h.last_status == 409, taken
     kari_assignment = (await h.api("GET", f"/api/shifts/{shift}"))["assignments"][0]["id"]
-    await h.api("PATCH", f"/api/assignments/{kari_assignment}", {"status": "cancelled"}, expect=200)
+    place = f"/api/shifts/{shift}/assignments/{kari_assignment}"
+    other_shift = await cafe(h, starts_at="2026-03-06T16:00:00", ends_at="2026-03-06T20:00:00")
+    # A place is reached through its own shift only.
+    wrong = f"/api/shifts/{other_shift}/assignments/{kari_assignment}"
+    await h.api("PATCH", wrong, {"status": "cancelled"}, expect=404)
+    await h.api("PATCH", place, {"status": "cancelled"}, expect=200)
     await h.api("POST", f"/api/shifts/{shift}/assign", {"person_id": per}, expect=200)
     await h.send_due()
     assert (
@@ -63,7 +73,7 @@ async def test_staff_can_swap_by_hand(h: Harness) -> None:
     )
     await h.api(
         "PATCH",
-        f"/api/assignments/{per_assignment}",
+        f"/api/shifts/{shift}/assignments/{per_assignment}",
         {"status": "cancelled", "find_replacement": True},
         expect=200,
     )

@@ -177,6 +177,7 @@ async def slow_twilio():
     await server.stop()
 
 
+@pytest.mark.realtime  # the grace is timed on the wall clock: run alone (see pyproject.toml)
 async def test_sigterm_with_a_slow_provider_exits_0_within_the_grace_and_sends_once(
     slow_twilio: FakeTwilio, tmp_path: Path
 ) -> None:

@@ -73,6 +73,19 @@ async def test_the_report_on_the_demo_year_matches_hand_counts(h: Harness) -> No
     surveys = figures(report, "surveys")
     assert (surveys["surveys"], surveys["asked"], surveys["answered"]) == (1, 15, 12)
 
+    # bot/demo_followup.py: a walking assignment (4 meetings: 1.5 + 2 + 1 + 2 hours), one gone
+    # quiet (no meetings), and one handed over to the key worker in the autumn (5 × 2 hours).
+    volunteers = figures(report, "volunteers")
+    assert (volunteers["assignments_active"], volunteers["assignments_started"]) == (2, 3)
+    assert (volunteers["assignments_ended"], volunteers["assignments_handed_over"]) == (0, 1)
+    assert volunteers["assignment_meetings"] == 4 + 5
+    assert volunteers["assignment_hours"] == 6.5 + 10
+    # Followed: four with a check-in plan (followed from today) and the two active
+    # assignments; only the quiet one is past the 14 days, texted "Alt vel?" once.
+    signs = figures(report, "signs_of_life")
+    assert (signs["followed"], signs["reached"], signs["not_reached"]) == (6, 5, 1)
+    assert (signs["gentle_texts"], signs["key_worker_items"], signs["team_items"]) == (1, 0, 0)
+
 
 async def test_small_numbers_are_under_5_in_every_export(h: Harness) -> None:
     await demo(h)

@@ -57,6 +57,8 @@ class NotSeenOut(ApiModel):
     days: int
     threshold_days: int
     step: int
+    # Partners and relatives to contact about the person: only those consented to, by name.
+    may_contact: list[str]
 
 
 def sign_json(row: SignOfLife) -> dict[str, Any]:
@@ -147,6 +149,7 @@ async def not_seen(request: web.Request, *, query: NotSeenQuery) -> Any:
                 "days": n.days,
                 "threshold_days": n.threshold_days,
                 "step": n.step,
+                "may_contact": await consent_rules.partners_allowed(session, n.person.id),
             }
             for n in found
         ]
@@ -298,7 +301,7 @@ def _join(values: list[str], limit: int, field: str) -> str | None:
     "GET",
     "/api/people/{id}/matching",
     summary="What staff recorded for matching volunteers and participants",
-    tag="volunteer-assignments",
+    tag="assignments",
     response=ProfileOut,
 )
 async def get_profile(request: web.Request, *, query: object) -> Any:
@@ -311,7 +314,7 @@ async def get_profile(request: web.Request, *, query: object) -> Any:
     "PUT",
     "/api/people/{id}/matching",
     summary="Record area, age band, gender and gender wish, interests, languages, capacity",
-    tag="volunteer-assignments",
+    tag="assignments",
     body=ProfileIn,
     response=ProfileOut,
 )

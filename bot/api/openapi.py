@@ -130,6 +130,9 @@ def operation(ep: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
         "operationId": f"{ep.tag}_{ep.handler.__name__}",
         "responses": responses,
     }
+    if ep.deprecated:
+        op["deprecated"] = True
+        op["operationId"] += "_deprecated"
     params = [
         {
             "name": p,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from aiohttp import web
 from pydantic import Field
@@ -24,7 +24,7 @@ from bot.api.schema import (
     keep,
     local_to_utc,
 )
-from handlers import lists
+from handlers import lists, voice
 from handlers import people as rules
 from handlers.access import can_see, require_visible, site_for
 from handlers.attachments import attachments_of, message_content
@@ -39,7 +39,11 @@ from storage.models.states import (
     MessageStatus,
     PersonRoleName,
     PersonStatus,
+    RemindersBy,
 )
+
+if TYPE_CHECKING:
+    from bot.service import Los
 
 Gender = Literal["woman", "man", "other"]
 # The optional fields the yearly report counts by; null or left out is "not recorded".
@@ -58,6 +62,8 @@ class PersonIn(ReportFields):
     roles: list[PersonRoleName] = Field(min_length=1, max_length=3)
     phone: Text | None = Field(None, max_length=40)
     language: Language = Language.NB
+    # sms: texts; call: a phone call reads reminders and check-ins aloud; both: the two.
+    reminders_by: RemindersBy = RemindersBy.SMS
     site_id: Id | None = None
     contact_staff_id: Id | None = None
 
@@ -69,6 +75,7 @@ class PersonPatch(ReportFields):
     roles: list[PersonRoleName] = keep(min_length=1, max_length=3)
     phone: Text | None = Field(None, max_length=40)
     language: Language = keep()
+    reminders_by: RemindersBy = keep()
     status: PersonStatus = keep()
     paused_until: When | None = None
     contact_staff_id: Id | None = None
@@ -88,6 +95,7 @@ class PersonOut(ApiModel):
     telegram_linked: bool
     opted_out: bool
     language: Language
+    reminders_by: RemindersBy
     status: PersonStatus
     paused_until: Time | None
     contact_staff_id: int | None
@@ -111,6 +119,7 @@ class PersonOut(ApiModel):
             telegram_linked=telegram is not None,
             opted_out=any(c.opted_out_at is not None for c in person.contacts),
             language=Language(person.language),
+            reminders_by=RemindersBy(person.reminders_by),
             status=PersonStatus(person.status),
             paused_until=person.paused_until,
             contact_staff_id=person.contact_staff_id,
@@ -198,6 +207,8 @@ async def create(request: web.Request, *, body: PersonIn, query: object) -> Pers
             language=body.language,
         )
         person.contact_staff_id = body.contact_staff_id
+        check_calls(los, body.reminders_by)
+        person.reminders_by = body.reminders_by
         for name in REPORT_FIELDS:
             setattr(person, name, getattr(body, name))
         audit(session, los.clock, staff_of(request), "person.create", "person", person.id)
@@ -220,6 +231,12 @@ async def list_people(request: web.Request, *, query: PeopleQuery) -> PeoplePage
         return PeoplePage(
             items=[PersonOut.of(p) for p in found.items], next=found.next, total=found.total
         )
+
+
+def check_calls(los: Los, reminders_by: RemindersBy) -> None:
+    """A call needs the voice channel (Twilio with a caller number): else 422, not silence."""
+    if reminders_by != RemindersBy.SMS and los.channel(voice.CHANNEL) is None:
+        raise InputError({"reminders_by": "calls are off: Twilio needs a caller number"})
 
 
 @endpoint("GET", "/api/people/{id}", summary="One person", tag="people", response=PersonOut)
@@ -251,6 +268,9 @@ async def patch(request: web.Request, *, body: PersonPatch, query: object) -> Pe
             await rules.set_phone(session, los.clock, person, body.phone)
         if "language" in changed:
             person.language = body.language
+        if "reminders_by" in changed:
+            check_calls(los, body.reminders_by)
+            person.reminders_by = body.reminders_by
         if "status" in changed:
             person.status = body.status
             if body.status == PersonStatus.ACTIVE:

@@ -54,6 +54,8 @@ class Endpoint:
     status: int = 200
     admin: bool = False
     extra_statuses: tuple[int, ...] = field(default=())
+    # An old path kept for one version: the same handler, marked deprecated in OpenAPI.
+    deprecated: bool = False
 
     @cached_property
     def answer(self) -> TypeAdapter[Any]:
@@ -108,6 +110,7 @@ def endpoint(
     status: int = 200,
     admin: bool = False,
     extra_statuses: tuple[int, ...] = (),
+    deprecated: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` under ``method path``; see the module's docstring."""
 
@@ -125,6 +128,7 @@ def endpoint(
                 status,
                 admin,
                 extra_statuses,
+                deprecated,
             )
         )
         return handler

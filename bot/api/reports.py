@@ -113,7 +113,9 @@ async def year_report(request: web.Request, query: YearQuery) -> tuple[dict[str,
         if end <= first:
             raise InputError({"to": "must be after from"})
         site = await session.get(Site, site_id) if site_id is not None else None
-        options = yearly_report.Options(sms_price=los.settings.los_sms_price, timezone=tz)
+        options = yearly_report.Options(
+            sms_price=los.settings.los_sms_price, timezone=tz, now=los.clock.now()
+        )
         report = await yearly_report.build(
             session,
             site_id,

@@ -501,8 +501,8 @@ async def call(request: web.Request, *, query: object) -> Any:
 
 @endpoint(
     "PATCH",
-    "/api/assignments/{id}",
-    summary="Confirm, cancel (optionally find a replacement) or mark a no-show",
+    "/api/shifts/{shift_id}/assignments/{id}",
+    summary="A place on a shift: confirm, cancel (optionally find a replacement) or mark a no-show",
     tag="rota",
     body=AssignmentPatch,
     response=AssignmentOut,
@@ -511,6 +511,8 @@ async def patch_assignment(request: web.Request, *, body: AssignmentPatch, query
     los = los_of(request)
     async with los.sessions.begin() as session:
         assignment = await load_assignment(session, staff_of(request), path_id(request))
+        if assignment.shift_id != path_id(request, "shift_id"):
+            raise NotFound("assignment")
         changed = await staff.set_assignment_status(
             session,
             los.clock,

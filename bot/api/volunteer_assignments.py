@@ -1,11 +1,13 @@
 """Volunteer assignments (oppdrag): matching, start, meetings, review and hand-over.
 
-They live under ``/api/volunteer-assignments`` because ``/api/assignments/{id}`` already names a
-volunteer's place on a shift (CONTRACT §4).
+They live under ``/api/assignments``. ``/api/volunteer-assignments…``, their first home, answers
+the same for one version and is marked deprecated (a shift place is
+``/api/shifts/{shift_id}/assignments/{id}``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from aiohttp import web
@@ -15,13 +17,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.people import load_person
-from bot.api.registry import endpoint, los_of, path_id, staff_of
+from bot.api.registry import Handler, endpoint, los_of, path_id, staff_of
 from bot.api.schema import ApiModel, Day, Id, Text, Time
 from handlers.access import site_filter, visible
 from handlers.errors import InputError, NotFound
 from handlers.followup import assignments as rules
+from handlers.followup import consent
 from storage.models import AssignmentMeeting, Person, StaffUser, VolunteerAssignment
 from storage.models.states import VolunteerAssignmentStatus
+
+
+def assignments_endpoint(method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
+    """``/api/assignments{path}``, and its deprecated alias ``/api/volunteer-assignments{path}``."""
+    current = endpoint(method, f"/api/assignments{path}", tag="assignments", **options)
+    alias = endpoint(
+        method,
+        f"/api/volunteer-assignments{path}",
+        tag="volunteer-assignments",
+        deprecated=True,
+        **options,
+    )
+
+    def register(handler: Handler) -> Handler:
+        return alias(current(handler))
+
+    return register
 
 
 class AssignmentIn(ApiModel):
@@ -66,6 +86,9 @@ class AssignmentOut(ApiModel):
     last_meeting_at: Time | None
     created_at: Time
     ended_at: Time | None
+    # Partners and relatives staff may contact about the participant: only those the
+    # participant consented to, by name (handlers/followup/consent.py).
+    may_contact: list[str]
 
 
 class SuggestionOut(ApiModel):
@@ -112,6 +135,7 @@ async def assignment_json(session: AsyncSession, a: VolunteerAssignment) -> dict
         "last_meeting_at": last,
         "created_at": a.created_at,
         "ended_at": a.ended_at,
+        "may_contact": await consent.partners_allowed(session, a.participant_id),
     }
 
 
@@ -124,11 +148,10 @@ async def person_in_body(
         raise InputError({field: "no such person"}) from None
 
 
-@endpoint(
+@assignments_endpoint(
     "POST",
-    "/api/volunteer-assignments",
+    "",
     summary="Pair a volunteer with a participant (oppdrag); both get a text",
-    tag="volunteer-assignments",
     body=AssignmentIn,
     response=AssignmentOut,
     status=201,
@@ -154,11 +177,10 @@ async def create(request: web.Request, *, body: AssignmentIn, query: object) -> 
         return await assignment_json(session, assignment)
 
 
-@endpoint(
+@assignments_endpoint(
     "GET",
-    "/api/volunteer-assignments",
+    "",
     summary="Volunteer assignments of your sites (?person_id= either side, ?status=)",
-    tag="volunteer-assignments",
     query=AssignmentsQuery,
     response=list[AssignmentOut],
 )
@@ -188,11 +210,10 @@ async def visible_assignments(
     return list(await session.scalars(q.order_by(VolunteerAssignment.id.desc()).limit(2000)))
 
 
-@endpoint(
+@assignments_endpoint(
     "GET",
-    "/api/volunteer-assignments/{id}",
+    "/{id}",
     summary="One volunteer assignment with its meetings and hours",
-    tag="volunteer-assignments",
     response=AssignmentOut,
 )
 async def get(request: web.Request, *, query: object) -> Any:
@@ -203,11 +224,10 @@ async def get(request: web.Request, *, query: object) -> Any:
         return await assignment_json(session, assignment)
 
 
-@endpoint(
+@assignments_endpoint(
     "PATCH",
-    "/api/volunteer-assignments/{id}",
+    "/{id}",
     summary="Change the goal or review date; pause, resume or end the assignment",
-    tag="volunteer-assignments",
     body=AssignmentPatch,
     response=AssignmentOut,
 )
@@ -240,12 +260,11 @@ async def patch(request: web.Request, *, body: AssignmentPatch, query: object) -
         return await assignment_json(session, assignment)
 
 
-@endpoint(
+@assignments_endpoint(
     "POST",
-    "/api/volunteer-assignments/{id}/hand-over",
+    "/{id}/hand-over",
     summary="Hand over in one step: the volunteer is thanked, the key worker takes over, the "
     "participant is told whom to contact",
-    tag="volunteer-assignments",
     body=HandOverIn,
     response=AssignmentOut,
 )
@@ -278,7 +297,7 @@ async def hand_over(request: web.Request, *, body: HandOverIn, query: object) ->
     "/api/people/{id}/volunteer-suggestions",
     summary="Volunteers for this participant, best fit first (area, age, gender wish, interests, "
     "languages, load)",
-    tag="volunteer-assignments",
+    tag="assignments",
     response=SuggestionsOut,
 )
 async def suggest(request: web.Request, *, query: object) -> Any:

@@ -49,6 +49,23 @@ async def read_form(request: web.Request) -> dict[str, str]:
     return dict(pairs)
 
 
+def refused(exc: TwilioRestException) -> SendError:
+    """Twilio answered with an error: retried only when it is busy (429) or failing (5xx)."""
+    transient = exc.status == 429 or exc.status >= 500
+    return SendError(
+        f"twilio {exc.status} {exc.code}: {exc.msg}",
+        permanent=not transient or (exc.code in PERMANENT_CODES),
+        code=str(exc.code) if exc.code else None,
+        fatal=exc.code in FATAL_CODES or exc.status == 401,
+    )
+
+
+def unreachable(exc: BaseException) -> SendError:
+    """Not connecting at all is clear; anything later may have reached Twilio."""
+    ambiguous = not isinstance(exc, aiohttp.ClientConnectorError)
+    return SendError(f"twilio unreachable: {exc!r}", permanent=False, ambiguous=ambiguous)
+
+
 class TwilioChannel:
     channel = "sms"
 
@@ -87,20 +104,9 @@ class TwilioChannel:
                 to=text.address, body=text.text, status_callback=self.status_callback, **sender
             )
         except TwilioRestException as exc:
-            transient = exc.status == 429 or exc.status >= 500
-            permanent = not transient or (exc.code in PERMANENT_CODES)
-            raise SendError(
-                f"twilio {exc.status} {exc.code}: {exc.msg}",
-                permanent=permanent,
-                code=str(exc.code) if exc.code else None,
-                fatal=exc.code in FATAL_CODES or exc.status == 401,
-            ) from exc
+            raise refused(exc) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            # Not connecting at all is clear; anything later may have reached Twilio.
-            ambiguous = not isinstance(exc, aiohttp.ClientConnectorError)
-            raise SendError(
-                f"twilio unreachable: {exc!r}", permanent=False, ambiguous=ambiguous
-            ) from exc
+            raise unreachable(exc) from exc
         return str(message.sid)
 
     async def find_sent(self, text: OutgoingText, since: datetime) -> str | None:

@@ -21,7 +21,7 @@ from handlers.access import can_see, visible
 from handlers.audit import audit
 from handlers.errors import InputError
 from handlers.lists import SCREENFUL
-from handlers.people_pages import search_people
+from handlers.people_pages import person_choices, search_people
 from storage.models import Appointment, Person, Site, StaffUser
 
 OUTCOMES = ("attended", "missed", "cancelled")
@@ -120,7 +120,7 @@ async def form_view(
     q = request.query.get("q", "")
     async with los.sessions() as session:
         people = [] if appointment else await choices(session, user, q)
-        escorts = await search_people(session, user, role="volunteer", limit=200)
+        escorts = await person_choices(session, user, role="volunteer", limit=200)
         name = ""
         if appointment is not None:
             name = (await names_of(session, {appointment.person_id})).get(appointment.person_id, "")
@@ -128,7 +128,7 @@ async def form_view(
         "form": form,
         "appointment": appointment,
         "people": people,
-        "escorts": escorts.people,
+        "escorts": escorts,
         "q": q,
         "name": name,
     }

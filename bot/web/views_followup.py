@@ -194,7 +194,7 @@ async def assignments_view(
     async with los.sessions() as session:
         tz = await zone_for(session, user)
         rows = await pages.assignment_rows(session, user, open_only=True)
-        participants = await people_pages.search_people(
+        participants = await people_pages.person_choices(
             session, user, role="participant", limit=500
         )
         participant = None
@@ -214,7 +214,7 @@ async def assignments_view(
             "rows": rows,
             "tz": tz,
             "form": form,
-            "participants": participants.people,
+            "participants": participants,
             "participant": participant,
             "suggestions": suggestions,
             "staff_people": staff_people,

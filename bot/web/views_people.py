@@ -7,6 +7,7 @@ from typing import Any
 
 import segno
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.web import views_followup
 from bot.web.auth import admin_only, staff_page
@@ -24,12 +25,17 @@ from bot.web.sites import visible_sites, zone_for
 from bot.web.texts import ui
 from handlers import people as rules
 from handlers import people_pages as pages
+from handlers import report_fields, voice
 from handlers.audit import audit
 from handlers.errors import Conflict, InputError
 from handlers.linking import new_invite
 from handlers.localtime import to_utc
 from handlers.segments import count_segments
+from storage.models import Person, StaffUser
 from storage.models.people import ROLES
+from storage.models.states import RemindersBy
+
+REMINDERS_BY = [choice.value for choice in RemindersBy]
 
 
 def person_id(request: web.Request) -> int:
@@ -102,6 +108,7 @@ async def register(request: web.Request) -> web.StreamResponse:
             roles = form.getall("roles")
             if not roles:
                 raise InputError({"roles": "empty"})
+            fields = await report_fields_of(session, user, form, los.clock.now())
             person = await rules.create_person(
                 session,
                 los.clock,
@@ -111,6 +118,7 @@ async def register(request: web.Request) -> web.StreamResponse:
                 phone=form.get("phone") or None,
                 language=form.get("language") or "nb",
             )
+            report_fields.apply(person, fields)
             contact = form.get("contact_staff_id")
             if contact.isdigit():
                 allowed = {p.id for p in await pages.staff_people(session, user)}
@@ -125,6 +133,67 @@ async def register(request: web.Request) -> web.StreamResponse:
         form.errors = error_key({k: "in_use" for k in exc.fields}, user.language)
         return await register_view(request, form, status=409)
     return redirect(request, f"/people/{new_id}?ok=created")
+
+
+async def report_fields_of(
+    session: AsyncSession, user: StaffUser, form: Form, now: datetime
+) -> report_fields.ReportFields:
+    """Gender, municipality and intake from the form; an intake without a date is today's."""
+    today = now.astimezone(await zone_for(session, user)).date()
+    return report_fields.from_form(
+        form.get("gender"),
+        form.get("municipality"),
+        form.get("intake_outcome"),
+        form.get("intake_on"),
+        today,
+    )
+
+
+async def edit_view(
+    request: web.Request, person: Person, form: Form, status: int = 200
+) -> web.Response:
+    return render(request, "person_edit.html", {"person": person, "form": form}, status=status)
+
+
+@staff_page
+async def edit_form(request: web.Request) -> web.Response:
+    los = los_of(request)
+    async with los.sessions() as session:
+        person = await pages.visible_person(session, user_of(request), person_id(request))
+    form = Form(
+        {
+            "name": person.name or "",
+            "gender": person.gender or "",
+            "municipality": person.municipality or "",
+            "intake_outcome": person.intake_outcome or "",
+            "intake_on": person.intake_on.isoformat() if person.intake_on else "",
+        }
+    )
+    return await edit_view(request, person, form)
+
+
+@staff_page
+async def edit(request: web.Request) -> web.StreamResponse:
+    """The person's name and the optional fields the yearly report counts by."""
+    los = los_of(request)
+    user = user_of(request)
+    form = Form.of(await request.post())
+    try:
+        async with los.sessions.begin() as session:
+            person = await pages.visible_person(session, user, person_id(request))
+            name = " ".join(form.get("name").split())
+            if not name or len(name) > 200:
+                raise InputError({"name": "invalid"})
+            fields = await report_fields_of(session, user, form, los.clock.now())
+            person.name = name
+            report_fields.apply(person, fields)
+            audit(session, los.clock, user, "person.update", "person", person.id)
+    except InputError as exc:
+        form.errors = error_key(exc.fields, user.language)
+        async with los.sessions() as session:
+            person = await pages.visible_person(session, user, person_id(request))
+        return await edit_view(request, person, form, status=422)
+    return redirect(request, f"/people/{person.id}?ok=saved")
 
 
 async def profile_view(
@@ -215,6 +284,25 @@ async def set_language(request: web.Request) -> web.StreamResponse:
 
 
 @staff_page
+async def set_reminders_by(request: web.Request) -> web.StreamResponse:
+    """Texts, a call that reads reminders and check-ins aloud, or both (handlers/voice.py)."""
+    los = los_of(request)
+    user = user_of(request)
+    form = Form.of(await request.post())
+    choice = form.get("reminders_by")
+    if choice not in REMINDERS_BY or (choice != "sms" and los.channel(voice.CHANNEL) is None):
+        reason = "invalid" if choice not in REMINDERS_BY else "calls_off"
+        form.errors = error_key({"reminders_by": reason}, user.language)
+        return await profile_view(request, {"form": form}, status=422)
+    async with los.sessions.begin() as session:
+        person = await pages.visible_person(session, user, person_id(request))
+        if person.reminders_by != choice:
+            person.reminders_by = choice
+            audit(session, los.clock, user, "person.reminders_by", "person", person.id)
+    return redirect(request, f"/people/{person.id}?ok=reminders_by_saved")
+
+
+@staff_page
 async def invite(request: web.Request) -> web.Response:
     los = los_of(request)
     user = user_of(request)
@@ -260,10 +348,13 @@ def routes() -> list[web.RouteDef]:
         web.get("/people/new", register_form),
         web.post("/people/new", register),
         web.get("/people/{id}", profile_page),
+        web.get("/people/{id}/edit", edit_form),
+        web.post("/people/{id}/edit", edit),
         web.post("/people/{id}/pause", pause),
         web.post("/people/{id}/resume", resume),
         web.post("/people/{id}/invite", invite),
         web.post("/people/{id}/language", set_language),
+        web.post("/people/{id}/reminders-by", set_reminders_by),
         web.get("/people/{id}/erase", erase_form),
         web.post("/people/{id}/erase", erase),
     ]

@@ -63,7 +63,9 @@ async def period_of(request: web.Request) -> dict[str, Any]:
         if not errors and first and last:
             start = datetime.combine(first, time(), tzinfo=tz)
             end = datetime.combine(last + timedelta(days=1), time(), tzinfo=tz)
-            options = yearly_report.Options(sms_price=los.settings.los_sms_price, timezone=str(tz))
+            options = yearly_report.Options(
+                sms_price=los.settings.los_sms_price, timezone=str(tz), now=los.clock.now()
+            )
             site_id = site.id if site else None
             report = await yearly_report.build(session, site_id, start, end, options)
             names = await activity_types.names_of(session, site_id)

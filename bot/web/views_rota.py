@@ -22,6 +22,7 @@ from handlers.access import visible, visible_site_ids
 from handlers.audit import audit
 from handlers.errors import Conflict, InputError
 from handlers.lists import SCREENFUL
+from handlers.people_pages import person_choices
 from handlers.rota import figures, offers, shifts, staff
 from storage.models import Assignment, Person, Shift, Site, StaffUser
 
@@ -188,9 +189,9 @@ async def shift_view(
         assignments = await shifts.assignments_of(session, shift.id)
         names = await names_of(session, {a.person_id for a in assignments})
         following = await offers.next_candidate(session, los.clock, shift)
-        volunteers = (
-            await lists.people(session, user, role="volunteer", status="active", page=SCREENFUL)
-        ).items
+        volunteers = await person_choices(
+            session, user, role="volunteer", status="active", limit=300
+        )
     confirmed = sum(a.status == "confirmed" for a in assignments)
     context = {
         "s": shift,
@@ -199,7 +200,7 @@ async def shift_view(
         "names": names,
         "following": following,
         "confirmed": confirmed,
-        "volunteers": volunteers[:300],
+        "volunteers": volunteers,
         "upcoming": shift.starts_at > los.clock.now(),
         "form": form
         or Form(

@@ -106,10 +106,11 @@ async def load_of(session: AsyncSession, volunteer_ids: list[int]) -> dict[int, 
 async def suggestions(
     session: AsyncSession, participant: Person, limit: int = 10
 ) -> list[Suggestion]:
-    """Volunteers of the participant's site, best fit first; those at their own cap left out."""
-    volunteers = list(
-        await session.scalars(
-            select(Person)
+    """Volunteers of the participant's site, best fit first; those at their own cap left out.
+    They are ranked by id and name; only the ``limit`` chosen are read as people."""
+    volunteers = (
+        await session.execute(
+            select(Person.id, Person.name)
             .join(PersonRole, PersonRole.person_id == Person.id)
             .where(
                 PersonRole.role == "volunteer",
@@ -119,7 +120,7 @@ async def suggestions(
                 Person.id != participant.id,
             )
         )
-    )
+    ).all()
     ids = [v.id for v in volunteers]
     profiles = {
         p.person_id: p
@@ -128,16 +129,21 @@ async def suggestions(
         )
     }
     loads = await load_of(session, ids)
-    found = []
+    ranked = []
     for volunteer in volunteers:
         profile = profiles.get(volunteer.id)
         load = loads.get(volunteer.id, 0)
         if load >= (profile.max_assignments if profile else 1):
             continue
         points, reasons = score(profiles.get(participant.id), profile, load)
-        found.append(Suggestion(volunteer, points, load, reasons))
-    found.sort(key=lambda s: (-s.score, s.load, s.volunteer.name or ""))
-    return found[:limit]
+        ranked.append((-points, load, volunteer.name or "", volunteer.id, reasons))
+    ranked.sort(key=lambda r: r[:3])
+    chosen = ranked[:limit]
+    people = {
+        p.id: p
+        for p in await session.scalars(select(Person).where(Person.id.in_([r[3] for r in chosen])))
+    }
+    return [Suggestion(people[pid], -minus, load, why) for minus, load, _, pid, why in chosen]
 
 
 async def start(

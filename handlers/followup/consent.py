@@ -1,12 +1,22 @@
 """Consent: what a person agreed to (texts from Los, contact with a named partner or relative,
-photos), when, recorded by whom, how, and its withdrawal. Outreach checks it; the person can
-text SAMTYKKE to hear what is recorded."""
+photos), when, recorded by whom, how, and its withdrawal. Outreach and exports check it; the
+person can text SAMTYKKE to hear what is recorded.
+
+What each export that names a person needs, asked here by the handler that builds it so the API
+and the staff app obey alike:
+- the desk list (what Los would have texted someone with no phone): texts, which hold unless
+  withdrawn, since registering a number is the consent to texts (``texts_withdrawn``);
+- a partner suggestion (on an assignment, the "not seen" list and its inbox items): a current
+  consent naming that partner or relative (``partners_allowed``).
+Aggregate exports (the yearly report's CSV, XLSX and print page, with "<5") name nobody and need
+no consent.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Conversation
@@ -31,6 +41,16 @@ async def of_person(
     return list(await session.scalars(query.order_by(Consent.given_at, Consent.id)))
 
 
+def texts_withdrawn() -> Select[int]:
+    """People whose every consent to texts is withdrawn: for filtering an export in its query."""
+    return (
+        select(Consent.person_id)
+        .where(Consent.scope == "texts")
+        .group_by(Consent.person_id)
+        .having(func.count(Consent.id) == func.count(Consent.withdrawn_at))
+    )
+
+
 async def texts_allowed(session: AsyncSession, person_id: int) -> bool:
     """Unprompted texts ("Alt vel?") go out unless consent to texts was recorded and withdrawn
     with none given since. Registering a number is the consent the rest of Los relies on."""
@@ -39,7 +59,8 @@ async def texts_allowed(session: AsyncSession, person_id: int) -> bool:
 
 
 async def partners_allowed(session: AsyncSession, person_id: int) -> list[str]:
-    """The partners and relatives staff may contact about this person, by name."""
+    """The partners and relatives staff may contact about this person, by name: the partner
+    suggestion of an assignment and of the "not seen" follow-up. Nobody without consent."""
     return [
         c.party
         for c in await of_person(session, person_id, current_only=True)

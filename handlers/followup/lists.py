@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.access import site_filter
+from handlers.followup import consent
 from handlers.localtime import local_day, to_utc
 from storage.models import ContactPoint, Message, Person, ReminderSeries, Site, StaffUser
 
@@ -41,7 +42,8 @@ async def desk_list(
     session: AsyncSession, site_id: int, now: datetime, days: int
 ) -> list[tuple[Message, Person]]:
     """Texts of the last ``days`` that found no phone or chat, for people who have none: read
-    out at the desk when they come by."""
+    out at the desk when they come by. Not for anyone who withdrew their consent to texts
+    (handlers/followup/consent.py)."""
     reachable = select(ContactPoint.person_id).where(ContactPoint.person_id.is_not(None))
     rows = await session.execute(
         select(Message, Person)
@@ -54,6 +56,7 @@ async def desk_list(
             Message.error == "unreachable",
             Message.created_at >= now - timedelta(days=days),
             Person.id.not_in(reachable.scalar_subquery()),
+            Person.id.not_in(consent.texts_withdrawn().scalar_subquery()),
         )
         .order_by(Person.name, Message.created_at)
         .limit(2000)

@@ -3,7 +3,7 @@ reminders, and the Oppdrag list. Read-only queries; the pages change things thro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -32,6 +32,8 @@ class AssignmentRow:
     participant: Person
     meetings: int
     hours: float
+    # Partners and relatives the participant consented to, by name: the partner suggestion.
+    may_contact: list[str] = field(default_factory=list)
 
     @property
     def hours_text(self) -> str:
@@ -91,9 +93,12 @@ async def assignment_rows(
     rows = await session.execute(
         query.order_by(VolunteerAssignment.review_on, VolunteerAssignment.id).limit(500)
     )
-    return [
+    found = [
         AssignmentRow(a, v, p, int(n or 0), round(int(m or 0) / 60, 1)) for a, v, p, n, m in rows
     ]
+    for row in found:
+        row.may_contact = await consent.partners_allowed(session, row.participant.id)
+    return found
 
 
 async def person_follow_up(

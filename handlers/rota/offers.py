@@ -23,7 +23,7 @@ from handlers.localtime import (
     quiet_hours_start_before,
     to_utc,
 )
-from handlers.rota.plan import Plan, open_call_candidates, plan
+from handlers.rota.plan import Plan, fits_terms, open_call_candidates, plan
 from handlers.rota.shifts import (
     Pool,
     assignments_of,
@@ -35,6 +35,7 @@ from handlers.rota.shifts import (
     shift_label,
     shift_words,
     site_tz,
+    volunteer_pool,
 )
 from handlers.texts import t
 from storage.models import Assignment, OpenQuestion, Person, Shift, Site
@@ -198,16 +199,26 @@ async def plan_period(
 
 
 async def next_candidate(session: AsyncSession, clock: Clock, shift: Shift) -> Person | None:
-    """Who the planner would ask next for one free place (as ``pass_on`` would)."""
+    """Who the planner would ask next for one free place (as ``pass_on`` would). For a page:
+    only the volunteers whose terms fit this shift are read, and the planner runs on them; the
+    others could never be chosen, so the answer is the one ``pass_on`` gets."""
     now = clock.now()
     if shift.status != "open" or shift.starts_at <= now:
         return None
     site = await session.get(Site, shift.site_id)
     assert site is not None
     tz = site_tz(site)
-    pool = await pool_for(session, site, now, shift.starts_at, shift.ends_at)
-    result = plan([plan_shift(shift, 1, tz)], pool.volunteers, pool.existing, tz=tz)
-    return pool.people[result.offers[0].person_id] if result.offers else None
+    wanted = plan_shift(shift, 1, tz)
+    volunteers, existing = await volunteer_pool(
+        session,
+        site,
+        now,
+        shift.starts_at,
+        shift.ends_at,
+        only=lambda volunteer: fits_terms(volunteer, wanted, tz),
+    )
+    result = plan([wanted], volunteers, existing, tz=tz)
+    return await session.get(Person, result.offers[0].person_id) if result.offers else None
 
 
 async def pass_on(

@@ -6,7 +6,7 @@ planner chooses from.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import outbox
 from handlers.clock import Clock
 from handlers.errors import Conflict, InputError
 from handlers.localtime import format_day, to_utc
@@ -22,6 +21,7 @@ from handlers.rota.plan import Existing, PlanShift, Volunteer
 from handlers.texts import t
 from storage.models import (
     Assignment,
+    ContactPoint,
     Person,
     PersonRole,
     Shift,
@@ -338,21 +338,25 @@ async def set_terms(
 
 def slot_of(shift: Shift, tz: ZoneInfo) -> Hashable:
     """The weekly slot a shift belongs to: its template, or its title, weekday and start."""
-    start = shift.starts_at.astimezone(tz)
-    if shift.template_id is not None:
-        return ("template", shift.template_id, start.weekday())
-    return (shift.title, start.weekday(), start.strftime("%H:%M"))
+    return slot_at(shift.starts_at, shift.template_id, shift.title, tz)
 
 
-def volunteer_of(person: Person, terms: VolunteerTerms | None) -> Volunteer:
+def slot_at(starts_at: datetime, template_id: int | None, title: str, tz: ZoneInfo) -> Hashable:
+    start = starts_at.astimezone(tz)
+    if template_id is not None:
+        return ("template", template_id, start.weekday())
+    return (title, start.weekday(), start.strftime("%H:%M"))
+
+
+def volunteer_of(person_id: int, terms: VolunteerTerms | None) -> Volunteer:
     """The planner's view of a volunteer. Without terms: any day, no cap, no qualifications."""
     if terms is None:
-        return Volunteer(id=person.id)
+        return Volunteer(id=person_id)
     window = None
     if terms.from_time and terms.to_time:
         window = (time.fromisoformat(terms.from_time), time.fromisoformat(terms.to_time))
     return Volunteer(
-        id=person.id,
+        id=person_id,
         weekdays=frozenset(terms.weekdays),
         window=window,
         away=frozenset(date.fromisoformat(d) for d in terms.unavailable_dates),
@@ -373,62 +377,94 @@ class Pool:
 async def pool_for(
     session: AsyncSession, site: Site, now: datetime, start: datetime, end: datetime
 ) -> Pool:
+    """:func:`volunteer_pool` for every volunteer, with the people to text."""
+    volunteers, existing = await volunteer_pool(session, site, now, start, end)
+    people = await session.scalars(
+        select(Person).where(Person.id.in_([v.id for v in volunteers])).order_by(Person.id)
+    )
+    return Pool(volunteers, {p.id: p for p in people}, existing)
+
+
+async def volunteer_pool(
+    session: AsyncSession,
+    site: Site,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    only: Callable[[Volunteer], bool] | None = None,
+) -> tuple[list[Volunteer], list[Existing]]:
     """Active, reachable volunteers of ``site`` with their terms, fairness history (confirmed in
     the last :data:`HISTORY` plus everything booked from now on) and continuity slots, and the
-    assignments of shifts in the months around [start, end)."""
+    assignments of shifts in the months around [start, end). ``only`` keeps the volunteers whose
+    terms pass it (and their assignments): asking who is next for one shift reads only those
+    who could take it. Reachable: a contact point not opted out, as
+    :func:`handlers.outbox.preferred_contact` needs."""
     tz = site_tz(site)
-    people = list(
+    usable = (
+        select(ContactPoint.id)
+        .where(ContactPoint.person_id == Person.id, ContactPoint.opted_out_at.is_(None))
+        .exists()
+    )
+    ids = list(
         await session.scalars(
-            select(Person)
+            select(Person.id)
             .join(PersonRole, PersonRole.person_id == Person.id)
             .where(
                 PersonRole.role == "volunteer",
                 Person.site_id == site.id,
                 Person.erased_at.is_(None),
                 Person.status == "active",
+                usable,
             )
             .order_by(Person.id)
         )
     )
-    people = [p for p in people if outbox.preferred_contact(p) is not None]
-    ids = [p.id for p in people]
     terms = {
         t.person_id: t
         for t in await session.scalars(
             select(VolunteerTerms).where(VolunteerTerms.person_id.in_(ids))
         )
     }
+    bases = [volunteer_of(pid, terms.get(pid)) for pid in ids]
+    if only is not None:
+        bases = [v for v in bases if only(v)]
+        ids = [v.id for v in bases]
     history: Counter[int] = Counter()
     slots: dict[int, set[Hashable]] = {pid: set() for pid in ids}
     rows = await session.execute(
-        select(Assignment.person_id, Assignment.status, Shift)
+        select(
+            Assignment.person_id,
+            Assignment.status,
+            Shift.starts_at,
+            Shift.template_id,
+            Shift.title,
+        )
         .join(Shift, Shift.id == Assignment.shift_id)
         .where(
             Shift.site_id == site.id,
             Shift.starts_at >= now - HISTORY,
             Assignment.status.in_(ACTIVE_STATUSES),
+            *([Assignment.person_id.in_(ids)] if only is not None else []),
         )
     )
-    for person_id, status, shift in rows.all():
-        if shift.starts_at >= now or status == "confirmed":
+    for person_id, status, starts_at, template_id, title in rows.all():
+        if starts_at >= now or status == "confirmed":
             history[person_id] += 1
-        if status == "confirmed" and shift.starts_at < now and person_id in slots:
-            slots[person_id].add(slot_of(shift, tz))
-    volunteers = []
-    for person in people:
-        base = volunteer_of(person, terms.get(person.id))
-        volunteers.append(
-            Volunteer(
-                id=base.id,
-                weekdays=base.weekdays,
-                window=base.window,
-                away=base.away,
-                max_per_month=base.max_per_month,
-                qualifications=base.qualifications,
-                history=history[person.id],
-                slots=frozenset(slots[person.id]),
-            )
+        if status == "confirmed" and starts_at < now and person_id in slots:
+            slots[person_id].add(slot_at(starts_at, template_id, title, tz))
+    volunteers = [
+        Volunteer(
+            id=base.id,
+            weekdays=base.weekdays,
+            window=base.window,
+            away=base.away,
+            max_per_month=base.max_per_month,
+            qualifications=base.qualifications,
+            history=history[base.id],
+            slots=frozenset(slots[base.id]),
         )
+        for base in bases
+    ]
     # The months the period touches, for the monthly cap, with a day's margin for overlaps.
     first = start.astimezone(tz).date().replace(day=1)
     last_local = end.astimezone(tz).date()
@@ -436,21 +472,31 @@ async def pool_for(
     window_start = to_utc(first, time(0), tz) - timedelta(days=1)
     window_end = to_utc(after, time(0), tz) + timedelta(days=1)
     existing_rows = await session.execute(
-        select(Assignment.shift_id, Assignment.person_id, Assignment.status, Shift)
+        select(
+            Assignment.shift_id,
+            Assignment.person_id,
+            Assignment.status,
+            Shift.starts_at,
+            Shift.ends_at,
+        )
         .join(Shift, Shift.id == Assignment.shift_id)
-        .where(Shift.starts_at >= window_start, Shift.starts_at < window_end)
+        .where(
+            Shift.starts_at >= window_start,
+            Shift.starts_at < window_end,
+            *([Assignment.person_id.in_(ids)] if only is not None else []),
+        )
     )
     existing = [
         Existing(
             shift_id=shift_id,
             person_id=person_id,
-            starts_at=shift.starts_at,
-            ends_at=shift.ends_at,
+            starts_at=starts_at,
+            ends_at=ends_at,
             active=status in ACTIVE_STATUSES,
         )
-        for shift_id, person_id, status, shift in existing_rows.all()
+        for shift_id, person_id, status, starts_at, ends_at in existing_rows.all()
     ]
-    return Pool(volunteers, {p.id: p for p in people}, existing)
+    return volunteers, existing
 
 
 def plan_shift(shift: Shift, places: int, tz: ZoneInfo) -> PlanShift:

@@ -46,6 +46,7 @@ NB_EN_ONLY = frozenset(
         "robot_inbox",
         "inbound_failed_inbox",
         "send_unknown_inbox",
+        "voice_call_back_inbox",
         # follow-up: inbox items and the words that fill them in
         "not_seen_inbox",
         "not_seen_team_inbox",

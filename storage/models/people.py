@@ -8,7 +8,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime
-from storage.models.states import Language, PersonRoleName, check_in
+from storage.models.states import Language, PersonRoleName, RemindersBy, check_in
 
 ROLES = tuple(s.value for s in PersonRoleName)
 LANGUAGES = tuple(s.value for s in Language)
@@ -24,6 +24,8 @@ class Person(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(5), default="nb")
     status: Mapped[str] = mapped_column(String(10), default="active")  # active | paused
+    # sms | call | both (RemindersBy): reminders and check-ins by text, by a call, or both.
+    reminders_by: Mapped[str] = mapped_column(String(5), default="sms", server_default="sms")
     paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The staff member a worrying answer or silence is routed to (a person with the staff role).
     contact_staff_id: Mapped[int | None] = mapped_column(
@@ -43,8 +45,9 @@ class Person(Base):
     )
     contacts: Mapped[list[ContactPoint]] = relationship(lazy="selectin", passive_deletes=True)
 
-    # PostgreSQL holds this CHECK from migration 0017 on (SQLite: the API and pages refuse).
-    __table_args__ = (check_in("language", Language),)
+    # PostgreSQL holds these CHECKs from migrations 0017 and 0021 on (SQLite: the API and pages
+    # refuse).
+    __table_args__ = (check_in("language", Language), check_in("reminders_by", RemindersBy))
 
     @property
     def role_names(self) -> list[str]:

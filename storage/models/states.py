@@ -38,6 +38,15 @@ class Language(StrEnum):
     SO = "so"
 
 
+class RemindersBy(StrEnum):
+    """How a person gets reminders and check-ins: texts, a phone call that reads them aloud
+    (handlers/voice.py), or both; a CHECK keeps people.reminders_by to them (migration 0021)."""
+
+    SMS = "sms"
+    CALL = "call"
+    BOTH = "both"
+
+
 class PersonStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
@@ -164,6 +173,8 @@ class ReminderKind(StrEnum):
     PICKUP = "pickup"
     MAILBOX = "mailbox"
     OWN = "own"
+
+
 class SurveyStatus(StrEnum):
     DRAFT = "draft"
     OPEN = "open"

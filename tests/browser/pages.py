@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyotp
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
 
 from bot.staff_users import add_staff
 from handlers import staff_auth
@@ -33,6 +33,14 @@ async def open_page(browser: Browser, h: Harness, viewport: ViewportSize = WIDE)
     # axe-core goes in before the page's own scripts; the page's CSP stays on.
     await context.add_init_script(path=str(AXE))
     return await context.new_page()
+
+
+async def main_menu(page: Page) -> Locator:
+    """The main menu, opened first on a phone (where it folds behind the "Meny" button)."""
+    button = page.get_by_role("button", name="Meny")
+    if await button.is_visible() and await button.get_attribute("aria-expanded") != "true":
+        await button.click()
+    return page.get_by_role("navigation", name="Hovedmeny")
 
 
 async def check_axe(page: Page) -> None:

@@ -119,6 +119,11 @@ async def shoot(browser: Browser, h: Harness, out: Path) -> list[str]:
             target = out / f"{name}-{label}.png"
             await page.screenshot(path=target, full_page=True)
             written.append(target.name)
+        if viewport == NARROW:  # the phone menu, opened
+            await page.goto("/rota")
+            await page.get_by_role("button", name="Meny").click()
+            await page.screenshot(path=out / "menu-390.png")
+            written.append("menu-390.png")
         await page.context.close()
     return written
 

@@ -9,7 +9,15 @@ from pathlib import Path
 from playwright.async_api import Browser, expect
 
 from bot.demo import fill_demo
-from tests.browser.pages import NARROW, WIDE, check_axe, enrolled_staff, open_page, sign_in
+from tests.browser.pages import (
+    NARROW,
+    WIDE,
+    check_axe,
+    enrolled_staff,
+    main_menu,
+    open_page,
+    sign_in,
+)
 from tests.harness import Harness
 
 
@@ -22,7 +30,7 @@ async def test_download_the_report_csv_and_read_its_numbers(
     for viewport in (WIDE, NARROW):
         page = await open_page(browser, h, viewport)
         await sign_in(page, h, "kari@los.test", secret)
-        await page.get_by_role("link", name="Rapporter").click()
+        await (await main_menu(page)).get_by_role("link", name="Rapporter").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Rapporter")
         await check_axe(page)
         width = await page.evaluate("document.documentElement.scrollWidth")
@@ -77,3 +85,32 @@ async def test_write_send_and_read_a_survey_by_keyboard(h: Harness, browser: Bro
     await check_axe(page)
     await page.goto("/surveys")
     await expect(page.get_by_role("link", name="Kaffe")).to_be_visible()
+
+
+async def test_the_person_form_feeds_the_reports_breakdown(h: Harness, browser: Browser) -> None:
+    secret = await enrolled_staff(h, "kari@los.test", name="Kari Koordinator")
+    page = await open_page(browser, h, NARROW)
+    await sign_in(page, h, "kari@los.test", secret)
+    await page.goto("/people/new")
+    await page.get_by_label("Navn").fill("Åse Ny")
+    await page.get_by_label("Kjønn").select_option(label="Kvinne")
+    await page.get_by_label("Kommune").fill("Asker")
+    await page.get_by_label("Inntakssamtale", exact=True).select_option(label="Kortvarig")
+    await check_axe(page)
+    await page.get_by_role("button", name="Registrer").click()
+    await expect(page.locator("#fact-gender")).to_have_text("Kvinne")
+    await expect(page.locator("#fact-intake")).to_have_text("Kortvarig (02.03.2026)")
+    await page.get_by_role("link", name="Endre opplysninger").click()
+    await expect(page.get_by_label("Kommune")).to_have_value("Asker")
+    await check_axe(page)
+    await page.get_by_label("Inntakssamtale", exact=True).select_option(label="Henvist videre")
+    await page.get_by_label("Dato for inntakssamtalen").fill("2026-02-20")
+    await page.get_by_role("button", name="Lagre").click()
+    await expect(page.locator("#fact-intake")).to_have_text("Henvist videre (20.02.2026)")
+    await expect(page.locator("#fact-municipality")).to_have_text("Asker")
+    await check_axe(page)
+    await page.get_by_role("link", name="Rapporter").click()
+    await expect(page.locator('[data-key="people.by_municipality.Asker"]')).to_have_text("1")
+    await expect(page.locator('[data-key="people.intakes.referred"]')).to_have_text("1")
+    await expect(page.locator('[data-key="people.participants_by_gender.woman"]')).to_have_text("1")
+    await page.context.close()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.demo import demo_phone, fill_demo
 from storage.models import ContactPoint
 from tests.browser.pages import NARROW, WIDE, check_axe, enrolled_staff, open_page, sign_in
-from tests.harness import Harness
+from tests.harness import Harness, oslo
 
 
 async def test_every_view_passes_axe_at_both_widths(h: Harness, browser: Browser) -> None:
@@ -68,4 +68,35 @@ async def test_pause_resume_and_invite_from_the_keyboard(h: Harness, browser: Br
     code = (await page.locator("#invite-code").inner_text()).removeprefix("Kode: ")
     await h.tg(4242, f"/start {code}")
     assert (await h.api("GET", f"/api/people/{person['id']}"))["telegram_linked"] is True
+    await check_axe(page)
+
+
+async def test_call_me_is_set_on_the_person_page_and_calls_show_in_the_conversation(
+    h: Harness, browser: Browser
+) -> None:
+    person = await h.person("Olena Kovalenko", phone="+4791234567", language="uk")
+    secret = await enrolled_staff(h, "kari@los.test")
+    page = await open_page(browser, h, NARROW)
+    await sign_in(page, h, "kari@los.test", secret)
+    await page.goto(f"/people/{person['id']}")
+    await expect(page.get_by_role("radio", name="SMS", exact=True)).to_be_checked()
+    await page.get_by_role("radio", name="Ring meg (i stedet for SMS)").check()
+    await page.get_by_role("button", name="Lagre påminnelser").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("status")).to_have_text("Valget for påminnelser er lagret.")
+    assert (await h.api("GET", f"/api/people/{person['id']}"))["reminders_by"] == "call"
+    await expect(page.get_by_role("radio", name="Ring meg (i stedet for SMS)")).to_be_checked()
+    body = {"person_id": person["id"], "starts_at": "2026-03-04T10:00", "location": "Storgata 1"}
+    await h.api("POST", "/api/appointments", body, expect=201)
+    h.twilio.answers = ["1"]
+    await h.set_time(oslo(2026, 3, 3, 10, 0))
+    await h.twilio.calls_done()
+    await h.send_due()
+    assert len(h.twilio.calls) == 1
+    await sign_in(page, h, "kari@los.test", secret)  # a day later: the session has run out
+    await page.goto(f"/people/{person['id']}")
+    calls = page.locator(".msg-out").filter(has=page.locator(".tag-call"))
+    call = calls.filter(has_text="levert")  # the one placed; the later one was withdrawn
+    await expect(call).to_have_count(1)
+    await expect(call.locator(".tag-lang")).to_have_text("UK")
     await check_axe(page)

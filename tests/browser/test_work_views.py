@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.pages import NARROW, check_axe, enrolled_staff, open_page, sign_in
+from tests.browser.pages import NARROW, check_axe, enrolled_staff, main_menu, open_page, sign_in
 from tests.harness import Harness
 
 PHONE = "+4791234567"
@@ -191,7 +191,7 @@ async def test_pause_and_resume_a_check_in_plan(h: Harness, browser: Browser) ->
     secret = await enrolled_staff(h, "kari@los.test")
     page = await open_page(browser, h, NARROW)
     await sign_in(page, h, "kari@los.test", secret)
-    await page.get_by_role("link", name="Innsjekk").click()
+    await (await main_menu(page)).get_by_role("link", name="Innsjekk").click()
     card = page.locator(f"#plan-{plan['id']}")
     await expect(card).to_contain_text("Hver dag kl. 10:00")
     await check_axe(page)

@@ -1,8 +1,11 @@
-"""A fake Twilio REST API on loopback: records sent messages and fails on demand."""
+"""A fake Twilio REST API on loopback: records sent messages and fails on demand, and places
+calls as Twilio would: it fetches the TwiML from Los (signed), presses the key a test scripted
+at the ``<Gather action>``, and reports the call's end to its status callback."""
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import uuid
 from collections.abc import Callable
@@ -10,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from xml.etree import ElementTree
 
 import aiohttp
 from aiohttp import web
+from twilio.request_validator import RequestValidator
 
 from tests.fakes.server import FakeServer
 
@@ -42,9 +47,20 @@ class FakeTwilio(FakeServer):
     # media id -> (bytes, content type), served at the message's Media/{id} URL with basic auth.
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     media_requests: list[str | None] = field(default_factory=list)  # the Authorization headers
+    # Calls: each placed call takes the next answer scripted here: a key ("1"), "" to listen
+    # without pressing one, or None for nobody answering (as when the list is empty).
+    answers: list[str | None] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    # Every TwiML document Los answered, and every answer to a key, in order.
+    twiml: list[str] = field(default_factory=list)
+    # Los as the fake reaches it (the test server), and the PUBLIC_URL Twilio signs for.
+    los_url: str = ""
+    public_url: str = ""
+    _calls_running: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         super().__init__()
+        self.app.router.add_post("/2010-04-01/Accounts/{sid}/Calls.json", self.create_call)
         self.app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self.create)
         self.app.router.add_get("/2010-04-01/Accounts/{sid}/Messages.json", self.list)
         self.app.router.add_get(
@@ -149,3 +165,71 @@ class FakeTwilio(FakeServer):
                 "uri": request.path_qs,
             }
         )
+
+    # --- calls ---------------------------------------------------------------------------------
+    def calls_to(self, number: str) -> builtins.list[dict[str, Any]]:
+        return [c for c in self.calls if c["To"] == number]
+
+    async def calls_done(self) -> None:
+        """Wait until every call placed so far has run its script to the end."""
+        while self._calls_running:
+            await asyncio.gather(*list(self._calls_running))
+
+    async def create_call(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        if self.failures:
+            failure = self.failures.pop(0)
+            return web.json_response(
+                {"code": failure.code, "message": failure.message, "status": failure.status},
+                status=failure.status,
+            )
+        record = {**form, "sid": "CA" + uuid.uuid4().hex, "account_sid": request.match_info["sid"]}
+        self.calls.append(record)
+        answer = self.answers.pop(0) if self.answers else None
+        task = asyncio.create_task(self.run_call(record, answer))
+        self._calls_running.add(task)
+        task.add_done_callback(self._calls_running.discard)
+        self.arrived.set()
+        return web.json_response(
+            {
+                "sid": record["sid"],
+                "to": record["To"],
+                "from": record["From"],
+                "status": "queued",
+                "direction": "outbound-api",
+            },
+            status=201,
+        )
+
+    async def run_call(self, record: dict[str, Any], answer: str | None) -> None:
+        """What Twilio does once the call is placed: the person answers (or not)."""
+        base = {"CallSid": record["sid"], "AccountSid": record["account_sid"]}
+        base |= {"From": record["From"], "To": record["To"], "Direction": "outbound-api"}
+        if answer is None:
+            await self.post_to_los(record["StatusCallback"], {**base, "CallStatus": "no-answer"})
+            return
+        document = await self.post_to_los(record["Url"], {**base, "CallStatus": "in-progress"})
+        self.twiml.append(document)
+        gather = ElementTree.fromstring(document).find("Gather")
+        if answer and gather is not None:
+            after = await self.post_to_los(
+                gather.attrib["action"], {**base, "CallStatus": "in-progress", "Digits": answer}
+            )
+            self.twiml.append(after)
+        await self.post_to_los(record["StatusCallback"], {**base, "CallStatus": "completed"})
+
+    def sign(self, url: str, params: dict[str, str]) -> str:
+        return str(RequestValidator(self.auth_token).compute_signature(url, params))
+
+    async def post_to_los(self, url: str, params: dict[str, str]) -> str:
+        """A signed form post to Los at ``url`` (a PUBLIC_URL address), as Twilio makes it."""
+        assert url.startswith(self.public_url), url
+        headers = {"X-Twilio-Signature": self.sign(url, params)}
+        target = self.los_url + url.removeprefix(self.public_url)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(target, data=params, headers=headers) as response,
+        ):
+            assert response.status < 300, (url, response.status, await response.text())
+            return await response.text()
