@@ -15,19 +15,33 @@ import asyncio
 import tempfile
 import time
 import tracemalloc
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
 
-from bench.dispatch import NullSender
 from bot.clock import SystemClock
 from handlers.context import Rules
 from handlers.sites import ensure_default_site
 from scheduler.dispatcher import Dispatcher
+from scheduler.sending import Limits, OutgoingText
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Message
+
+
+class NullSender:
+    """A channel that accepts everything at once: measures Los, not a provider."""
+
+    channel = "sms"
+    limits = Limits(per_second=1e9)
+
+    async def send(self, text: OutgoingText) -> str:
+        return f"null-{text.message_id}"
+
+    async def find_sent(self, text: OutgoingText, since: datetime) -> str | None:
+        return None
+
 
 DUE_NOW = 100
 

@@ -30,6 +30,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bench import scale_broadcast
 from handlers import figures, lists, outbox, questions, retention
 from handlers.clock import FakeClock
 from handlers.context import Rules
@@ -260,9 +261,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--million", action="store_true", help="add the 1M step (slow)")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--broadcast", type=int, default=100_000, help="recipients of the broadcast (0: none)"
+    )
     args = parser.parse_args()
     sizes = sorted(set(args.sizes + ([1_000_000] if args.million else [])))
     asyncio.run(run(sizes, postgres=not args.no_postgres))
+    if args.broadcast:
+        backends = ["sqlite"] + ([] if args.no_postgres else ["postgresql"])
+        for line in asyncio.run(scale_broadcast.run(args.broadcast, backends)):
+            print(line)
 
 
 if __name__ == "__main__":

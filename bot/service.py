@@ -148,6 +148,8 @@ class Los:
         )
         # Webhook stores that outlived their wait (the text was spooled): let them finish.
         self.late_stores: set[asyncio.Task[int | None]] = set()
+        # Broadcasts being queued after their request answered (the sweep resumes them).
+        self.queueing: set[asyncio.Task[int]] = set()
         self._stop = asyncio.Event()
         self._dispatch_task: asyncio.Task[None] | None = None
         # time.monotonic() when the dispatcher and jobs started; None while they do not run here
@@ -207,6 +209,12 @@ class Los:
         self.scheduler.start()
         self.background_since = time.monotonic()
 
+    def queue_broadcasts_soon(self) -> None:
+        """Queue the rest of a broadcast now, after the request that made it has answered."""
+        task = asyncio.create_task(self.scheduler.run_sweep(self.scheduler.broadcast_queueing))
+        self.queueing.add(task)
+        task.add_done_callback(self.queueing.discard)
+
     def alive(self, last: float | None) -> bool:
         """A loop of this process ran within the last minute (or started less than one ago)."""
         if self.background_since is None:
@@ -242,6 +250,8 @@ class Los:
         for late in self.late_stores:
             late.cancel()  # each of these texts is in the spool
         await self.router.stop()  # what it had not routed yet is stored: the sweep routes it
+        for queueing in self.queueing:
+            queueing.cancel()  # the next start goes on after the last chunk queued
         for channel in self.channels:
             await channel.close()
         await self.engine.dispose()

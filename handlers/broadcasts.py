@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, String, and_, case, cast, func, insert, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
+from handlers.context import Rules
 from handlers.errors import InputError
 from handlers.outbox import CHANNEL_PREFERENCE
 from handlers.segments import count_segments
@@ -67,8 +71,11 @@ async def create_broadcast(
     staff_user_id: int | None = None,
     kind: str = "broadcast",
 ) -> Broadcast:
-    """Queue ``text`` to everyone in ``audience``, at ``send_at`` (now if not given).
+    """Make a broadcast of ``text`` to everyone in ``audience``, at ``send_at`` (now if not
+    given), and queue its first chunk of recipients in this transaction.
 
+    A broadcast of up to ``QUEUE_CHUNK`` people is whole when this returns (``sending``); a larger
+    one is left ``queueing``, and :func:`queue_rest` queues the rest after the request answered.
     People with no usable address get a ``skipped`` row so the counts add up.
     """
     if not text.strip():
@@ -82,15 +89,62 @@ async def create_broadcast(
         audience=audience,
         kind=kind,
         send_at=send_at or now,
-        status="queued",
+        status="queueing",
         recipients=recipients,
         created_by=staff_user_id,
         created_at=now,
     )
     session.add(broadcast)
     await session.flush()
-    await queue_in_sql(session, broadcast, ids, now)
+    await queue_chunk(session, broadcast, now)
     return broadcast
+
+
+async def queue_rest(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    rules: Rules | None = None,
+    writing: Callable[[], AbstractAsyncContextManager[object]] = contextlib.nullcontext,
+) -> int:
+    """Queue what broadcasts left ``queueing`` still lack (after the request answered, or after
+    a restart), one chunk per transaction so that other writers get through between them
+    (``writing``: the process's turn-taking for SQLite's one writer); and mark ``sent`` the
+    broadcasts with nothing left to send. Returns chunks queued."""
+    async with sessions() as session:
+        waiting = list(
+            await session.scalars(
+                select(Broadcast.id).where(Broadcast.status == "queueing").order_by(Broadcast.id)
+            )
+        )
+    chunks = 0
+    for broadcast_id in waiting:
+        while True:
+            async with writing(), sessions.begin() as session:
+                # The row lock (PostgreSQL; SQLite has one writer) makes chunks of one
+                # broadcast follow each other, so that none is queued twice.
+                broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
+                if broadcast is None or broadcast.status != "queueing":
+                    break
+                if await queue_chunk(session, broadcast, clock.now()):
+                    break
+            chunks += 1
+            await asyncio.sleep(0)
+    async with writing(), sessions.begin() as session:
+        await mark_sent(session)
+    return chunks
+
+
+async def mark_sent(session: AsyncSession) -> None:
+    """``sending`` broadcasts none of whose texts waits any more become ``sent``."""
+    waiting = select(Message.id).where(
+        Message.broadcast_id == Broadcast.id, Message.status.in_(("queued", "sending"))
+    )
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.status.in_(("sending", "queued")), ~waiting.exists())
+        .values(status="sent")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def ranked_contacts(ids: Select[Any]) -> Any:
@@ -123,76 +177,82 @@ def ranked_contacts(ids: Select[Any]) -> Any:
     )
 
 
-QUEUE_CHUNK = 5000
+# Recipients queued per transaction: long enough to be cheap, short enough that a text
+# arriving meanwhile (SQLite: one writer) waits a moment, not seconds.
+QUEUE_CHUNK = 1000
 
 
-async def queue_in_sql(
-    session: AsyncSession, broadcast: Broadcast, ids: Select[Any], now: datetime
-) -> None:
-    """One ``INSERT … SELECT`` per chunk of 5,000 recipients: the rows are written by the
-    database, none is built in Python, whatever the size of the audience. People with no usable
-    address get a ``skipped`` row (``unreachable``) so the counts add up."""
-    after = 0
-    while True:
-        chunk = ids.where(Person.id > after).order_by(Person.id).limit(QUEUE_CHUNK)
-        people = chunk.subquery()
-        last = await session.scalar(select(func.max(people.c.id)))
-        if last is None:
-            return
-        ranked = ranked_contacts(select(people.c.id))
-        reached = ranked.c.id.is_not(None)
-        rows = (
-            select(
-                literal("out"),
-                literal(broadcast.site_id),
-                people.c.id,
-                ranked.c.id,
-                func.coalesce(ranked.c.channel, "none"),
-                ranked.c.address,
-                literal(broadcast.text),
-                case((reached, "queued"), else_="skipped"),
-                case((reached, None), else_="unreachable"),
-                literal(broadcast.kind),
-                literal(f"broadcast:{broadcast.id}:") + cast(people.c.id, String),
-                literal("broadcast"),
-                literal(broadcast.id),
-                literal(broadcast.send_at, UtcDateTime()),
-                literal(0),
-                literal(False),
-                literal(PRIORITY_BULK),
-                literal(broadcast.id),
-                literal(now, UtcDateTime()),
-            )
-            .select_from(people)
-            .outerjoin(ranked, and_(ranked.c.person_id == people.c.id, ranked.c.rank == 1))
+async def queue_chunk(session: AsyncSession, broadcast: Broadcast, now: datetime) -> bool:
+    """Queue the next ``QUEUE_CHUNK`` recipients after ``queued_through`` with one ``INSERT …
+    SELECT``: the rows are written by the database, none is built in Python. People with no
+    usable address get a ``skipped`` row (``unreachable``) so the counts add up. True when none
+    was left: the broadcast is then ``sending``."""
+    audience = await audience_query(session, broadcast.site_id, broadcast.audience)
+    ids = audience.with_only_columns(Person.id)
+    after = broadcast.queued_through or 0
+    people = ids.where(Person.id > after).order_by(Person.id).limit(QUEUE_CHUNK).subquery()
+    last, count = (await session.execute(select(func.max(people.c.id), func.count()))).one()
+    if last is None:
+        broadcast.status = "sending"
+        return True
+    ranked = ranked_contacts(select(people.c.id))
+    reached = ranked.c.id.is_not(None)
+    rows = (
+        select(
+            literal("out"),
+            literal(broadcast.site_id),
+            people.c.id,
+            ranked.c.id,
+            func.coalesce(ranked.c.channel, "none"),
+            ranked.c.address,
+            literal(broadcast.text),
+            case((reached, "queued"), else_="skipped"),
+            case((reached, None), else_="unreachable"),
+            literal(broadcast.kind),
+            literal(f"broadcast:{broadcast.id}:") + cast(people.c.id, String),
+            literal("broadcast"),
+            literal(broadcast.id),
+            literal(broadcast.send_at, UtcDateTime()),
+            literal(0),
+            literal(False),
+            literal(PRIORITY_BULK),
+            literal(broadcast.id),
+            literal(now, UtcDateTime()),
         )
-        await session.execute(
-            insert(Message).from_select(
-                [
-                    "direction",
-                    "site_id",
-                    "person_id",
-                    "contact_point_id",
-                    "channel",
-                    "address",
-                    "text",
-                    "status",
-                    "error",
-                    "kind",
-                    "idempotency_key",
-                    "ref_kind",
-                    "ref_id",
-                    "send_after",
-                    "attempts",
-                    "urgent",
-                    "priority",
-                    "broadcast_id",
-                    "created_at",
-                ],
-                rows,
-            )
+        .select_from(people)
+        .outerjoin(ranked, and_(ranked.c.person_id == people.c.id, ranked.c.rank == 1))
+    )
+    await session.execute(
+        insert(Message).from_select(
+            [
+                "direction",
+                "site_id",
+                "person_id",
+                "contact_point_id",
+                "channel",
+                "address",
+                "text",
+                "status",
+                "error",
+                "kind",
+                "idempotency_key",
+                "ref_kind",
+                "ref_id",
+                "send_after",
+                "attempts",
+                "urgent",
+                "priority",
+                "broadcast_id",
+                "created_at",
+            ],
+            rows,
         )
-        after = int(last)
+    )
+    broadcast.queued_through = int(last)
+    if count < QUEUE_CHUNK:
+        broadcast.status = "sending"
+        return True
+    return False
 
 
 async def progress(session: AsyncSession, clock: Clock, broadcast: Broadcast) -> dict[str, Any]:
@@ -203,8 +263,8 @@ async def progress(session: AsyncSession, clock: Clock, broadcast: Broadcast) ->
     )
     counts = {status: int(n) for status, n in rows.all()}
     queued = counts.get("queued", 0) + counts.get("sending", 0)
-    if broadcast.status == "cancelled":
-        status = "cancelled"
+    if broadcast.status in ("cancelled", "queueing"):
+        status = broadcast.status
     elif queued and broadcast.send_at > clock.now():
         status = "scheduled"
     else:

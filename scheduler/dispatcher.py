@@ -5,9 +5,11 @@ called, and the provider's id is committed right after it answers. The one windo
 closed is a crash between the provider accepting a text and that commit: the row is left
 ``sending``. After ``LEASE`` the recovery sweep asks the provider whether it has the text (Twilio
 can be asked; Telegram cannot) and otherwise sends it again, so a crash can at worst repeat one
-text per in-flight row, never lose one. Each row is its own transaction to keep that window to a
-single provider round trip. A send that fails in a way that may hide a success (a time-out, a
-connection dropped after the request went out) is looked up the same way before it is retried.
+text per in-flight row, never lose one. To keep the CPU per text near the provider client's own,
+a batch's sent texts are recorded together, every ``SETTLE_SECONDS`` (one statement for many
+rows): that widens the window by those 50 ms. A send that fails in a way that may hide a
+success (a time-out, a connection dropped after the request went out) is looked up the same way
+before it is retried.
 
 Every change to a claimed row is conditional on the claim (status ``sending``, this worker, this
 claim time), so two workers never both own a row: a claim is only taken from ``queued``, the
@@ -40,10 +42,10 @@ from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import inbox
@@ -94,6 +96,43 @@ class Verdict:
     @classmethod
     def settle(cls, status: MessageStatus, reason: str) -> Verdict:
         return cls("settle", status=status, reason=reason)
+MESSAGES = cast(Table, Message.__table__)
+# What the claim reads of a due row (with its contact point's opt-out and its person's status).
+DUE_COLUMNS = (
+    Message.id,
+    Message.channel,
+    Message.address,
+    Message.text,
+    Message.kind,
+    Message.urgent,
+    Message.site_id,
+    Message.person_id,
+    Message.contact_point_id,
+    Message.buttons,
+    Message.question_id,
+)
+# Texts the provider accepted are recorded ``sent`` together: one statement for up to this many
+# rows, at most this long after the first of them was accepted.
+SETTLE_ROWS = 100
+SETTLE_SECONDS = 0.05
+SETTLE_SENT = (
+    update(MESSAGES)
+    .where(
+        MESSAGES.c.id == bindparam("m_id"),
+        MESSAGES.c.status == "sending",
+        MESSAGES.c.claimed_by == bindparam("m_by"),
+        MESSAGES.c.claimed_at == bindparam("m_at"),
+    )
+    .values(
+        status="sent",
+        provider_id=bindparam("m_provider"),
+        sent_at=bindparam("m_sent", type_=MESSAGES.c.sent_at.type),
+        attempts=MESSAGES.c.attempts + 1,
+        error=None,
+    )
+)
+
+
 def jittered(delay: timedelta) -> timedelta:
     """``delay`` give or take a fifth, so that processes retrying together spread out."""
     return delay * random.uniform(0.8, 1.2)
@@ -162,6 +201,7 @@ class Dispatcher:
     async def _lane(self, stop: asyncio.Event, priorities: tuple[int, ...]) -> None:
         wake = self._wakes[priorities]
         while not stop.is_set():
+            wake.clear()  # before the claim: a wake() while it runs is kept, not lost
             try:
                 handled = await self.run_once(priorities)
                 outage.DATABASE.ok()
@@ -173,7 +213,6 @@ class Dispatcher:
                     log.exception("dispatch failed; trying again shortly")
             self.last_run = time.monotonic()
             if handled < self.batch_size:
-                wake.clear()
                 waiter = asyncio.create_task(wake.wait())
                 stopper = asyncio.create_task(stop.wait())
                 await asyncio.wait(
@@ -219,18 +258,59 @@ class Dispatcher:
         for text in claimed:
             by_address[(text.channel, text.address)].append(text)
         gate = asyncio.Semaphore(self.concurrency)
+        sent: list[dict[str, object]] = []  # accepted by the provider, not yet recorded
 
         async def send_in_order(texts: list[OutgoingText]) -> None:
             async with gate:
                 for text in texts:
-                    await self.send_one(text)
+                    await self.send_one(text, sent)
 
+        done = asyncio.Event()
+        flusher = asyncio.create_task(self._flush_every(sent, done))
+        cancelled = False
         try:
             await asyncio.gather(*(send_in_order(group) for group in by_address.values()))
+        except asyncio.CancelledError:
+            # Stopped past the shutdown grace: wait for nothing more. What is not yet recorded
+            # stays ``sending``, marked for recovery (Los.close), which asks Twilio first.
+            cancelled = True
+            flusher.cancel()
+            raise
         finally:
-            for text in claimed:
-                self.in_flight.pop(text.message_id, None)
+            done.set()  # otherwise never cancelled mid-statement
+            try:
+                if not cancelled:
+                    await flusher
+                    await self._flush(sent)
+            finally:
+                for text in claimed:
+                    self.in_flight.pop(text.message_id, None)
         return len(claimed) + settled
+
+    async def _flush_every(self, sent: list[dict[str, object]], done: asyncio.Event) -> None:
+        """Record what the provider accepted every ``SETTLE_SECONDS`` until the batch is done."""
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), SETTLE_SECONDS)
+            if done.is_set():
+                return  # the batch's end records the rest
+            try:
+                await self._flush(sent)
+            except Exception as exc:  # kept for the next flush; the batch's end tries again
+                log.warning("recording sent texts failed: %r", exc)
+
+    async def _flush(self, sent: list[dict[str, object]]) -> None:
+        """Record ``sent`` rows in one statement (executemany); on failure they stay listed."""
+        rows = sent[:]
+        del sent[:]
+        if not rows:
+            return
+        try:
+            async with self.writing(), self.sessions.begin() as session:
+                await session.execute(SETTLE_SENT, rows)
+        except BaseException:
+            sent[:0] = rows
+            raise
 
     async def _held_channels(self, session: AsyncSession, now: datetime) -> list[str]:
         """Channels under a provider's 429 hold, as this process or any other met it."""
@@ -250,9 +330,15 @@ class Dispatcher:
             return await self._claim(priorities)  # on SQLite)
 
     def _due(self, priority: int, now: datetime, held: list[str], limit: int) -> Any:
-        """Due rows of one priority, oldest first: one range of ``ix_messages_outbox_claim``."""
+        """Due rows of one priority, oldest first: one range of ``ix_messages_outbox_claim``.
+        Plain columns, not ORM objects: the claim reads a few fields and changes rows in SQL."""
         query = (
-            select(Message, ContactPoint, Person)
+            select(
+                *DUE_COLUMNS,
+                ContactPoint.id.label("contact_id"),
+                ContactPoint.opted_out_at,
+                Person.status.label("person_status"),
+            )
             .outerjoin(ContactPoint, ContactPoint.id == Message.contact_point_id)
             .outerjoin(Person, Person.id == Message.person_id)
             .where(
@@ -272,7 +358,6 @@ class Dispatcher:
         now = self.clock.now()
         claimed: list[OutgoingText] = []
         settled = 0
-        sites: dict[int, Site | None] = {}
         async with self.sessions.begin() as session:
             held = await self._held_channels(session, now)
             rows: list[Any] = []
@@ -281,13 +366,14 @@ class Dispatcher:
                 if room <= 0:
                     break
                 rows.extend((await session.execute(self._due(priority, now, held, room))).all())
+            if not rows:
+                return [], 0
+            sites = await self._sites(session, {r.site_id for r in rows if r.site_id is not None})
             # Rows that get the same change are updated together: verdict -> values -> rows.
-            changes: dict[Verdict, tuple[dict[str, object], list[Message]]] = {}
-            for message, contact, person in rows:
-                if message.site_id is not None and message.site_id not in sites:
-                    sites[message.site_id] = await session.get(Site, message.site_id)
-                site = sites.get(message.site_id) if message.site_id else None
-                verdict = self._verdict(message, contact, person, site, now)
+            changes: dict[Verdict, tuple[dict[str, object], list[Any]]] = {}
+            for row in rows:
+                site = sites.get(row.site_id) if row.site_id else None
+                verdict = self._verdict(row, site, now)
                 if verdict.action == "later":
                     assert site is not None
                     quiet = site_quiet_hours(site, self.rules)
@@ -299,33 +385,33 @@ class Dispatcher:
                     values = {"status": "sending", "claimed_by": self.worker_id, "claimed_at": now}
                 else:
                     values = {"status": verdict.status, "error": verdict.reason}
-                changes.setdefault(verdict, (values, []))[1].append(message)
-            for verdict, (values, messages) in changes.items():
+                changes.setdefault(verdict, (values, []))[1].append(row)
+            for verdict, (values, chosen) in changes.items():
                 # Conditional on the rows still being queued: never take one another worker has.
                 result = await session.execute(
-                    update(Message)
-                    .where(Message.id.in_([m.id for m in messages]), Message.status == "queued")
+                    update(MESSAGES)
+                    .where(MESSAGES.c.id.in_([r.id for r in chosen]), MESSAGES.c.status == "queued")
                     .values(**values)
-                    .returning(Message.id)
-                    .execution_options(synchronize_session=False)
+                    .returning(MESSAGES.c.id)
                 )
                 changed = set(result.scalars())
-                for message in messages:
-                    if message.id not in changed:
+                for row in chosen:
+                    if row.id not in changed:
                         continue
                     if verdict.action != "send":
                         settled += 1
                         if verdict.action == "settle":
-                            MESSAGES_OUT.labels(message.channel, str(values["status"])).inc()
+                            MESSAGES_OUT.labels(row.channel, str(values["status"])).inc()
                         continue
+                    site = sites.get(row.site_id) if row.site_id else None
                     claimed.append(
                         OutgoingText(
-                            message_id=message.id,
-                            channel=message.channel,
-                            address=message.address or "",
-                            text=message.text or "",
-                            buttons=message.buttons,
-                            question_id=message.question_id,
+                            message_id=row.id,
+                            channel=row.channel,
+                            address=row.address or "",
+                            text=row.text or "",
+                            buttons=row.buttons,
+                            question_id=row.question_id,
                             claimed_at=now,
                             sender=site.sms_number if site is not None else None,
                         )
@@ -335,30 +421,26 @@ class Dispatcher:
             self.in_flight[text.message_id] = started
         return claimed, settled
 
-    def _verdict(
-        self,
-        message: Message,
-        contact: ContactPoint | None,
-        person: Person | None,
-        site: Site | None,
-        now: datetime,
-    ) -> Verdict:
+    @staticmethod
+    async def _sites(session: AsyncSession, ids: set[int]) -> dict[int, Site]:
+        """The sites of a batch, read once per claim (their quiet hours may have changed)."""
+        if not ids:
+            return {}
+        return {s.id: s for s in await session.scalars(select(Site).where(Site.id.in_(ids)))}
+
+    def _verdict(self, row: Any, site: Site | None, now: datetime) -> Verdict:
         """Send now, later (quiet hours), or settle the row for good with a status and reason."""
-        if not message.address or message.text is None:
+        if not row.address or row.text is None:
             return Verdict.settle(MessageStatus.CANCELLED, "erased")
-        if contact is None and message.contact_point_id is None and message.person_id is not None:
+        if row.contact_id is None and row.contact_point_id is None and row.person_id is not None:
             return Verdict.settle(MessageStatus.CANCELLED, "no_contact")
-        if (
-            contact is not None
-            and contact.opted_out_at is not None
-            and message.kind not in PAST_OPT_OUT
-        ):
+        if row.opted_out_at is not None and row.kind not in PAST_OPT_OUT:
             return Verdict.settle(MessageStatus.SKIPPED, "opted_out")
-        if person is not None and person.status == "paused" and not message.urgent:
+        if row.person_status == "paused" and not row.urgent:
             return Verdict.settle(MessageStatus.SKIPPED, "paused")
-        if message.channel not in self.senders:
+        if row.channel not in self.senders:
             return Verdict.settle(MessageStatus.FAILED, "channel_off")
-        if not message.urgent and site is not None:
+        if not row.urgent and site is not None:
             quiet = site_quiet_hours(site, self.rules)
             if in_quiet_hours(now, ZoneInfo(site.timezone), quiet):
                 return Verdict("later")
@@ -378,7 +460,11 @@ class Dispatcher:
             Message.claimed_at == text.claimed_at,
         ]
 
-    async def send_one(self, text: OutgoingText) -> None:
+    async def send_one(
+        self, text: OutgoingText, sent: list[dict[str, object]] | None = None
+    ) -> None:
+        """Send one claimed row and record the outcome; a success is added to ``sent`` (recorded
+        with others by the batch) when given, else recorded at once."""
         sender = self.senders[text.channel]
         limiter = self.limiters[text.channel]
         shared_hold = await limiter.acquire(text.address)
@@ -418,7 +504,7 @@ class Dispatcher:
             log.exception("unexpected error sending message %s", text.message_id)
             await self._record_failure(text, SendError(repr(exc), permanent=False))
             return
-        await self._record_sent(text, provider_id)
+        await self._record_sent(text, provider_id, sent)
         self.pauses.ok(text.channel)
 
     async def _timed_send(self, sender: Sender, text: OutgoingText) -> str:
@@ -482,21 +568,23 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)
             )
 
-    async def _record_sent(self, text: OutgoingText, provider_id: str) -> None:
-        async with self.writing(), self.sessions.begin() as session:
-            await session.execute(
-                update(Message)
-                .where(*self._mine(text))
-                .values(
-                    status="sent",
-                    provider_id=provider_id,
-                    sent_at=self.clock.now(),
-                    attempts=Message.attempts + 1,
-                    error=None,
-                )
-                .execution_options(synchronize_session=False)
-            )
+    async def _record_sent(
+        self, text: OutgoingText, provider_id: str, sent: list[dict[str, object]] | None = None
+    ) -> None:
+        row: dict[str, object] = {
+            "m_id": text.message_id,
+            "m_by": self.worker_id,
+            "m_at": text.claimed_at,
+            "m_provider": provider_id,
+            "m_sent": self.clock.now(),
+        }
         MESSAGES_OUT.labels(text.channel, "sent").inc()
+        if sent is None:
+            await self._flush([row])
+            return
+        sent.append(row)
+        if len(sent) >= SETTLE_ROWS:
+            await self._flush(sent)
 
     async def _record_failure(self, text: OutgoingText, exc: SendError) -> None:
         now = self.clock.now()

@@ -23,7 +23,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import activities, checkins, figures, retention, surveys
+from handlers import activities, broadcasts, checkins, figures, retention, surveys
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.followup import assignments as followup_assignments
@@ -151,7 +151,14 @@ class Scheduler:
         self.rules = rules
         self.dispatcher = dispatcher
         self.jobs = list(JOBS if jobs is None else jobs)
-        self.sweeps = list(SWEEPS)
+        # Broadcasts left queueing (a request answered with its first chunk, or a restart):
+        # their chunks take turns with this process's other writers (SQLite).
+        self.broadcast_queueing = Sweep(
+            "broadcast_queueing",
+            5,
+            functools.partial(broadcasts.queue_rest, writing=dispatcher.writing),
+        )
+        self.sweeps = [*SWEEPS, self.broadcast_queueing]
         if spool is not None:
             self.sweeps.append(Sweep("spool_replay", 5, functools.partial(replay, spool)))
         names = [job.name for job in self.jobs] + [sweep.name for sweep in self.sweeps]

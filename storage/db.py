@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +90,13 @@ async def optimize(engine: AsyncEngine, *, first: bool = False) -> int:
     PostgreSQL's autovacuum does this itself."""
     if engine.dialect.name != "sqlite":
         return 0
+    # SQLite before 3.46 ignores 0x10000 ("every table") and analyses only the tables this
+    # connection has queried since its schema last changed: at start, that may be none.
+    everything = "ANALYZE" if sqlite3.sqlite_version_info < (3, 46) else "PRAGMA optimize=0x10002"
     async with engine.connect() as conn:
         await conn.run_sync(
             _pragmas_now,
-            ["PRAGMA analysis_limit=1000", f"PRAGMA optimize{'=0x10002' if first else ''}"],
+            ["PRAGMA analysis_limit=1000", everything if first else "PRAGMA optimize"],
         )
     return 1
 

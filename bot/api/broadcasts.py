@@ -59,7 +59,10 @@ class BroadcastIn(ApiModel):
 
 class ProgressOut(ApiModel):
     id: int
-    status: Literal["scheduled", "sending", "held", "done", "cancelled"]
+    status: Literal["queueing", "scheduled", "sending", "held", "done", "cancelled"] = Field(
+        description="queueing: recipients are still being queued (recipients is the total); "
+        "scheduled, sending, held, then done; or cancelled"
+    )
     recipients: Count
     queued: Count
     sent: Count
@@ -133,6 +136,8 @@ async def create(request: web.Request, *, body: BroadcastIn, query: object) -> A
             recipients=broadcast.recipients,
         )
         result = await rules.progress(session, los.clock, broadcast)
+    if broadcast.status == "queueing":
+        los.queue_broadcasts_soon()
     los.dispatcher.wake()
     return result
 

@@ -178,6 +178,8 @@ async def send(request: web.Request) -> web.StreamResponse:
     except InputError as exc:
         form.errors = error_key(exc.fields, user.language)
         return await compose_view(request, form, 422)
+    if broadcast.status == "queueing":
+        los.queue_broadcasts_soon()
     los.dispatcher.wake()
     return redirect(request, f"/broadcasts/{broadcast.id}?ok=sent")
 

@@ -184,7 +184,9 @@ class Broadcast(Base):
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     kind: Mapped[str] = mapped_column(String(20), default="broadcast")
     send_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    status: Mapped[str] = mapped_column(String(12), default="queued")  # queued | cancelled
+    status: Mapped[str] = mapped_column(String(12), default="queueing")  # BroadcastStatus
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # The last person id whose row is queued: queueing goes on after it (None: not begun).
+    queued_through: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -76,7 +76,13 @@ class Direction(StrEnum):
 
 
 class BroadcastStatus(StrEnum):
+    """``queueing`` while its rows are written (after the request answered), ``sending`` until
+    none is left to send, then ``sent``. ``queued`` is what broadcasts before 0020 kept."""
+
     QUEUED = "queued"
+    QUEUEING = "queueing"
+    SENDING = "sending"
+    SENT = "sent"
     CANCELLED = "cancelled"
 
 

@@ -166,6 +166,8 @@ TEXTS: dict[str, str] = {
     "bc.ok.sent": "The broadcast is confirmed.",
     "bc.ok.announced": "The invitations are on their way.",
     "bc.ok.cancelled": "The broadcast is stopped. What went out has gone out.",
+    "bc.status.queueing": "Queueing",
+    "bc.queueing": "{done} of {of} queued",
     "bc.status.scheduled": "Scheduled",
     "bc.status.sending": "Sending",
     "bc.status.held": "Held back (see Operations)",

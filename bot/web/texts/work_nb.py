@@ -166,6 +166,8 @@ TEXTS: dict[str, str] = {
     "bc.ok.sent": "Utsendingen er bekreftet.",
     "bc.ok.announced": "Invitasjonene er på vei.",
     "bc.ok.cancelled": "Utsendingen er stoppet. Det som er sendt, er sendt.",
+    "bc.status.queueing": "Legges i kø",
+    "bc.queueing": "{done} av {of} lagt i kø",
     "bc.status.scheduled": "Planlagt",
     "bc.status.sending": "Sendes",
     "bc.status.held": "Holdt tilbake (se Drift)",
