@@ -27,7 +27,7 @@ from handlers.sites import ensure_default_site
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Scheduler
 from scheduler.spool import Spool
-from storage.db import checkpoint_now, create_engine, optimize, session_factory
+from storage.db import checkpoint_now, create_engine, optimize, release, session_factory
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -195,6 +195,9 @@ class Los:
         self._stop.set()
         self.dispatcher.begin_shutdown()
         self.scheduler.shutdown()
+        # Jobs mid-query (retention, daily counts, the backup) stop alongside the dispatcher's
+        # grace rather than after it; one that will not is abandoned (issue 21).
+        jobs = asyncio.create_task(self.scheduler.stop_running(self.engine, max(grace, 1.0)))
         task = self._dispatch_task
         if task is not None:
             done, _ = await asyncio.wait({task}, timeout=grace)
@@ -214,8 +217,10 @@ class Los:
                         grace,
                         marked,
                     )
+        await jobs
         for late in self.late_stores:
             late.cancel()  # each of these texts is in the spool
         for channel in self.channels:
             await channel.close()
+        release(self.engine)  # what an abandoned job still holds, so that the process can exit
         await self.engine.dispose()
