@@ -70,6 +70,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         def _in(dbapi_conn: Any, _record: Any) -> None:
             in_use.discard(dbapi_conn)
 
+        @event.listens_for(engine.sync_engine, "close")
+        def _closed(dbapi_conn: Any, _record: Any) -> None:
+            in_use.discard(dbapi_conn)
+
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("pool_pre_ping", True)
