@@ -7,7 +7,7 @@ open questions, and analysed. Then each operation is timed (best of 3, in a tran
 rolled back, so every repeat does the same work) and the ratio of the largest size to the
 smallest is printed: flat means a ratio near 1.
 
-    python -m bench.scale [--sizes 10000 100000] [--million] [--no-postgres]
+    python -m bench.scale [--sizes 10000 100000] [--million] [--no-postgres] [--sigterm]
 
 ``--million`` adds the 1M step: loading it takes several minutes per database on a shared
 2-core machine, so it is off by default.
@@ -30,7 +30,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bench import scale_broadcast
+from bench import scale_broadcast, sigterm
 from handlers import figures, lists, outbox, questions, retention
 from handlers.clock import FakeClock
 from handlers.context import Rules
@@ -264,6 +264,9 @@ def main() -> None:
     parser.add_argument(
         "--broadcast", type=int, default=100_000, help="recipients of the broadcast (0: none)"
     )
+    parser.add_argument(
+        "--sigterm", action="store_true", help="also SIGTERM `los serve` on 2M SQLite texts"
+    )
     args = parser.parse_args()
     sizes = sorted(set(args.sizes + ([1_000_000] if args.million else [])))
     asyncio.run(run(sizes, postgres=not args.no_postgres))
@@ -271,6 +274,8 @@ def main() -> None:
         backends = ["sqlite"] + ([] if args.no_postgres else ["postgresql"])
         for line in asyncio.run(scale_broadcast.run(args.broadcast, backends)):
             print(line)
+    if args.sigterm:
+        sigterm.report(2_000_000, wait=5, grace=5)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -63,8 +64,12 @@ def _owner_only(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def backup_sqlite(source: Path, target: Path) -> BackupFile:
-    """Copy a live SQLite database to ``target`` atomically, checked before it is kept."""
+def backup_sqlite(source: Path, target: Path, stop: threading.Event | None = None) -> BackupFile:
+    """Copy a live SQLite database to ``target`` atomically, checked before it is kept.
+
+    ``VACUUM INTO`` writes one consistent snapshot (WAL included, free pages left out) as a
+    statement, so that ``stop`` (set at shutdown) can interrupt it, and the check of the copy,
+    at any size: the process exits within its grace and the partial copy is removed."""
     if not source.exists():
         raise BackupError(f"no database at {source}")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -72,10 +77,15 @@ def backup_sqlite(source: Path, target: Path) -> BackupFile:
     partial.unlink(missing_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     try:
+        partial.touch(mode=0o600)
+        _owner_only(partial)
+        if stop is not None:  # a non-zero answer interrupts the statement running
+            src.set_progress_handler(stop.is_set, 10_000)
+        src.execute("VACUUM INTO ?", (str(partial),))
         dst = sqlite3.connect(partial)
         try:
-            _owner_only(partial)
-            src.backup(dst)  # one step: one consistent snapshot, WAL included
+            if stop is not None:
+                dst.set_progress_handler(stop.is_set, 10_000)
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
             check = dst.execute("PRAGMA integrity_check").fetchone()
         finally:
@@ -173,12 +183,14 @@ def prune(folder: Path) -> list[Path]:
     return gone
 
 
-def nightly(database_url: str, folder: Path, today: date) -> BackupFile | None:
+def nightly(
+    database_url: str, folder: Path, today: date, stop: threading.Event | None = None
+) -> BackupFile | None:
     """Today's backup if there is none yet, then prune. None when today's already exists."""
     target = folder / nightly_name(today)
     if target.exists():
         return None
-    made = backup_sqlite(sqlite_path(database_url), target)
+    made = backup_sqlite(sqlite_path(database_url), target, stop)
     prune(folder)
     return made
 

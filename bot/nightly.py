@@ -34,7 +34,7 @@ def nightly_backup_task(los: Los) -> Task | None:
     async def run() -> int:
         today = los.clock.now().date()
         try:
-            made = await asyncio.to_thread(nightly, url, folder, today)
+            made = await asyncio.to_thread(nightly, url, folder, today, los.scheduler.stopping)
         except (BackupError, OSError) as exc:  # logged by the scheduler as the job's failure
             los.backups.last_error = reason(exc)
             raise BackupError(f"nightly backup to {folder} failed: {reason(exc)}") from None

@@ -29,7 +29,7 @@ from scheduler.jobs import Scheduler
 from scheduler.routing import Router
 from scheduler.spool import Spool
 from scheduler.writelock import WriteLock
-from storage.db import checkpoint_now, create_engine, optimize, session_factory
+from storage.db import checkpoint_now, create_engine, optimize, release, session_factory
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -228,6 +228,9 @@ class Los:
         self._stop.set()
         self.dispatcher.begin_shutdown()
         self.scheduler.shutdown()
+        # Jobs mid-query (retention, daily counts, the backup) stop alongside the dispatcher's
+        # grace rather than after it; one that will not is abandoned (issue 21).
+        jobs = asyncio.create_task(self.scheduler.stop_running(self.engine, max(grace, 1.0)))
         task = self._dispatch_task
         if task is not None:
             done, _ = await asyncio.wait({task}, timeout=grace)
@@ -247,6 +250,7 @@ class Los:
                         grace,
                         marked,
                     )
+        await jobs
         for late in self.late_stores:
             late.cancel()  # each of these texts is in the spool
         await self.router.stop()  # what it had not routed yet is stored: the sweep routes it
@@ -254,4 +258,5 @@ class Los:
             queueing.cancel()  # the next start goes on after the last chunk queued
         for channel in self.channels:
             await channel.close()
+        release(self.engine)  # what an abandoned job still holds, so that the process can exit
         await self.engine.dispose()

@@ -149,6 +149,7 @@ async def checkin_plans(
     *,
     person_id: int | None = None,
     status: str | None = None,
+    ended: bool | None = None,
     page: PageRequest = FIRST,
 ) -> Page[tuple[CheckinPlan, Site]]:
     """Check-in plans with the site of their person (for its time zone)."""
@@ -162,6 +163,8 @@ async def checkin_plans(
         query = query.where(CheckinPlan.person_id == person_id)
     if status is not None:
         query = query.where(CheckinPlan.status == status)
+    if ended is not None:
+        query = query.where((CheckinPlan.status == "ended") == ended)
     read = await pages.read(
         session, query, [CheckinPlan.id], page, lambda row: [row[0].id], scalars=False
     )

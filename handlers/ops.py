@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import pages
 from handlers.clock import Clock
 from handlers.inbox import add_item
+from handlers.pages import Page, PageRequest
 from handlers.sites import default_site
 from storage.models import InboxItem, JobRun, Message, Person
 
@@ -223,12 +225,11 @@ def _held(ids: list[int] | None) -> list[ColumnElement[bool]]:
     return where
 
 
-async def list_held(session: AsyncSession, limit: int = 200) -> list[dict[str, Any]]:
+async def list_held(session: AsyncSession, page: PageRequest) -> Page[dict[str, Any]]:
     """Held texts for an admin to decide on: what kind, when due, never the text or number."""
-    rows = await session.scalars(
-        select(Message).where(*_held(None)).order_by(Message.send_after, Message.id).limit(limit)
-    )
-    return [
+    query = select(Message).where(*_held(None))
+    found = await pages.read(session, query, [Message.id], page, lambda m: [m.id])
+    items = [
         {
             "id": m.id,
             "channel": m.channel,
@@ -236,8 +237,9 @@ async def list_held(session: AsyncSession, limit: int = 200) -> list[dict[str, A
             "person_id": m.person_id,
             "send_after": m.send_after.isoformat() if m.send_after else None,
         }
-        for m in rows
+        for m in found.items
     ]
+    return Page(items, found.next, found.total)
 
 
 async def release_held(

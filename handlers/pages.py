@@ -72,9 +72,10 @@ async def read(
     key_of: Callable[[Any], Sequence[Any]],
     *,
     scalars: bool = True,
+    descending: bool = False,
 ) -> Page[Any]:
-    """One page of ``query`` in the order of ``keys`` (the last one unique); ``key_of`` gives a
-    row's values of those keys, for the next cursor."""
+    """One page of ``query`` in the order of ``keys`` (the last one unique; ``descending``:
+    newest first); ``key_of`` gives a row's values of those keys, for the next cursor."""
     total = None
     if request.total:
         counted = select(func.count()).select_from(query.order_by(None).subquery())
@@ -82,8 +83,10 @@ async def read(
     if request.cursor:
         after = decode(request.cursor, len(keys))
         bound = [bindparam(None, v, type_=k.type) for k, v in zip(keys, after, strict=True)]
-        query = query.where(tuple_(*keys) > tuple_(*bound))
-    query = query.order_by(*keys).limit(request.limit + 1)
+        beyond = tuple_(*keys) < tuple_(*bound) if descending else tuple_(*keys) > tuple_(*bound)
+        query = query.where(beyond)
+    order = [k.desc() for k in keys] if descending else list(keys)
+    query = query.order_by(*order).limit(request.limit + 1)
     result = await (session.scalars(query) if scalars else session.execute(query))
     rows = list(result.all())
     more = len(rows) > request.limit

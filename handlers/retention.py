@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
@@ -63,15 +63,19 @@ async def blank_old_texts(
     cutoff = clock.now() - timedelta(days=rules.retention_days)
     messages = list(await session.scalars(oldest_kept(cutoff, batch)))
     # Attachments' provider references go with the words (the kind stays for the counts).
+    # Read from the attachments, each checked against its message by key: SQLite otherwise
+    # went through every incoming text (0.95 s at 1M texts) to find the few with attachments.
     attachments = list(
         await session.scalars(
             select(MessageAttachment.id)
-            .join(Message, Message.id == MessageAttachment.message_id)
             .where(
                 MessageAttachment.provider_ref.is_not(None),
-                Message.direction == "in",
-                Message.created_at < cutoff,
-                Message.id.not_in(still_open()),
+                exists().where(
+                    Message.id == MessageAttachment.message_id,
+                    Message.direction == "in",
+                    Message.created_at < cutoff,
+                ),
+                MessageAttachment.message_id.not_in(still_open()),
             )
             .limit(batch)
         )

@@ -11,8 +11,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import pages
 from handlers.clock import Clock
 from handlers.errors import NotFound
+from handlers.pages import Page, PageRequest
 from handlers.tokens import hash_token, new_secret
 from storage.loading import STAFF_LOADS
 from storage.models import ApiToken, StaffUser
@@ -69,12 +71,9 @@ async def record_use(session: AsyncSession, clock: Clock, token_id: int) -> None
     )
 
 
-async def tokens_of(session: AsyncSession, user_id: int) -> list[ApiToken]:
-    return list(
-        await session.scalars(
-            select(ApiToken).where(ApiToken.staff_user_id == user_id).order_by(ApiToken.id)
-        )
-    )
+async def tokens_of(session: AsyncSession, user_id: int, page: PageRequest) -> Page[ApiToken]:
+    query = select(ApiToken).where(ApiToken.staff_user_id == user_id)
+    return await pages.read(session, query, [ApiToken.id], page, lambda t: [t.id])
 
 
 async def revoke_token(

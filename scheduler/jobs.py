@@ -12,16 +12,18 @@ import asyncio
 import contextlib
 import functools
 import logging
+import threading
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers import activities, broadcasts, checkins, figures, retention, surveys
 from handlers.clock import Clock
@@ -34,6 +36,7 @@ from scheduler import inbound, outage
 from scheduler.dispatcher import Dispatcher
 from scheduler.metrics import JOB_RUNS
 from scheduler.spool import Spool, replay
+from storage.db import interrupt
 from storage.models import JobRun as JobRunRow
 
 log = logging.getLogger(__name__)
@@ -175,6 +178,9 @@ class Scheduler:
         self.tasks: dict[str, tuple[int, Task]] = {}
         # time.monotonic() when any job last finished, for /readyz
         self.last_tick: float | None = None
+        # Jobs running now, and the flag that work in threads (the backup) checks to stop.
+        self._running: set[asyncio.Task[Any]] = set()
+        self.stopping = threading.Event()
 
     def add_task(self, name: str, every_seconds: int, run: Task) -> None:
         """A periodic job that needs more than a session (a backup); recorded like the rest."""
@@ -247,6 +253,10 @@ class Scheduler:
                 log.warning("could not record the run of job %s: %s", name, outage.reason(exc))
 
     async def run_task(self, name: str, run: Task) -> int:
+        with self._tracked():
+            return await self._run_task(name, run)
+
+    async def _run_task(self, name: str, run: Task) -> int:
         try:
             done = await run()
         except asyncio.CancelledError:  # stopped by shutdown: the next start runs it again
@@ -262,7 +272,39 @@ class Scheduler:
             self._aps.shutdown(wait=False)
             self._aps = None
 
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[None]:
+        """The task running a job is known while it runs, so that shutdown can stop it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            yield
+        finally:
+            self._running.discard(task)
+
+    async def stop_running(self, engine: AsyncEngine, within: float) -> int:
+        """At shutdown: cancel the jobs still running and stop their statements (SQLite runs a
+        query to its end otherwise, holding the process however large the database); wait at
+        most ``within`` seconds. Answers how many did not end (they are abandoned)."""
+        self.stopping.set()
+        running = {t for t in self._running if not t.done()}
+        for task in running:
+            task.cancel()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while running and loop.time() < deadline:
+            interrupt(engine)
+            _, running = await asyncio.wait(running, timeout=0.1)
+        if running:
+            log.warning("%d jobs did not stop within %.0f s: abandoned", len(running), within)
+        return len(running)
+
     async def run_job(self, job: Job) -> int:
+        with self._tracked():
+            return await self._run_job(job)
+
+    async def _run_job(self, job: Job) -> int:
         """Run one job in its own transaction; an error is logged and counted, never raised."""
         async with self._locks[job.name]:
             try:
@@ -286,6 +328,10 @@ class Scheduler:
         return done
 
     async def run_sweep(self, sweep: Sweep) -> int:
+        with self._tracked():
+            return await self._run_sweep(sweep)
+
+    async def _run_sweep(self, sweep: Sweep) -> int:
         """Run one sweep; failures are counted, and logged once a minute during an outage."""
         async with self._locks[sweep.name]:
             try:
@@ -301,6 +347,10 @@ class Scheduler:
         return done
 
     async def recover(self) -> int:
+        with self._tracked():
+            return await self._recover()
+
+    async def _recover(self) -> int:
         async with self._recovery_lock:
             try:
                 recovered = await self.dispatcher.recover_stale()

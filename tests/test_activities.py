@@ -29,7 +29,7 @@ async def activity(h: Harness, **fields: Any) -> dict[str, Any]:
 
 
 async def signups(h: Harness, activity_id: int) -> dict[int, str]:
-    rows = await h.api("GET", f"/api/activities/{activity_id}/signups", expect=200)
+    rows = await h.items(f"/api/activities/{activity_id}/signups")
     return {r["person_id"]: r["status"] for r in rows}
 
 
@@ -466,7 +466,7 @@ async def test_demo_has_activities_a_waiting_line_and_a_weekly_series(h: Harness
     titles = {a["title"] for a in listing}
     assert {"Quiz og bingo", "Tur til Gressholmen", "Første Steg"} <= titles
     trip = next(a for a in listing if a["title"] == "Tur til Gressholmen")
-    rows = await h.api("GET", f"/api/activities/{trip['id']}/signups", expect=200)
+    rows = await h.items(f"/api/activities/{trip['id']}/signups")
     assert sorted(r["status"] for r in rows).count("waitlisted") == 2
     assert sum(a["title"] == "Første Steg" for a in listing) == 8
 

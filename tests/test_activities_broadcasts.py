@@ -278,7 +278,7 @@ async def test_two_ja_to_the_last_place_at_the_same_moment_never_both_get_it(h: 
     await h.send_due()
     statuses = await asyncio.gather(h.sms(ANNE, "JA"), h.sms(BJORN, "JA"))
     assert statuses == [200, 200]
-    rows = await h.api("GET", f"/api/activities/{activity['id']}/signups", expect=200)
+    rows = await h.items(f"/api/activities/{activity['id']}/signups")
     assert sorted(r["status"] for r in rows) == ["signed_up", "signed_up", "waitlisted"]
     answers = [h.sms_to(ANNE)[-1], h.sms_to(BJORN)[-1]]
     assert sum(a.startswith("Du er påmeldt") for a in answers) == 1
@@ -301,6 +301,6 @@ async def test_many_sessions_racing_for_one_place(h: Harness, round_: int) -> No
 
     results = await asyncio.gather(*(claim(p["id"]) for p in people))
     assert sorted(results) == ["signed_up"] + ["waitlisted"] * 5
-    rows = await h.api("GET", f"/api/activities/{activity['id']}/signups", expect=200)
+    rows = await h.items(f"/api/activities/{activity['id']}/signups")
     places = sorted(r["place_in_line"] for r in rows if r["status"] == "waitlisted")
     assert places == [1, 2, 3, 4, 5]

@@ -220,14 +220,14 @@ async def test_a_meldekort_series_across_daylight_saving_with_ferdig(h: Harness)
     assert h.sms_to(OLA).count(MELDEKORT) == 1
     await h.set_time(oslo(2026, 3, 30, 9, 0))
     assert h.sms_to(OLA).count(MELDEKORT) == 2
-    [shown] = await h.api("GET", f"/api/reminders?person_id={ola['id']}", expect=200)
+    [shown] = await h.items(f"/api/reminders?person_id={ola['id']}")
     assert shown["next_due_at"] == "2026-04-13T07:00:00+00:00"
     await h.sms(OLA, "ok")  # OK counts too
     assert h.sms_to(OLA)[-1] == "Bra! Det er ført opp som gjort."
 
     await h.set_time(oslo(2026, 4, 13, 9, 0))  # this one nobody answers
     await h.set_time(oslo(2026, 4, 14, 10, 0))
-    [shown] = await h.api("GET", f"/api/reminders?person_id={ola['id']}", expect=200)
+    [shown] = await h.items(f"/api/reminders?person_id={ola['id']}")
     assert (shown["done"], shown["missed"]) == (2, 1)
     await h.sms(OLA, "FERDIG")
     assert h.sms_to(OLA)[-1] == "Du har ingen påminnelse å svare på nå."
@@ -298,7 +298,7 @@ async def test_a_shared_hostel_phone_where_two_people_answer_their_own_reminder(
     await h.sms(HOSTEL, "ferdig")  # only Jon's is open now
     assert h.sms_to(HOSTEL)[-1] == "Jon: Bra! Det er ført opp som gjort."
     for person in (jon, ali):
-        [shown] = await h.api("GET", f"/api/reminders?person_id={person['id']}", expect=200)
+        [shown] = await h.items(f"/api/reminders?person_id={person['id']}")
         assert shown["done"] == 1
 
     # A text that begins with a name is that person's; a fifth person does not fit.
@@ -389,7 +389,7 @@ async def test_another_sites_follow_up_is_not_found(h: Harness) -> None:
             token=oslo_token,
             expect=404,
         )
-    assert await h.api("GET", "/api/assignments", token=oslo_token, expect=200) == []
+    assert await h.items("/api/assignments", token=oslo_token) == []
     body = await h.api(
         "POST",
         "/api/reminders",

@@ -33,7 +33,7 @@ async def test_matching_pairing_and_hand_over_from_the_oppdrag_page(h: Harness) 
     assert resp.status == 303
     await h.send_due()
     assert h.sms_to(SIRI)[-1].startswith("Du er nå koblet med Ola.")
-    [made] = await h.api("GET", "/api/assignments", expect=200)
+    [made] = await h.items("/api/assignments")
     page = await (await h.client.get("/assignments")).text()
     assert "Gå turer" in page and "Overlever nå" in page
 

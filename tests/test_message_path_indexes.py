@@ -48,7 +48,11 @@ def history(count: int) -> list[dict[str, object]]:
 
 @pytest.mark.parametrize(
     ("query", "index"),
-    [(CLAIM, "ix_messages_outbox_claim"), (PENDING, "ix_messages_inbound_pending")],
+    [
+        (CLAIM, "ix_messages_outbox_claim"),
+        # SQLite passed over the one on id when the history was large (0024).
+        (PENDING, "ix_messages_inbound_pending|ix_messages_inbound_unhandled"),
+    ],
     ids=["claim", "inbound_sweep"],
 )
 async def test_the_statement_is_an_ordered_index_range(
@@ -64,10 +68,10 @@ async def test_the_statement_is_an_ordered_index_range(
                 for setting in ("enable_seqscan", "enable_sort"):  # tiny tables: ask for it
                     await conn.execute(text(f"SET LOCAL {setting} = off"))
                 plan = "\n".join(r[0] for r in await conn.execute(text(f"EXPLAIN {query}")))
-                assert index in plan and "Sort" not in plan, plan
+                assert index.split("|")[0] in plan and "Sort" not in plan, plan
             else:
                 rows = await conn.execute(text(f"EXPLAIN QUERY PLAN {query}"))
                 plan = "\n".join(str(r[-1]) for r in rows)
-                assert index in plan and "TEMP B-TREE" not in plan, plan
+                assert index.split("|")[-1] in plan and "TEMP B-TREE" not in plan, plan
     finally:
         await engine.dispose()

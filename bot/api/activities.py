@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
@@ -26,7 +26,7 @@ from bot.api.schema import (
     local_to_utc,
 )
 from handlers import activities as rules
-from handlers import activity_types, lists, signups
+from handlers import activity_types, lists, pages, signups
 from handlers.access import can_see, home_timezone, site_filter, site_for, visible
 from handlers.errors import Conflict, InputError
 from storage.models import Activity, ActivitySeries, Person, Signup, Site, StaffUser
@@ -428,23 +428,33 @@ async def announce(request: web.Request, *, body: AnnounceIn, query: object) -> 
     return result
 
 
+class SignupsPage(ApiModel):
+    items: list[SignupOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/activities/{id}/signups",
-    summary="Who is coming, waiting or came",
+    summary="Who is coming, waiting or came (by status, then place in line), a page at a time",
     tag="activities",
-    response=list[SignupOut],
+    query=Paging,
+    response=SignupsPage,
 )
-async def list_signups(request: web.Request, *, query: object) -> Any:
+async def list_signups(request: web.Request, *, query: Paging) -> Any:
     async with los_of(request).sessions() as session:
         activity = await load_activity(session, staff_of(request), path_id(request))
-        rows = await session.scalars(
-            select(Signup)
-            .where(Signup.activity_id == activity.id)
-            .order_by(Signup.status, Signup.position, Signup.id)
+        in_line = func.coalesce(Signup.position, 0)
+        found = await pages.read(
+            session,
+            select(Signup).where(Signup.activity_id == activity.id),
+            [Signup.status, in_line, Signup.id],
+            query.page(),
+            lambda s: [s.status, s.position or 0, s.id],
         )
         result = []
-        for signup in rows:
+        for signup in found.items:
             person = await session.get(Person, signup.person_id)
             place = (
                 await signups.place_in_line(session, signup)
@@ -452,7 +462,7 @@ async def list_signups(request: web.Request, *, query: object) -> Any:
                 else None
             )
             result.append(signup_json(signup, person, place))
-        return result
+        return {"items": result, "next": found.next, "total": found.total}
 
 
 @endpoint(

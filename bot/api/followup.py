@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api.middleware import audit
 from bot.api.people import load_person
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Day, Id, Text, Time
+from bot.api.schema import ApiModel, Day, Id, Paging, Text, Time
 from handlers.access import site_for, visible_site_ids
 from handlers.errors import InputError, NotFound
 from handlers.followup import consent as consent_rules
@@ -396,7 +396,7 @@ class ReminderIn(ApiModel):
     missed_to_inbox: bool = False
 
 
-class RemindersQuery(ApiModel):
+class RemindersQuery(Paging):
     person_id: Id | None = None
 
 
@@ -492,18 +492,28 @@ async def counts(session: AsyncSession, series_id: int) -> tuple[int, int]:
     )
 
 
+class RemindersPage(ApiModel):
+    items: list[ReminderOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/reminders",
-    summary="Everyday reminder series of your sites (?person_id=), with done and missed counts",
+    summary="Everyday reminder series of your sites (?person_id=), with done and missed counts, "
+    "a page at a time",
     tag="follow-up",
     query=RemindersQuery,
-    response=list[ReminderOut],
+    response=RemindersPage,
 )
 async def list_reminders(request: web.Request, *, query: RemindersQuery) -> Any:
     async with los_of(request).sessions() as session:
-        found = await followup_lists.reminder_series(session, staff_of(request), query.person_id)
-        return [reminder_json(s, *(await counts(session, s.id))) for s in found]
+        found = await followup_lists.reminder_series(
+            session, staff_of(request), query.person_id, query.page()
+        )
+        items = [reminder_json(s, *(await counts(session, s.id))) for s in found.items]
+        return {"items": items, "next": found.next, "total": found.total}
 
 
 @endpoint(

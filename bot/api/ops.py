@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, los_of, staff_of
-from bot.api.schema import ApiModel, Id
+from bot.api.schema import ApiModel, Id, Paging
 from bot.backup import list_backups
 from bot.health import readiness
 from bot.webhook_watch import WATCH
@@ -129,6 +129,8 @@ class HeldItem(ApiModel):
 
 class HeldList(ApiModel):
     items: list[HeldItem]
+    next: str | None
+    total: int | None = None
 
 
 class Released(ApiModel):
@@ -142,14 +144,16 @@ class Cancelled(ApiModel):
 @endpoint(
     "GET",
     "/api/ops/held",
-    summary="Texts held after a restore (admin)",
+    summary="Texts held after a restore (admin), a page at a time",
     tag="ops",
+    query=Paging,
     response=HeldList,
     admin=True,
 )
-async def held(request: web.Request, *, query: object) -> Any:
+async def held(request: web.Request, *, query: Paging) -> Any:
     async with los_of(request).sessions() as session:
-        return {"items": await ops.list_held(session)}
+        found = await ops.list_held(session, query.page())
+        return {"items": found.items, "next": found.next, "total": found.total}
 
 
 @endpoint(

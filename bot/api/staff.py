@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Id, Text, Time
+from bot.api.schema import ApiModel, Id, Paging, Text, Time
 from bot.staff_users import add_staff
-from handlers import staff_tokens
+from handlers import pages, staff_tokens
 from handlers.errors import NotFound
 from storage.loading import STAFF_LOADS
 from storage.models import ApiToken, StaffUser
@@ -89,20 +89,35 @@ async def load_user(session: AsyncSession, user_id: int) -> StaffUser:
     return user
 
 
+class StaffPage(ApiModel):
+    items: list[StaffOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/staff",
-    summary="Staff users (admin)",
+    summary="Staff users (admin), a page at a time",
     tag="staff",
-    response=list[StaffOut],
+    query=Paging,
+    response=StaffPage,
     admin=True,
 )
-async def list_staff(request: web.Request, *, query: object) -> Any:
+async def list_staff(request: web.Request, *, query: Paging) -> Any:
     async with los_of(request).sessions() as session:
-        users = await session.scalars(
-            select(StaffUser).options(*STAFF_LOADS).order_by(StaffUser.id)
+        found = await pages.read(
+            session,
+            select(StaffUser).options(*STAFF_LOADS),
+            [StaffUser.id],
+            query.page(),
+            lambda u: [u.id],
         )
-        return [StaffOut.of(u) for u in users]
+        return {
+            "items": [StaffOut.of(u) for u in found.items],
+            "next": found.next,
+            "total": found.total,
+        }
 
 
 @endpoint(
@@ -147,18 +162,30 @@ async def disable(request: web.Request, *, query: object) -> Any:
         return StaffOut.of(user)
 
 
+class TokensPage(ApiModel):
+    items: list[TokenOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/staff/{id}/tokens",
-    summary="A staff user's API tokens, with their last use (admin)",
+    summary="A staff user's API tokens, with their last use (admin), a page at a time",
     tag="staff",
-    response=list[TokenOut],
+    query=Paging,
+    response=TokensPage,
     admin=True,
 )
-async def list_tokens(request: web.Request, *, query: object) -> Any:
+async def list_tokens(request: web.Request, *, query: Paging) -> Any:
     async with los_of(request).sessions() as session:
         user = await load_user(session, path_id(request))
-        return [TokenOut.of(t) for t in await staff_tokens.tokens_of(session, user.id)]
+        found = await staff_tokens.tokens_of(session, user.id, query.page())
+        return {
+            "items": [TokenOut.of(t) for t in found.items],
+            "next": found.next,
+            "total": found.total,
+        }
 
 
 @endpoint(

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bot.api.broadcasts import AudienceIn
 from bot.api.middleware import audit
 from bot.api.registry import endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Id, Text, Time
+from bot.api.schema import ApiModel, Id, Paging, Text, Time
+from handlers import pages
 from handlers import surveys as rules
 from handlers.access import site_filter, site_for, visible
 from handlers.broadcasts import audience_people
@@ -188,22 +189,32 @@ async def create(request: web.Request, *, body: SurveyIn, query: object) -> Any:
         return await survey_json(session, survey)
 
 
+class SurveysPage(ApiModel):
+    items: list[SurveyOut]
+    next: str | None
+    total: int | None = None
+
+
 @endpoint(
     "GET",
     "/api/surveys",
-    summary="Surveys of your sites, newest first",
+    summary="Surveys of your sites, newest first, a page at a time",
     tag="surveys",
-    response=list[SurveyOut],
+    query=Paging,
+    response=SurveysPage,
 )
-async def list_surveys(request: web.Request, *, query: object) -> Any:
+async def list_surveys(request: web.Request, *, query: Paging) -> Any:
     async with los_of(request).sessions() as session:
-        rows = await session.scalars(
-            select(Survey)
-            .where(site_filter(staff_of(request), Survey.site_id))
-            .order_by(Survey.id.desc())
-            .limit(2000)
+        found = await pages.read(
+            session,
+            select(Survey).where(site_filter(staff_of(request), Survey.site_id)),
+            [Survey.id],
+            query.page(),
+            lambda s: [s.id],
+            descending=True,
         )
-        return [await survey_json(session, s) for s in list(rows)]
+        items = [await survey_json(session, s) for s in found.items]
+        return {"items": items, "next": found.next, "total": found.total}
 
 
 @endpoint("GET", "/api/surveys/{id}", summary="One survey", tag="surveys", response=SurveyOut)

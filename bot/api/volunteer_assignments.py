@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api.middleware import audit
 from bot.api.people import load_person
 from bot.api.registry import Handler, endpoint, los_of, path_id, staff_of
-from bot.api.schema import ApiModel, Day, Id, Text, Time
+from bot.api.schema import ApiModel, Day, Id, Paging, Text, Time
+from handlers import pages
 from handlers.access import site_filter, visible
 from handlers.errors import InputError, NotFound
 from handlers.followup import assignments as rules
 from handlers.followup import consent
+from handlers.pages import Page, PageRequest
 from storage.loading import load
 from storage.models import AssignmentMeeting, Person, StaffUser, VolunteerAssignment
 from storage.models.states import VolunteerAssignmentStatus
@@ -65,7 +67,7 @@ class HandOverIn(ApiModel):
     staff_person_id: Id | None = None
 
 
-class AssignmentsQuery(ApiModel):
+class AssignmentsQuery(Paging):
     person_id: Id | None = None
     status: VolunteerAssignmentStatus | None = None
 
@@ -178,19 +180,31 @@ async def create(request: web.Request, *, body: AssignmentIn, query: object) -> 
         return await assignment_json(session, assignment)
 
 
+class AssignmentsPage(ApiModel):
+    items: list[AssignmentOut]
+    next: str | None
+    total: int | None = None
+
+
 @assignments_endpoint(
     "GET",
     "",
-    summary="Volunteer assignments of your sites (?person_id= either side, ?status=)",
+    summary="Volunteer assignments of your sites, newest first (?person_id= either side, "
+    "?status=), a page at a time",
     query=AssignmentsQuery,
-    response=list[AssignmentOut],
+    response=AssignmentsPage,
 )
 async def list_assignments(request: web.Request, *, query: AssignmentsQuery) -> Any:
     async with los_of(request).sessions() as session:
         found = await visible_assignments(
-            session, staff_of(request), person_id=query.person_id, status=query.status
+            session,
+            staff_of(request),
+            person_id=query.person_id,
+            status=query.status,
+            page=query.page(),
         )
-        return [await assignment_json(session, a) for a in found]
+        items = [await assignment_json(session, a) for a in found.items]
+        return {"items": items, "next": found.next, "total": found.total}
 
 
 async def visible_assignments(
@@ -199,7 +213,8 @@ async def visible_assignments(
     *,
     person_id: int | None = None,
     status: str | None = None,
-) -> list[VolunteerAssignment]:
+    page: PageRequest,
+) -> Page[VolunteerAssignment]:
     q = select(VolunteerAssignment).where(site_filter(staff, VolunteerAssignment.site_id))
     if person_id is not None:
         q = q.where(
@@ -208,7 +223,8 @@ async def visible_assignments(
         )
     if status is not None:
         q = q.where(VolunteerAssignment.status == status)
-    return list(await session.scalars(q.order_by(VolunteerAssignment.id.desc()).limit(2000)))
+    keys = [VolunteerAssignment.id]
+    return await pages.read(session, q, keys, page, lambda a: [a.id], descending=True)
 
 
 @assignments_endpoint(

@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.web.auth import staff_page
-from bot.web.core import Form, error_key, los_of, redirect, render, user_of
+from bot.web.core import Form, PageError, error_key, los_of, redirect, render, user_of
 from bot.web.sites import zone_for
 from handlers import checkins as rules
 from handlers import lists
 from handlers.access import can_see, visible_site_ids
 from handlers.audit import audit
 from handlers.errors import InputError, NotFound
-from handlers.lists import SCREENFUL
+from handlers.pages import PageRequest
 from handlers.people_pages import person_choices, score_chart
 from storage.models import CheckinPlan, CheckinRound, Person
 
@@ -94,11 +94,16 @@ async def list_view(
     show = request.query.get("show", "current")
     async with los.sessions() as session:
         tz = await zone_for(session, user)
-        plans = [
-            p
-            for p, _ in (await lists.checkin_plans(session, user, page=SCREENFUL)).items
-            if (p.status == "ended") == (show == "ended")
-        ]
+        try:
+            found = await lists.checkin_plans(
+                session,
+                user,
+                ended=show == "ended",
+                page=PageRequest(cursor=request.query.get("cursor") or None),
+            )
+        except InputError:  # a cursor not from this list
+            raise PageError(404) from None
+        plans = [p for p, _ in found.items]
         people = {
             p.id: p
             for p in await session.execute(
@@ -120,6 +125,7 @@ async def list_view(
     charts = {pid: small_chart(s) for pid, s in scores.items()}
     context = {
         "plans": plans,
+        "next": found.next,
         "people": people,
         "scores": scores,
         "charts": charts,

@@ -14,6 +14,7 @@ from bot.web.core import Form, los_of, redirect, render, user_of
 from bot.web.sites import zone_for
 from handlers import ops
 from handlers.audit import audit
+from handlers.pages import PageRequest
 
 ACTIONS = ("release", "release_future", "cancel")
 
@@ -28,7 +29,7 @@ async def drift_page(request: web.Request) -> web.Response:
     los = los_of(request)
     overview = await ops_overview(request)
     async with los.sessions() as session:
-        held = await ops.list_held(session)
+        held = (await ops.list_held(session, PageRequest(limit=200))).items
         tz = await zone_for(session, user_of(request))
     for job in overview["jobs"]:
         job["last_run_at"] = parse_time(job["last_run"])

@@ -12,11 +12,12 @@ from bot.staff_users import add_staff, sites_named
 from bot.web.auth import admin_only, staff_page
 from bot.web.core import Form, PageError, error_key, los_of, redirect, render, user_of
 from bot.web.sites import visible_sites, zone_for
+from handlers import pages, staff_auth
 from handlers import sites as site_rules
-from handlers import staff_auth
 from handlers.access import can_see
 from handlers.audit import audit
 from handlers.errors import Conflict, InputError
+from handlers.pages import PageRequest
 from handlers.site_settings import apply_site_fields
 from storage.loading import STAFF_LOADS
 from storage.models import AuditEntry, Site, StaffUser
@@ -73,6 +74,7 @@ async def settings_view(
         tz = await zone_for(session, user)
         staff: list[StaffUser] = []
         entries: list[Any] = []
+        audit_next: str | None = None
         all_sites: list[Site] = []
         if user.role == "admin":
             staff = list(
@@ -81,16 +83,21 @@ async def settings_view(
                 )
             )
             all_sites = list(await session.scalars(select(Site).order_by(Site.id)))
-            entries = list(
-                (
-                    await session.execute(
-                        select(AuditEntry, StaffUser.name)
-                        .outerjoin(StaffUser, StaffUser.id == AuditEntry.staff_user_id)
-                        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-                        .limit(AUDIT_ROWS)
-                    )
-                ).all()
-            )
+            try:
+                logged = await pages.read(
+                    session,
+                    select(AuditEntry, StaffUser.name).outerjoin(
+                        StaffUser, StaffUser.id == AuditEntry.staff_user_id
+                    ),
+                    [AuditEntry.at, AuditEntry.id],
+                    PageRequest(limit=AUDIT_ROWS, cursor=request.query.get("audit") or None),
+                    lambda row: [row[0].at, row[0].id],
+                    scalars=False,
+                    descending=True,
+                )
+            except InputError:  # a cursor not from this list
+                raise PageError(404) from None
+            entries, audit_next = list(logged.items), logged.next
     context: dict[str, Any] = {
         "sites": sites,
         "site": site,
@@ -98,6 +105,7 @@ async def settings_view(
         "staff": staff,
         "all_sites": all_sites,
         "entries": entries,
+        "audit_next": audit_next,
         "tz": tz,
         "invited": None,
         "invite_form": Form({"role": "coordinator"}),

@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import pages
 from handlers.access import site_filter
 from handlers.followup import consent
 from handlers.localtime import local_day, to_utc
+from handlers.pages import Page, PageRequest
 from storage.models import ContactPoint, Message, Person, ReminderSeries, Site, StaffUser
 
 
@@ -30,12 +32,12 @@ async def local_today(session: AsyncSession, person: Person, now: datetime) -> d
 
 
 async def reminder_series(
-    session: AsyncSession, staff: StaffUser, person_id: int | None
-) -> list[ReminderSeries]:
+    session: AsyncSession, staff: StaffUser, person_id: int | None, page: PageRequest
+) -> Page[ReminderSeries]:
     query = select(ReminderSeries).where(site_filter(staff, ReminderSeries.site_id))
     if person_id is not None:
         query = query.where(ReminderSeries.person_id == person_id)
-    return list(await session.scalars(query.order_by(ReminderSeries.id).limit(2000)))
+    return await pages.read(session, query, [ReminderSeries.id], page, lambda s: [s.id])
 
 
 async def desk_list(

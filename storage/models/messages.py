@@ -128,6 +128,16 @@ class Message(Base):
             postgresql_where=sql(PENDING_INBOUND),
             sqlite_where=sql(PENDING_INBOUND),
         ),
+        # The same rows led by the columns the sweep matches: SQLite's planner passes over the
+        # one above and sorts every incoming text; PostgreSQL keeps to the one above.
+        Index(
+            "ix_messages_inbound_unhandled",
+            "processed_at",
+            "direction",
+            "id",
+            postgresql_where=sql(PENDING_INBOUND),
+            sqlite_where=sql(PENDING_INBOUND),
+        ),
         # Cancelling one thing's queued texts (handlers/outbox.py cancel_queued).
         Index(
             "ix_messages_queued_ref",

@@ -7,7 +7,7 @@ from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
 from bot.demo import demo_phone, fill_demo
-from storage.models import ContactPoint
+from storage.models import ContactPoint, Person
 from tests.browser.pages import NARROW, WIDE, check_axe, enrolled_staff, open_page, sign_in
 from tests.harness import Harness, oslo
 
@@ -100,3 +100,26 @@ async def test_call_me_is_set_on_the_person_page_and_calls_show_in_the_conversat
     await expect(call).to_have_count(1)
     await expect(call.locator(".tag-lang")).to_have_text("UK")
     await check_axe(page)
+async def test_show_more_appends_the_next_page_and_works_without_javascript(
+    h: Harness, browser: Browser
+) -> None:
+    async with h.session() as session:
+        session.add_all(
+            Person(site_id=1, name=f"Person {n:02}", created_at=h.clock.now()) for n in range(60)
+        )
+    secret = await enrolled_staff(h, "kari@los.test")
+    page = await open_page(browser, h, NARROW)
+    await sign_in(page, h, "kari@los.test", secret)
+    await page.goto("/people")
+    rows = page.locator("#people-rows > tr")
+    await expect(rows).to_have_count(50)
+    more = page.get_by_role("link", name="Vis flere")
+    href = await more.get_attribute("href")
+    await more.click()
+    await expect(rows).to_have_count(60)  # appended, in place
+    await expect(more).to_have_count(0)  # the last page has no link
+    names = await page.locator("#people-rows > tr td:first-child").all_inner_texts()
+    assert names == [f"Person {n:02}" for n in range(60)]
+    await check_axe(page)
+    await page.goto(str(href))  # without JavaScript the link opens the next page
+    await expect(rows).to_have_count(10)
