@@ -110,6 +110,11 @@ async def assignments(h: Harness) -> str:
     return "/api/assignments"
 
 
+async def assignments_by_the_old_path(h: Harness) -> str:
+    await assignments(h)
+    return "/api/volunteer-assignments"  # the deprecated alias pages the same way
+
+
 async def reminders(h: Harness) -> str:
     for person in await people(h):
         body = {"person_id": person["id"], "kind": "rent", "day_of_month": 20}
@@ -143,6 +148,7 @@ SEEDS: dict[str, Callable[[Harness], Awaitable[str]]] = {
     "/api/staff/{id}/tokens": tokens,
     "/api/surveys": surveys,
     "/api/assignments": assignments,
+    "/api/volunteer-assignments": assignments_by_the_old_path,
     "/api/reminders": reminders,
     "/api/ops/held": held,
 }

@@ -7,7 +7,6 @@ import asyncio
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,10 +34,9 @@ async def test_a_job_mid_query_is_stopped_at_shutdown(database_url: str) -> None
     job = Job("slow", 3600, slow)
     engine = create_engine(database_url)
     sessions = session_factory(engine)
-    nobody = cast(Dispatcher, None)  # the job is stopped before it would wake the dispatcher
-    scheduler = Scheduler(
-        sessions, FakeClock(datetime(2026, 3, 1, tzinfo=UTC)), Rules(), nobody, jobs=[job]
-    )
+    clock = FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
+    idle = Dispatcher(sessions, clock, Rules(), {}, "shutdown")  # no senders: never woken here
+    scheduler = Scheduler(sessions, clock, Rules(), idle, jobs=[job])
     try:
         running = asyncio.create_task(scheduler.run_job(job))
         await asyncio.sleep(1.0)  # well inside its statement
