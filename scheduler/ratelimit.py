@@ -37,6 +37,10 @@ RESERVE_MAX = 100
 RESERVE_FROM = 100
 # Reserved slots left unused this long after their time are given up, not sent in a burst.
 RESERVE_STALE = 0.5
+# A slot reached this many intervals late is given up for a new one (at most LATE_TRIES times),
+# so that a stalled process never sends a second's texts on top of the next second's.
+LATE_SLOTS = 2
+LATE_TRIES = 3
 
 
 def database_epoch(dialect: str) -> ColumnElement[float]:
@@ -79,12 +83,19 @@ class SharedRateLimiter:
         """Wait for this address's gap and the channel's next slot; returns the channel's 429
         hold as it stood when the slot was taken (None if there is none)."""
         await self._address_gap(address)
-        if self._reserve == 1:
-            wait, held = await self._take_slot(1)
-        else:
-            wait, held = await self._reserved_slot()
-        if wait > 0:
-            await asyncio.sleep(wait)
+        late_after = LATE_SLOTS / self.limits.per_second
+        for _ in range(LATE_TRIES):
+            if self._reserve == 1:
+                wait, held = await self._take_slot(1)
+            else:
+                wait, held = await self._reserved_slot()
+            due = time.monotonic() + max(wait, 0.0)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if time.monotonic() - due <= late_after:
+                break
+            # This process stalled past its slot (a busy loop, a slow disk): sending now would
+            # add to the texts of the slots that follow, so it takes a fresh one instead.
         return held
 
     async def _reserved_slot(self) -> tuple[float, datetime | None]:
