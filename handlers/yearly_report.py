@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import activity_types
@@ -350,34 +350,59 @@ async def checkins_section(
         Figure("answered", c["answered"]),
         Figure("average_score", c["average_score"], people=False, n=c["answered"]),
     ]
-    rows = await session.execute(
-        in_site(
-            select(CheckinRound.answered_at, CheckinRound.score, Site.timezone)
-            .join(Person, Person.id == CheckinRound.person_id)
-            .join(Site, Site.id == Person.site_id)
-            .where(
-                CheckinRound.score.is_not(None),
-                CheckinRound.answered_at >= start,
-                CheckinRound.answered_at < end,
-            ),
-            Person.site_id,
-            site_id,
+    # Averaged per month of each site's own calendar, in SQL: a year's answers stay in the
+    # database, and only a sum and a count per month come back.
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    zones = await session.scalars(in_site(select(Site.timezone).distinct(), Site.id, site_id))
+    for zone in list(zones):
+        months = local_months(start, end, ZoneInfo(zone))
+        if not months:
+            continue
+        month = case(*[(CheckinRound.answered_at < until, label) for label, until in months]).label(
+            "month"
         )
-    )
-    months: dict[str, list[int]] = defaultdict(list)
-    for answered_at, score, timezone in rows.all():
-        local = answered_at.astimezone(ZoneInfo(timezone))
-        months[f"{local.year:04d}-{local.month:02d}"].append(score)
-    for month, scores in sorted(months.items()):
+        rows = await session.execute(
+            in_site(
+                select(month, func.sum(CheckinRound.score), func.count(CheckinRound.score))
+                .join(Person, Person.id == CheckinRound.person_id)
+                .join(Site, Site.id == Person.site_id)
+                .where(
+                    Site.timezone == zone,
+                    CheckinRound.score.is_not(None),
+                    CheckinRound.answered_at >= start,
+                    CheckinRound.answered_at < end,
+                )
+                .group_by(month),
+                Person.site_id,
+                site_id,
+            )
+        )
+        for label, total, count in rows.all():
+            totals[label][0] += int(total)
+            totals[label][1] += int(count)
+    for label, (total, count) in sorted(totals.items()):
         figures.append(
             Figure(
-                f"average_score.{month}",
-                round(sum(scores) / len(scores), 2),
+                f"average_score.{label}",
+                round(total / count, 2),
                 people=False,
-                n=len(scores),
+                n=count,
             )
         )
     return figures
+
+
+def local_months(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[str, datetime]]:
+    """The months of ``zone``'s calendar that [start, end) touches: each one's "YYYY-MM" and the
+    instant it ends (the next month's first midnight there, or ``end``)."""
+    local = start.astimezone(zone)
+    first = datetime(local.year, local.month, 1, tzinfo=zone)
+    months: list[tuple[str, datetime]] = []
+    while first < end:
+        following = datetime(first.year + first.month // 12, first.month % 12 + 1, 1, tzinfo=zone)
+        months.append((f"{first.year:04d}-{first.month:02d}", min(following, end)))
+        first = following
+    return months
 
 
 async def signs_of_life_section(

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.demo import fill_demo
+from storage.models import CheckinPlan, CheckinRound, Person
 from tests.harness import Harness
 
 PERIOD = "from=2025-03-02&to=2026-03-03"
@@ -197,3 +200,38 @@ async def test_report_fields_on_people_and_activity_types(h: Harness) -> None:
         expect=422,
     )
     assert "activity_type" in bad["error"]["fields"]
+
+
+async def test_check_in_scores_are_averaged_by_the_sites_own_months(h: Harness) -> None:
+    """An answer at 00:30 on 1 February in Oslo is February's, though it is still January in
+    UTC: the report's months are the site's own."""
+    await demo(h)
+    answers = [
+        (datetime(2025, 6, 15, 10, 0, tzinfo=UTC), 4),
+        (datetime(2025, 6, 16, 10, 0, tzinfo=UTC), 3),
+        (datetime(2026, 1, 31, 22, 30, tzinfo=UTC), 1),  # 23:30 on 31 January in Oslo
+        (datetime(2026, 1, 31, 23, 30, tzinfo=UTC), 5),  # 00:30 on 1 February in Oslo
+        (datetime(2026, 2, 10, 10, 0, tzinfo=UTC), 3),
+        (datetime(2026, 3, 2, 23, 30, tzinfo=UTC), 2),  # 3 March in Oslo: after the period
+    ]
+    async with h.session() as session:
+        person = await session.scalar(select(Person).order_by(Person.id).limit(1))
+        assert person is not None
+        plan = CheckinPlan(
+            person_id=person.id, at="10:00", starts_on=date(2025, 6, 1), created_at=answers[0][0]
+        )
+        session.add(plan)
+        await session.flush()
+        session.add_all(
+            CheckinRound(
+                plan_id=plan.id, person_id=person.id, asked_at=at, answered_at=at, score=score
+            )
+            for at, score in answers
+        )
+    report = await h.api("GET", f"/api/reports/year?{PERIOD}", expect=200)
+    monthly = {
+        f["key"].removeprefix("average_score."): f["value"]
+        for f in report["sections"]["checkins"]
+        if f["key"].startswith("average_score.")
+    }
+    assert monthly == {"2025-06": 3.5, "2026-01": 1.0, "2026-02": 4.0}
