@@ -31,13 +31,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bench import scale_broadcast, sigterm
-from handlers import figures, lists, outbox, questions, retention
+from handlers import figures, inbox_threads, lists, outbox, questions, retention
 from handlers.clock import FakeClock
 from handlers.context import Rules
 from handlers.pages import PageRequest
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import Message, OpenQuestion, Person, Site, StaffUser
+from storage.models import InboxItem, Message, OpenQuestion, Person, Site, StaffUser
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 CHUNK = 10_000
@@ -53,7 +53,8 @@ SWEEP = (
 
 
 async def load(engine: AsyncEngine, size: int) -> None:
-    """N people, N texts of history, N queued reminders and N open questions, in bulk."""
+    """N people, N texts of history, N queued reminders, N open questions and N/10 inbox items
+    (one for one person in ten, one in twenty of them resolved), in bulk."""
     async with engine.begin() as conn:
         site = await conn.scalar(select(Site.id).limit(1))
         if site is None:
@@ -125,6 +126,20 @@ async def load(engine: AsyncEngine, size: int) -> None:
                 ],
             )
             await conn.execute(
+                insert(InboxItem),
+                [
+                    {
+                        "site_id": site,
+                        "person_id": start + 1 + n % count,
+                        "kind": "message",
+                        "urgent": False,
+                        "status": "open" if n % 20 else "resolved",
+                        "created_at": NOW - timedelta(seconds=(n * 31_536_000) // size),
+                    }
+                    for n in range(start, start + count, 10)  # an item for one in ten people
+                ],
+            )
+            await conn.execute(
                 insert(OpenQuestion),
                 [
                     {
@@ -170,6 +185,14 @@ def operations(size: int) -> dict[str, Callable[[AsyncSession], Awaitable[Any]]]
         assert first.next
         await lists.people(session, admin, page=PageRequest(cursor=first.next))
 
+    async def inbox_pages(session: AsyncSession) -> None:
+        # GET /api/inbox?status=all: a page of threads and their newest items, then the next
+        first = await inbox_threads.list_threads(session, admin, view="any")
+        await inbox_threads.items_of(session, admin, first.threads, open_only=False)
+        assert first.next
+        second = await inbox_threads.list_threads(session, admin, view="any", cursor=first.next)
+        await inbox_threads.items_of(session, admin, second.threads, open_only=False)
+
     async def messages_page(session: AsyncSession) -> None:
         person = await session.get(Person, middle)
         assert person is not None
@@ -187,6 +210,7 @@ def operations(size: int) -> dict[str, Callable[[AsyncSession], Awaitable[Any]]]
         "retention batch": lambda s: retention.blank_old_texts(s, clock, Rules(retention_days=300)),
         "stats, a year": lambda s: figures.counts(s, None, NOW - timedelta(days=365, hours=1), NOW),
         "people, two pages": people_page,
+        "inbox, all statuses, two pages": inbox_pages,
         "a person's messages, a page": messages_page,
     }
 
