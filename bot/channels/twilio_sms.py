@@ -64,6 +64,8 @@ def unreachable(exc: BaseException) -> SendError:
     """Not connecting at all is clear; anything later may have reached Twilio."""
     ambiguous = not isinstance(exc, aiohttp.ClientConnectorError)
     return SendError(f"twilio unreachable: {exc!r}", permanent=False, ambiguous=ambiguous)
+
+
 class QuietTwilioHttpClient(AsyncTwilioHttpClient):
     """The library logs every request and answer, formatting them even when the log level drops
     them, with numbers in the query string: neither belongs on the sending path."""
@@ -73,6 +75,15 @@ class QuietTwilioHttpClient(AsyncTwilioHttpClient):
 
     def log_response(self, status_code: int, response: Any) -> None:
         return None
+
+
+def make_client(settings: Settings) -> tuple[Client, QuietTwilioHttpClient]:
+    """A Twilio client on an aiohttp session of its own (texts and calls each have one); made
+    inside the running event loop that the session needs."""
+    http = QuietTwilioHttpClient(timeout=30)
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
+    client.api.base_url = settings.twilio_api_url
+    return client, http
 
 
 class TwilioChannel:
@@ -92,13 +103,7 @@ class TwilioChannel:
     def client(self) -> Client:
         """Made on first use, inside the running event loop that its aiohttp session needs."""
         if self._client is None:
-            self._http = QuietTwilioHttpClient(timeout=30)
-            self._client = Client(
-                self.settings.twilio_account_sid,
-                self.settings.twilio_auth_token,
-                http_client=self._http,
-            )
-            self._client.api.base_url = self.settings.twilio_api_url
+            self._client, self._http = make_client(self.settings)
         return self._client
 
     async def close(self) -> None:

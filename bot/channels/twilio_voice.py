@@ -15,13 +15,18 @@ from typing import TYPE_CHECKING
 import aiohttp
 from aiohttp import web
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.channels.inbound import receive
-from bot.channels.twilio_sms import read_form, refused, unreachable
+from bot.channels.twilio_sms import (
+    QuietTwilioHttpClient,
+    make_client,
+    read_form,
+    refused,
+    unreachable,
+)
 from bot.config import Settings
 from handlers import voice, voice_calls
 from handlers.router import ButtonPress
@@ -83,7 +88,7 @@ class TwilioVoiceChannel:
         self.validator = RequestValidator(settings.twilio_auth_token)
         self.retry_after = timedelta(minutes=settings.los_voice_retry_minutes)
         self._client: Client | None = None
-        self._http: AsyncTwilioHttpClient | None = None
+        self._http: QuietTwilioHttpClient | None = None
         self._los: Los | None = None  # set with the routes: a refused call becomes the text
 
     def url(self, path: str, message_id: int) -> str:
@@ -92,13 +97,7 @@ class TwilioVoiceChannel:
     def client(self) -> Client:
         """Made on first use, inside the running event loop that its aiohttp session needs."""
         if self._client is None:
-            self._http = AsyncTwilioHttpClient(timeout=30)
-            self._client = Client(
-                self.settings.twilio_account_sid,
-                self.settings.twilio_auth_token,
-                http_client=self._http,
-            )
-            self._client.api.base_url = self.settings.twilio_api_url
+            self._client, self._http = make_client(self.settings)
         return self._client
 
     async def close(self) -> None:
