@@ -335,6 +335,7 @@ TEXTS: dict[str, str] = {
     "nav.assignments": "Assignments",
     "fu.signs": "Signs of life",
     "fu.signs.noted": "Noted: seen today.",
+    "fu.signs.day": "1 day since last seen",
     "fu.signs.days": "{count} days since last seen",
     "fu.signs.none": "Not followed yet (no plan or assignment).",
     "fu.signs.threshold": "Los reacts after {count} days without a sign: first a kind text, then "

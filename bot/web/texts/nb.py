@@ -342,6 +342,7 @@ TEXTS: dict[str, str] = {
     "nav.assignments": "Oppdrag",
     "fu.signs": "Tegn til liv",
     "fu.signs.noted": "Notert: sett i dag.",
+    "fu.signs.day": "1 dag siden sist",
     "fu.signs.days": "{count} dager siden sist",
     "fu.signs.none": "Ikke fulgt opp ennå (ingen plan eller oppdrag).",
     "fu.signs.threshold": "Los reagerer etter {count} dager uten tegn: først en vennlig melding, "
