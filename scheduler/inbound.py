@@ -68,14 +68,8 @@ class Incoming:
         )
 
 
-async def store_and_route(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, rules: Rules, incoming: Incoming
-) -> int | None:
-    """Store a text once (deduplicated on the provider id) and commit it, then route it.
-
-    Returns the stored id, or None for a provider id seen before. Raises if it cannot be stored;
-    a routing failure is recorded and left for the sweep, as the text is safe by then.
-    """
+async def store_text(sessions: async_sessionmaker[AsyncSession], incoming: Incoming) -> int | None:
+    """Store one text and commit: the id, or None for a provider id stored before."""
     async with sessions.begin() as session:
         message_id = await store_inbound(
             session,
@@ -90,9 +84,22 @@ async def store_and_route(
             provider_ref=incoming.provider_ref,
             button=incoming.button,
         )
+    if message_id is not None:
+        MESSAGES_IN.labels(incoming.channel).inc()
+    return message_id
+
+
+async def store_and_route(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, rules: Rules, incoming: Incoming
+) -> int | None:
+    """Store a text once (deduplicated on the provider id) and commit it, then route it.
+
+    Returns the stored id, or None for a provider id seen before. Raises if it cannot be stored;
+    a routing failure is recorded and left for the sweep, as the text is safe by then.
+    """
+    message_id = await store_text(sessions, incoming)
     if message_id is None:
         return None
-    MESSAGES_IN.labels(incoming.channel).inc()
     await process(sessions, clock, rules, message_id)
     return message_id
 

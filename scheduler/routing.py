@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.context import Rules
-from handlers.router import handle_loaded, store_inbound
-from scheduler.inbound import Incoming, process, record_failure
-from scheduler.metrics import MESSAGES_IN, ROUTE_GAP_SECONDS, ROUTE_SECONDS
+from handlers.router import handle_loaded
+from scheduler.inbound import process, record_failure
+from scheduler.metrics import ROUTE_GAP_SECONDS, ROUTE_SECONDS
 from scheduler.outage import Outage, is_unavailable
 from storage.models import Message
 
@@ -33,27 +33,6 @@ log = logging.getLogger(__name__)
 OUTAGE = Outage("routing incoming texts")
 
 Writing = Callable[[], contextlib.AbstractAsyncContextManager[object]]
-
-
-async def store_text(sessions: async_sessionmaker[AsyncSession], incoming: Incoming) -> int | None:
-    """Store one text and commit: the id, or None for a provider id stored before."""
-    async with sessions.begin() as session:
-        message_id = await store_inbound(
-            session,
-            channel=incoming.channel,
-            address=incoming.address,
-            text=incoming.text,
-            provider_id=incoming.provider_id,
-            received_at=incoming.received_at,
-            kind=incoming.kind,
-            via=incoming.via,
-            attachments=incoming.attachments,
-            provider_ref=incoming.provider_ref,
-            button=incoming.button,
-        )
-    if message_id is not None:
-        MESSAGES_IN.labels(incoming.channel).inc()
-    return message_id
 
 
 @dataclass

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from scheduler.inbound import Incoming
-from scheduler.routing import route_batch, store_text
+from scheduler.inbound import Incoming, store_text
+from scheduler.routing import route_batch
 from storage.models import Message
 from tests.harness import Harness, oslo
 

@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING
 from handlers.attachments import IncomingAttachment
 from handlers.incoming_text import clean_text
 from handlers.router import ButtonPress
-from scheduler.inbound import Incoming
+from scheduler.inbound import Incoming, store_text
 from scheduler.metrics import INBOUND_SPOOLED
 from scheduler.outage import Outage
-from scheduler.routing import store_text
 
 if TYPE_CHECKING:
     from bot.service import Los
