@@ -28,6 +28,7 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Scheduler
 from scheduler.routing import Router
 from scheduler.spool import Spool
+from scheduler.storing import GroupStore
 from scheduler.writelock import WriteLock
 from storage.db import checkpoint_now, create_engine, optimize, release, session_factory
 from storage.migrate import upgrade
@@ -142,6 +143,8 @@ class Los:
             # SQLite: one writer. PostgreSQL: the round trips of several batches overlap.
             workers=1 if self.write_lock else 4,
         )
+        # Webhooks store their texts here: the texts of one moment share one commit.
+        self.texts_in = GroupStore(self.sessions, self.storing)
         self.spool = Spool(settings.spool_path)
         self.scheduler = Scheduler(
             self.sessions, self.clock, self.rules, self.dispatcher, spool=self.spool

@@ -53,8 +53,7 @@ from storage.models import ContactPoint, Message, OpenQuestion, Person
 from storage.models.messages import PRIORITY_ROUTINE
 
 
-async def store_inbound(
-    session: AsyncSession,
+def inbound_values(
     *,
     channel: str,
     address: str,
@@ -63,13 +62,10 @@ async def store_inbound(
     received_at: datetime,
     kind: str = "inbound",
     via: str | None = None,
-    attachments: Sequence[IncomingAttachment] = (),
     provider_ref: str | None = None,
     button: ButtonPress | None = None,
-) -> int | None:
-    """Store an incoming text once, normalised (handlers/incoming_text.py), with what came with
-    it, in one ``INSERT … ON CONFLICT DO NOTHING``. Returns its id, or None for a provider id
-    already stored.
+) -> dict[str, Any]:
+    """The row of an incoming text, normalised (handlers/incoming_text.py).
 
     A Telegram button press is stored with kind "button", the question it answers (when that
     question exists) and the answer it carried."""
@@ -99,19 +95,45 @@ async def store_inbound(
                 .where(OpenQuestion.id == button.question_id)
                 .scalar_subquery()
             )
+    return values
+
+
+async def store_inbound(
+    session: AsyncSession,
+    *,
+    attachments: Sequence[IncomingAttachment] = (),
+    **fields: Any,
+) -> int | None:
+    """Store an incoming text once, with what came with it, in one ``INSERT … ON CONFLICT DO
+    NOTHING`` (``fields`` as for :func:`inbound_values`). Returns its id, or None for a provider
+    id already stored."""
+    values = inbound_values(**fields)
     message_id = await session.scalar(insert_once(session, values).returning(Message.id))
     if message_id is not None and attachments:
         await store_attachments(session, message_id, attachments)
     return message_id
 
 
-def insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
+async def store_plain(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[str, str], int]:
+    """Store many plain texts (rows from :func:`inbound_values`, no button) in one multi-row
+    ``INSERT … ON CONFLICT DO NOTHING``: the ids by (channel, provider id) of those stored now."""
+    if not rows:
+        return {}
+    returned = await session.execute(
+        insert_once(session, list(rows)).returning(Message.id, Message.channel, Message.provider_id)
+    )
+    return {(r.channel, r.provider_id): r.id for r in returned}
+
+
+def insert_once(session: AsyncSession, values: dict[str, Any] | list[dict[str, Any]]) -> Any:
     """INSERT that does nothing when the provider id is stored already (either database)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
         insert(Message)
-        .values(**values)
+        .values(values)
         .on_conflict_do_nothing(index_elements=["direction", "channel", "provider_id"])
     )
 

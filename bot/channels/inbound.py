@@ -1,7 +1,8 @@
 """The shared first steps of every webhook: store once, answer, then understand.
 
-The webhook costs one INSERT and one commit; routing happens right after, outside the request,
-in the router's workers (scheduler/routing.py).
+The webhook costs one INSERT and one commit, shared with the texts that arrive at the same moment
+(scheduler/storing.py); routing happens right after, outside the request, in the router's workers
+(scheduler/routing.py).
 
 A webhook never loses a text it received: if the database cannot take it within
 ``LOS_SPOOL_AFTER`` seconds (down, unreachable, or locked), the text goes to the spool
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from handlers.attachments import IncomingAttachment
 from handlers.incoming_text import clean_text
 from handlers.router import ButtonPress
-from scheduler.inbound import Incoming, store_text
+from scheduler.inbound import Incoming
 from scheduler.metrics import INBOUND_SPOOLED
 from scheduler.outage import Outage
 
@@ -82,8 +83,7 @@ async def receive(
 
 
 async def store(los: Los, incoming: Incoming) -> int | None:
-    async with los.storing():
-        return await store_text(los.sessions, incoming)
+    return await los.texts_in.store(incoming)
 
 
 def finish_late(los: Los, task: asyncio.Task[int | None]) -> None:

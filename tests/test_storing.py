@@ -1,0 +1,146 @@
+"""Webhooks that arrive together share one commit (scheduler/storing.py), and lose nothing by it:
+each gets its own id, a repeated provider id is stored once, attachments and buttons are kept,
+and a text the database refuses does not take its neighbours with it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select, text
+
+from handlers.attachments import IncomingAttachment
+from scheduler.inbound import Incoming
+from storage.models import Message, MessageAttachment
+from tests.harness import Harness
+from tests.test_route_statements import counted
+
+VIA = "+4759440000"
+
+
+def sms(h: Harness, n: int, words: str = "hei", sid: str | None = None) -> Incoming:
+    return Incoming(
+        channel="sms",
+        address=f"+4792{n:06d}",
+        text=words,
+        provider_id=sid or f"SMgroup{n}",
+        received_at=h.clock.now(),
+        via=VIA,
+    )
+
+
+async def stored_texts(h: Harness) -> list[tuple[str | None, str | None]]:
+    async with h.session() as session:
+        rows = await session.execute(
+            select(Message.provider_id, Message.text)
+            .where(Message.direction == "in")
+            .order_by(Message.id)
+        )
+        return [(r.provider_id, r.text) for r in rows]
+
+
+async def test_texts_arriving_together_share_one_insert_and_keep_their_order(h: Harness) -> None:
+    await h.los.router.stop()  # only storing is looked at here
+    texts = [sms(h, n) for n in range(30)]
+    with counted(h.los.engine) as statements:
+        ids = await asyncio.gather(*(h.los.texts_in.store(t) for t in texts))
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO MESSAGES")]
+    # All thirty were waiting when the commit began: one INSERT took them all.
+    assert len(inserts) == 1, inserts
+    assert all(isinstance(i, int) for i in ids) and len(set(ids)) == 30
+    assert ids == sorted(ids)  # ids in the order the texts came
+    assert [p for p, _ in await stored_texts(h)] == [t.provider_id for t in texts]
+
+
+async def test_a_provider_id_twice_in_one_batch_or_again_later_is_stored_once(h: Harness) -> None:
+    await h.los.router.stop()
+    first, again = sms(h, 1, sid="SMtwice"), sms(h, 1, sid="SMtwice")
+    ids = await asyncio.gather(
+        h.los.texts_in.store(sms(h, 0)),
+        h.los.texts_in.store(first),
+        h.los.texts_in.store(again),
+    )
+    assert isinstance(ids[1], int) and ids[2] is None
+    assert await h.los.texts_in.store(sms(h, 1, sid="SMtwice")) is None
+    assert [p for p, _ in await stored_texts(h)].count("SMtwice") == 1
+
+
+async def test_attachments_and_plain_texts_in_one_batch_are_all_kept(h: Harness) -> None:
+    await h.los.router.stop()
+    picture = Incoming(
+        channel="sms",
+        address="+4792000009",
+        text="",
+        provider_id="SMpicture",
+        received_at=h.clock.now(),
+        kind="picture",
+        via=VIA,
+        attachments=(IncomingAttachment("picture", "image/jpeg", "https://example.test/p.jpg"),),
+    )
+    ids = await asyncio.gather(
+        h.los.texts_in.store(sms(h, 0)),
+        h.los.texts_in.store(sms(h, 1)),
+        h.los.texts_in.store(picture),
+        h.los.texts_in.store(sms(h, 2)),
+    )
+    assert all(isinstance(i, int) for i in ids)
+    async with h.session() as session:
+        kinds = list(
+            await session.scalars(
+                select(MessageAttachment.kind).where(MessageAttachment.message_id == ids[2])
+            )
+        )
+    assert kinds == ["picture"]
+
+
+async def refuse_poison(h: Harness) -> None:
+    """A trigger that makes the database refuse one text, as a real constraint would."""
+    async with h.los.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_poison BEFORE INSERT ON messages "
+                    "WHEN NEW.text = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            )
+        else:
+            await conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN "
+                    "IF NEW.text = 'poison' THEN RAISE EXCEPTION 'refused'; END IF; "
+                    "RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_poison BEFORE INSERT ON messages "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+                )
+            )
+
+
+async def test_a_text_the_database_refuses_does_not_refuse_its_neighbours(h: Harness) -> None:
+    await h.los.router.stop()
+    await refuse_poison(h)
+    results = await asyncio.gather(
+        h.los.texts_in.store(sms(h, 0)),
+        h.los.texts_in.store(sms(h, 1)),
+        h.los.texts_in.store(sms(h, 2, words="poison")),
+        h.los.texts_in.store(sms(h, 3)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[2], Exception)
+    assert all(isinstance(results[n], int) for n in (0, 1, 3))
+    assert [p for p, _ in await stored_texts(h)] == ["SMgroup0", "SMgroup1", "SMgroup3"]
+
+
+async def test_a_refused_text_through_the_webhook_goes_to_the_spool(h: Harness) -> None:
+    """The webhook's own answer is unchanged: 200, and the text kept in the spool."""
+    await refuse_poison(h)
+    await h.person(phone="+4791234567")
+    assert await h.sms("+4791234567", "poison") == 200
+    assert h.los.spool.waiting()
+    async with h.session() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Message).where(Message.direction == "in")
+        )
+    assert count == 0
