@@ -480,9 +480,6 @@ async def bench_database(kind: str, opts: argparse.Namespace, folder: Path) -> d
                 for path in PATHS:
                     got = figures.setdefault(path, Figures())
 
-                    def maker(base: str, path: str = path) -> Callable[[], Request]:
-                        return Requests(path, base, str(next(tags)), senders).next
-
                     ceiling = Requests(path, bare_url, str(next(tags)), itertools.count()).next
                     got.bare.append(await full_load(bare_url, ceiling, opts.duration))
                     requests = Requests(path, los_url, str(next(tags)), senders)
@@ -493,9 +490,13 @@ async def bench_database(kind: str, opts: argparse.Namespace, folder: Path) -> d
                     assert check.duplicates == 0 and check.stored == full.sent, (check, full)
                     got.drained.append(check)
                     half_rate = max(full.rate / 2, 1)
+                    requests = Requests(path, los_url, str(next(tags)), senders)
+                    since = datetime.now(UTC)
                     got.half.append(
-                        await fixed_rate(los_url, maker(los_url), half_rate, opts.duration)
+                        await fixed_rate(los_url, requests.next, half_rate, opts.duration)
                     )
+                    # routing starts from nothing queued: the half-load texts are routed first
+                    await routed_of(url, requests.provider_ids, since, 300)
                     await asyncio.sleep(1)
                     requests = Requests(path, los_url, str(next(tags)), senders)
                     since = datetime.now(UTC)
