@@ -100,6 +100,8 @@ async def test_call_me_is_set_on_the_person_page_and_calls_show_in_the_conversat
     await expect(call).to_have_count(1)
     await expect(call.locator(".tag-lang")).to_have_text("UK")
     await check_axe(page)
+
+
 async def test_show_more_appends_the_next_page_and_works_without_javascript(
     h: Harness, browser: Browser
 ) -> None:
