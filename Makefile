@@ -22,6 +22,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot handlers scheduler storage tests bench
 	@test -x "$${LOS_CHROMIUM:-/usr/bin/chromium}" || echo "browser tests skipped: no Chromium at $${LOS_CHROMIUM:-/usr/bin/chromium} (apt-get install -y chromium)"
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not realtime"
