@@ -121,21 +121,21 @@ async def store_plain(
     ``INSERT … ON CONFLICT DO NOTHING``: the ids by (channel, provider id) of those stored now."""
     if not rows:
         return {}
-    returned = await session.execute(
-        insert_once(session, list(rows)).returning(Message.id, Message.channel, Message.provider_id)
+    connection = await session.connection()  # Core: one compiled statement for any count
+    returned = await connection.execute(
+        insert_once(session, None).returning(Message.id, Message.channel, Message.provider_id),
+        list(rows),
     )
     return {(r.channel, r.provider_id): r.id for r in returned}
 
 
-def insert_once(session: AsyncSession, values: dict[str, Any] | list[dict[str, Any]]) -> Any:
-    """INSERT that does nothing when the provider id is stored already (either database)."""
+def insert_once(session: AsyncSession, values: dict[str, Any] | None) -> Any:
+    """INSERT that does nothing when the provider id is stored already (either database);
+    without ``values`` it takes its rows as the execution's parameters."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        insert(Message)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["direction", "channel", "provider_id"])
-    )
+    statement = insert(Message) if values is None else insert(Message).values(values)
+    return statement.on_conflict_do_nothing(index_elements=["direction", "channel", "provider_id"])
 
 
 async def _contact_for(
