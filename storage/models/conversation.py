@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
+
+# Inbox items that are open and hold a text (``ix_inbox_items_message``).
+OPEN_WITH_TEXT = "status = 'open' AND message_id IS NOT NULL"
 
 
 class OpenQuestion(Base):
@@ -69,4 +72,11 @@ class InboxItem(Base):
         # Threads (one per person or unknown sender) are read through these.
         Index("ix_inbox_items_person_created", "person_id", "created_at"),
         Index("ix_inbox_items_contact_created", "contact_point_id", "created_at"),
+        # Retention asks of each old text whether an open item still holds it (0027).
+        Index(
+            "ix_inbox_items_message",
+            "message_id",
+            postgresql_where=text(OPEN_WITH_TEXT),
+            sqlite_where=text(OPEN_WITH_TEXT),
+        ),
     )
