@@ -27,10 +27,18 @@ from handlers.sites import ensure_default_site
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Scheduler
 from scheduler.routing import Router
+from scheduler.routing_thread import RoutingThread
 from scheduler.spool import Spool
 from scheduler.storing import GroupStore
 from scheduler.writelock import WriteLock
-from storage.db import checkpoint_now, create_engine, optimize, release, session_factory
+from storage.db import (
+    checkpoint_now,
+    create_engine,
+    optimize,
+    release,
+    session_factory,
+    sqlite_file,
+)
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -132,17 +140,7 @@ class Los:
         self.write_lock = WriteLock() if self.engine.dialect.name == "sqlite" else None
         if self.write_lock is not None:
             self.dispatcher._write_lock = self.write_lock  # type: ignore[assignment]
-        self.router = Router(
-            self.sessions,
-            self.clock,
-            self.rules,
-            self.dispatcher.writing,
-            wake=self.dispatcher.wake,
-            contended=self.write_lock.contended if self.write_lock else lambda: False,
-            budget=0.01 if self.write_lock else None,
-            # SQLite: one writer. PostgreSQL: the round trips of several batches overlap.
-            workers=1 if self.write_lock else 4,
-        )
+        self.router: Router | RoutingThread = self.make_router()
         # Webhooks store their texts here: the texts of one moment share one commit.
         self.texts_in = GroupStore(self.sessions, self.storing)
         self.spool = Spool(settings.spool_path)
@@ -160,6 +158,29 @@ class Los:
         # Injectable for tests: free bytes on the disk holding a path.
         self.free_bytes: Callable[[Path], int] = free_bytes
         self.backups = BackupState()
+
+    def make_router(self) -> Router | RoutingThread:
+        """SQLite (a file): the router on a thread of its own, so that a batch holds the one
+        writer only as long as its work takes (scheduler/routing_thread.py). PostgreSQL: in this
+        loop, where the round trips of several batches overlap."""
+        if self.write_lock is not None and sqlite_file(self.settings.database_url):
+            return RoutingThread(
+                self.settings.database_url,
+                self.clock,
+                self.rules,
+                self.write_lock,
+                wake=self.dispatcher.wake,
+            )
+        return Router(
+            self.sessions,
+            self.clock,
+            self.rules,
+            self.dispatcher.writing,
+            wake=self.dispatcher.wake,
+            contended=self.write_lock.contended if self.write_lock else lambda: False,
+            budget=0.01 if self.write_lock else None,
+            workers=1 if self.write_lock else 4,
+        )
 
     @property
     def fake_clock(self) -> FakeClock | None:

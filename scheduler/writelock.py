@@ -5,6 +5,10 @@ dispatcher's ``writing()``). A webhook storing a text goes before everything els
 it holds the lock for one INSERT, and a provider waits for its answer. Routing, which holds it
 for a batch, asks ``contended()`` between texts and lets the webhooks in once it has had its
 share (scheduler/routing.py).
+
+The lock is shared across threads and their event loops: on SQLite the router runs on a thread
+of its own (scheduler/routing_thread.py). The lock passes straight from the releaser to the next
+waiter, woken on its own loop.
 """
 
 from __future__ import annotations
@@ -12,44 +16,57 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 from types import TracebackType
+
+Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
 
 
 class WriteLock:
     def __init__(self) -> None:
+        self._mutex = threading.Lock()
         self._held = False
-        self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
-        self._normal: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._urgent: collections.deque[Waiter] = collections.deque()
+        self._normal: collections.deque[Waiter] = collections.deque()
 
     def contended(self) -> bool:
         """A webhook is waiting: finish up and let it in."""
-        return any(not f.done() for f in self._urgent)
+        return bool(self._urgent)
 
     async def acquire(self, urgent: bool = False) -> None:
-        if not self._held and not self._urgent and (urgent or not self._normal):
-            self._held = True
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        (self._urgent if urgent else self._normal).append(waiter)
+        loop = asyncio.get_running_loop()
+        queue = self._urgent if urgent else self._normal
+        with self._mutex:
+            if not self._held and not self._urgent and (urgent or not self._normal):
+                self._held = True
+                return
+            waiter: Waiter = (loop, loop.create_future())
+            queue.append(waiter)
         try:
-            await waiter
+            await waiter[1]
         except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # handed to us just as we were cancelled: pass it on
-            else:
-                with contextlib.suppress(ValueError):
-                    (self._urgent if urgent else self._normal).remove(waiter)
-            raise
+            with self._mutex, contextlib.suppress(ValueError):
+                queue.remove(waiter)  # not handed to us yet: simply leave the queue
+            raise  # handed to us already: ``_wake`` passes it on, as we are cancelled
 
     def release(self) -> None:
-        for queue in (self._urgent, self._normal):
-            while queue:
-                waiter = queue.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)  # the lock passes straight to it: still held
-                    return
-        self._held = False
+        with self._mutex:
+            for queue in (self._urgent, self._normal):
+                if queue:
+                    loop, future = queue.popleft()
+                    break
+            else:
+                self._held = False
+                return
+        # The lock is the waiter's from here (still held); it is woken on its own loop.
+        loop.call_soon_threadsafe(self._wake, future)
+
+    def _wake(self, future: asyncio.Future[None]) -> None:
+        if future.done():  # cancelled while the lock was on its way: pass it on
+            self.release()
+        else:
+            future.set_result(None)
 
     async def __aenter__(self) -> None:
         await self.acquire()

@@ -27,6 +27,11 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_file(url: str) -> bool:
+    """A SQLite database in a file, which a second engine (another thread's) shares."""
+    return is_sqlite(url) and make_url(url).database not in (None, "", ":memory:")
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create an async engine; SQLite gets WAL, foreign keys and a busy timeout.
 

@@ -73,8 +73,10 @@ async def for_number(session: AsyncSession, number: str | None) -> Site | None:
     return sites.by_number.get(number or "", sites.first)
 
 
-def forget(engine: Any) -> None:
-    _caches.pop(engine, None)
+def forget() -> None:
+    """Read the sites again, through every engine of this process (on SQLite the router's
+    thread has one of its own, and must see a change at once too)."""
+    _caches.clear()
 
 
 @event.listens_for(Session, "after_flush")
@@ -82,5 +84,5 @@ def _site_changed(session: Session, _context: Any) -> None:
     """A site written through any session of this process: read them all again next time."""
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Site):
-            forget(session.get_bind())
+            forget()
             return

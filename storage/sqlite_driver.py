@@ -106,22 +106,53 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
 
+class InlineCursor(OneHopCursor):
+    """Runs its statement right here, on the calling thread: no hop at all.
+
+    Only for a thread that does nothing but database work (the router's on SQLite,
+    scheduler/routing_thread.py): the statement holds that thread, and SQLite releases the GIL
+    while it works. The connection is opened with ``check_same_thread=False``; aiosqlite's
+    thread still opens, commits and closes it, never at the same time as a statement here.
+    """
+
+    __slots__ = ()
+
+    async def _run(self, fn: Any, operation: Any, parameters: Any) -> Outcome:
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        return fn(driver._conn, operation, parameters)
+
+
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneHopCursor  # type: ignore[assignment]
 
 
+class InlineConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = InlineCursor  # type: ignore[assignment]
+
+
 class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
     """aiosqlite as SQLAlchemy's adapter presents it, with ``OneHopCursor`` for statements."""
 
-    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+    connection_cls: type[AsyncAdapt_aiosqlite_connection] = OneHopConnection
+
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
         connection = self.aiosqlite.connect(*arg, **kw)
         if isinstance(connection, Thread):  # aiosqlite before 0.22 was itself the thread
             connection.daemon = True
         else:
             connection._thread.daemon = True  # a hung statement must not keep the process
-        return OneHopConnection(self, await_(connection))
+        return self.connection_cls(self, await_(connection))
+
+
+class InlineDbapi(OneHopDbapi):
+    connection_cls = InlineConnection
 
 
 def one_hop_dbapi() -> OneHopDbapi:
     return OneHopDbapi(aiosqlite, sqlite3)
+
+
+def inline_dbapi() -> InlineDbapi:
+    return InlineDbapi(aiosqlite, sqlite3)
