@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 
+import pytest
 from sqlalchemy import func, select, text
 
 from handlers.attachments import IncomingAttachment
 from scheduler.inbound import Incoming
+from scheduler.routing_thread import RoutingThread
 from storage.models import Message, MessageAttachment
 from tests.harness import Harness
 from tests.test_route_statements import counted
@@ -158,3 +161,18 @@ async def test_a_refused_text_through_the_webhook_goes_to_the_spool(h: Harness) 
             select(func.count()).select_from(Message).where(Message.direction == "in")
         )
     assert count == 0
+
+
+async def test_on_sqlite_routing_has_a_thread_of_its_own_that_stops_with_it(h: Harness) -> None:
+    if h.los.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL routes in the web loop: several batches' round trips overlap")
+    assert isinstance(h.los.router, RoutingThread)
+    await h.person(phone="+4791234567")
+    assert await h.sms("+4791234567", "TIMER") == 200
+    assert h.sms_to("+4791234567")  # routed there, and its answer sent from here
+    assert any(t.name == "los-router" for t in threading.enumerate())
+    await h.los.router.stop()
+    assert not any(t.name == "los-router" for t in threading.enumerate())
+    h.los.router.start()  # and it starts again (after a test stopped it, say)
+    assert await h.sms("+4791234567", "HJELP") == 200
+    assert len(h.sms_to("+4791234567")) == 2
