@@ -1,0 +1,103 @@
+"""The inbox list's kept figures (``inbox_threads``) agree with the items after every kind of
+change: a text, a crisis, an anonymous suggestion, resolving one item or a thread, retention,
+a number changed or removed, erasure. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers import inbox_threads as threads
+from handlers.thread_figures import ThreadKey
+from storage.models import InboxItem, StaffUser
+from tests.harness import Harness
+from tests.thread_figures_check import Figures, differences, kept
+
+PHONE = "+4791234567"
+STRANGER = "+4798765432"
+OTHER = "+4797777777"
+
+
+async def admin(h: Harness) -> StaffUser:
+    async with h.session() as session:
+        me = await session.scalar(select(StaffUser).order_by(StaffUser.id).limit(1))
+        assert me is not None
+        return me
+
+
+async def agree(h: Harness) -> dict[str, Figures]:
+    """Assert the kept figures are the items' own; return them (site, items, open, urgent …)."""
+    async with h.session() as session:
+        assert await differences(session) == []
+        return dict(await kept(session))
+
+
+async def test_texts_crises_suggestions_and_resolving_keep_the_figures(h: Harness) -> None:
+    me = await admin(h)
+    await h.sms(STRANGER, "Hei, hvem er dette?")  # an unknown number: its own thread
+    person = await h.person("Ola", phone=PHONE)
+    await h.sms(PHONE, "Kan noen ringe meg?")
+    h.clock.advance(60)
+    await h.sms(PHONE, "Hallo?")
+    figures = await agree(h)
+    ola = str(ThreadKey("p", person["id"]))
+    assert figures[ola][1:4] == (2, 2, False)
+
+    await h.sms(PHONE, "Jeg vil ta livet mitt")  # a crisis: urgent, first in the list
+    figures = await agree(h)
+    assert figures[ola][3] is True
+    async with h.session() as session:
+        first = await threads.list_threads(session, me, limit=1)
+    assert str(first.threads[0].key) == ola and first.threads[0].urgent
+
+    await h.sms(PHONE, "FORSLAG ANONYM Mer kaffe")  # about nobody: a thread of its own
+    figures = await agree(h)
+    [lone] = [key for key in figures if key.startswith("i")]
+    assert figures[lone][1:3] == (1, 1)
+
+    async with h.session() as session:  # one item resolved, then the whole thread
+        urgent_id = await session.scalar(
+            select(InboxItem.id).where(InboxItem.urgent, InboxItem.person_id == person["id"])
+        )
+        assert urgent_id is not None
+        await threads.resolve_item(session, h.clock, me, urgent_id)
+    figures = await agree(h)
+    assert figures[ola][2:4] == (figures[ola][1] - 1, False)
+    async with h.session() as session:
+        thread = await threads.load_thread(session, me, ThreadKey.parse(ola))
+        assert await threads.resolve(session, h.clock, me, thread) > 0
+    figures = await agree(h)
+    assert figures[ola][2] == 0
+    async with h.session() as session:
+        resolved = await threads.list_threads(session, me, view="resolved", with_counts=True)
+    assert [str(t.key) for t in resolved.threads] == [ola]
+    assert resolved.counts["resolved"] == 1 and resolved.counts["all"] == 2
+
+    await h.advance(days=366)  # retention blanks the texts; the figures stay
+    assert await agree(h) == figures
+
+
+async def test_a_number_removed_or_erased_leaves_its_old_texts_as_threads_of_their_own(
+    h: Harness,
+) -> None:
+    await h.sms(STRANGER, "Hei, dette er Kari")  # before she is registered
+    await h.sms(OTHER, "Hei fra et annet nummer")
+    figures = await agree(h)
+    assert len([key for key in figures if key.startswith("c")]) == 2
+
+    kari = await h.person("Kari", phone=STRANGER)  # her number's old texts stay its thread
+    await h.sms(STRANGER, "Nå er jeg registrert")
+    figures = await agree(h)
+    assert figures[str(ThreadKey("p", kari["id"]))][1] == 1
+
+    # A new number: the old one goes, and what it sent before she was registered stands alone.
+    await h.api("PATCH", f"/api/people/{kari['id']}", {"phone": "+4790000001"}, expect=200)
+    figures = await agree(h)
+    assert len([key for key in figures if key.startswith("i")]) == 1
+
+    per = await h.person("Per", phone=OTHER)
+    await h.sms(OTHER, "Per her")
+    await h.api("DELETE", f"/api/people/{per['id']}", expect=200)  # erased
+    figures = await agree(h)
+    assert figures[str(ThreadKey("p", per["id"]))][1:3] == (1, 0)  # resolved, still counted
+    # Kari's old text is still open; Per's, from before he was registered, resolved by erasure.
+    assert sorted(f[2] for key, f in figures.items() if key.startswith("i")) == [0, 1]
