@@ -212,6 +212,7 @@ def operations(size: int) -> dict[str, Callable[[AsyncSession], Awaitable[Any]]]
         "stats, a year": lambda s: figures.counts(s, None, NOW - timedelta(days=365, hours=1), NOW),
         "people, two pages": people_page,
         "inbox, all statuses, two pages": inbox_pages,
+        "inbox, the tabs' counts": lambda s: inbox_threads.count_views(s, admin),
         "a person's messages, a page": messages_page,
     }
 
