@@ -83,6 +83,7 @@ def figures_columns() -> tuple[Any, ...]:
     urgent_open = case((and_(InboxItem.status == "open", InboxItem.urgent), 1), else_=0)
     return (
         func.min(InboxItem.site_id).label("site_id"),
+        func.max(InboxItem.site_id).label("last_site_id"),
         func.count().label("items"),
         func.coalesce(func.sum(is_open), 0).label("open_items"),
         func.coalesce(func.max(urgent_open), 0).label("urgent"),
@@ -141,6 +142,7 @@ async def recount(session: AsyncSession, key: ThreadKey) -> InboxThread | None:
         return None
     if figures.items:
         row.site_id = figures.site_id
+        row.other_sites = figures.last_site_id != figures.site_id
     row.items = int(figures.items)
     row.open_items = int(figures.open_items)
     row.urgent = bool(figures.urgent)
@@ -168,7 +170,9 @@ async def added(session: AsyncSession, item: InboxItem) -> None:
     if item.status == "open":
         row.open_items += 1
         row.urgent = row.urgent or bool(item.urgent)
-    row.site_id = min(row.site_id, item.site_id)
+    if item.site_id != row.site_id:
+        row.other_sites = True
+        row.site_id = min(row.site_id, item.site_id)
     if row.last_at is None or item.created_at > row.last_at:
         row.last_at = item.created_at
     row.last_item_id = max(row.last_item_id or 0, item.id)
@@ -214,6 +218,7 @@ async def fill(session: AsyncSession) -> int:
     )
     missing = select(
         groups.c.site_id,
+        groups.c.last_site_id != groups.c.site_id,
         groups.c.p,
         groups.c.c,
         groups.c.i,
@@ -234,6 +239,7 @@ async def fill(session: AsyncSession) -> int:
     )
     columns = [
         "site_id",
+        "other_sites",
         "person_id",
         "contact_point_id",
         "item_id",

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.staff_users import add_staff
 from handlers import inbox_threads as threads
 from handlers.thread_figures import ThreadKey
+from storage.loading import STAFF_LOADS
 from storage.models import InboxItem, StaffUser
 from tests.harness import Harness
 from tests.thread_figures_check import Figures, differences, kept
@@ -15,6 +17,7 @@ from tests.thread_figures_check import Figures, differences, kept
 PHONE = "+4791234567"
 STRANGER = "+4798765432"
 OTHER = "+4797777777"
+BERGEN = "+4755000000"
 
 
 async def admin(h: Harness) -> StaffUser:
@@ -101,3 +104,32 @@ async def test_a_number_removed_or_erased_leaves_its_old_texts_as_threads_of_the
     assert figures[str(ThreadKey("p", per["id"]))][1:3] == (1, 0)  # resolved, still counted
     # Kari's old text is still open; Per's, from before he was registered, resolved by erasure.
     assert sorted(f[2] for key, f in figures.items() if key.startswith("i")) == [0, 1]
+
+
+async def test_a_number_that_texted_two_sites_is_listed_for_each_sites_staff(h: Harness) -> None:
+    bergen = await h.api(
+        "POST",
+        "/api/sites",
+        {"name": "Bergen", "sms_number": BERGEN, "opening_hours": {}},
+        expect=201,
+    )
+    async with h.session() as session:
+        _, token = await add_staff(
+            session, h.clock, name="Kari", email="kari@los.test", site_ids=[bergen["id"]]
+        )
+    await h.sms(STRANGER, "Hei Oslo")  # the first site's number
+    assert (await h.api("GET", "/api/inbox", token=token, expect=200))["items"] == []
+    params = {"From": STRANGER, "To": BERGEN, "Body": "Hei Bergen", "MessageSid": "SMbergen1"}
+    assert (await h.twilio_post("/webhooks/twilio/sms", params)).status == 200
+    await h.send_due()
+    figures = await agree(h)
+    [key] = [key for key in figures if key.startswith("c")]
+    assert figures[key][0] != bergen["id"] and figures[key][6]  # the lowest site's row …
+    [thread] = (await h.api("GET", "/api/inbox", token=token, expect=200))["items"]
+    assert [i["text"] for i in thread["items"]] == ["Hei Bergen"]  # … and Bergen sees its part
+    async with h.session() as session:
+        kari = await session.scalar(
+            select(StaffUser).where(StaffUser.email == "kari@los.test").options(*STAFF_LOADS)
+        )
+        assert kari is not None
+        assert (await threads.count_views(session, kari))["all"] == 1

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.thread_figures import ThreadKey, key_of
 from storage.models import InboxItem, InboxThread
 
-Figures = tuple[int, int, int, bool, datetime | None, int | None]  # site, items, open, …
+# site, items, open, urgent, last at, last id, items at other sites than the first
+Figures = tuple[int, int, int, bool, datetime | None, int | None, bool]
 
 
 def _key(row: InboxThread) -> str:
@@ -26,8 +27,8 @@ async def counted(session: AsyncSession) -> dict[str, Figures]:
     result: dict[str, Figures] = {}
     for item in await session.scalars(select(InboxItem).order_by(InboxItem.id)):
         key = str(key_of(item))
-        site, items, open_items, urgent, last_at, _ = result.get(
-            key, (item.site_id, 0, 0, False, None, None)
+        site, items, open_items, urgent, last_at, _, other_sites = result.get(
+            key, (item.site_id, 0, 0, False, None, None, False)
         )
         is_open = item.status == "open"
         result[key] = (
@@ -37,6 +38,7 @@ async def counted(session: AsyncSession) -> dict[str, Figures]:
             urgent or (is_open and bool(item.urgent)),
             item.created_at if last_at is None else max(last_at, item.created_at),
             item.id,  # read in id order: the last one is the newest id
+            other_sites or item.site_id != site,
         )
     return result
 
@@ -45,7 +47,15 @@ async def kept(session: AsyncSession) -> dict[str, Figures]:
     """The rows' figures, for every row that is listed (or should not be there)."""
     rows = await session.scalars(select(InboxThread).execution_options(populate_existing=True))
     return {
-        _key(r): (r.site_id, r.items, r.open_items, bool(r.urgent), r.last_at, r.last_item_id)
+        _key(r): (
+            r.site_id,
+            r.items,
+            r.open_items,
+            bool(r.urgent),
+            r.last_at,
+            r.last_item_id,
+            bool(r.other_sites),
+        )
         for r in rows
         if r.items or r.item_id is not None
     }

@@ -35,8 +35,10 @@ class InboxThread(Base):
     __tablename__ = "inbox_threads"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # The site of the thread's items (the lowest, should they span two).
+    # The site of the thread's items (the lowest, should they span two: an unknown number
+    # that texted two sites; then ``other_sites``, and the list also asks the items).
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    other_sites: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Exactly one of these: the person, the unknown sender's contact point, or the one item
     # about nobody (an anonymous suggestion, an alert for admins).
     person_id: Mapped[int | None] = mapped_column(

@@ -31,7 +31,10 @@ UPDATE inbox_threads SET
   urgent = EXISTS (SELECT 1 FROM inbox_items i WHERE <match> AND i.status = 'open' AND i.urgent),
   last_at = (SELECT max(i.created_at) FROM inbox_items i WHERE <match>),
   last_item_id = (SELECT max(i.id) FROM inbox_items i WHERE <match>),
-  site_id = COALESCE((SELECT min(i.site_id) FROM inbox_items i WHERE <match>), site_id)
+  site_id = COALESCE((SELECT min(i.site_id) FROM inbox_items i WHERE <match>), site_id),
+  other_sites = COALESCE(
+    (SELECT min(i.site_id) <> max(i.site_id) FROM inbox_items i WHERE <match>), FALSE
+  )
 WHERE <which>
 """
 PERSON = "i.person_id = inbox_threads.person_id"
@@ -39,9 +42,10 @@ CONTACT = "i.person_id IS NULL AND i.contact_point_id = inbox_threads.contact_po
 
 # A row for every other thread: the person; else the sender's number; else the item alone.
 MISSING = """
-INSERT INTO inbox_threads (site_id, person_id, contact_point_id, item_id, items, open_items,
-                           urgent, last_at, last_item_id, created_at)
-SELECT min(site_id), p, c, i, count(*), sum(CASE WHEN status = 'open' THEN 1 ELSE 0 END),
+INSERT INTO inbox_threads (site_id, other_sites, person_id, contact_point_id, item_id, items,
+                           open_items, urgent, last_at, last_item_id, created_at)
+SELECT min(site_id), min(site_id) <> max(site_id), p, c, i, count(*),
+       sum(CASE WHEN status = 'open' THEN 1 ELSE 0 END),
        max(CASE WHEN status = 'open' AND urgent THEN 1 ELSE 0 END) = 1,
        max(created_at), max(id), max(created_at)
 FROM (
@@ -60,6 +64,7 @@ GROUP BY p, c, i
 def upgrade() -> None:
     with op.batch_alter_table('inbox_threads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('item_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('other_sites', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('staff_at', UTC_TIME, nullable=True))
         batch_op.add_column(sa.Column('items', sa.Integer(), server_default=sa.text('0'), nullable=False))
         batch_op.add_column(sa.Column('open_items', sa.Integer(), server_default=sa.text('0'), nullable=False))
@@ -91,5 +96,6 @@ def downgrade() -> None:
     with op.batch_alter_table('inbox_threads', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_inbox_threads_item_id_inbox_items'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('uq_inbox_threads_item_id'), type_='unique')
-        for column in ('last_item_id', 'last_at', 'urgent', 'open_items', 'items', 'staff_at', 'item_id'):
+        for column in ('last_item_id', 'last_at', 'urgent', 'open_items', 'items', 'staff_at',
+                       'other_sites', 'item_id'):
             batch_op.drop_column(column)
