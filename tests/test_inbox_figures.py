@@ -4,13 +4,20 @@ a number changed or removed, erasure. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.staff_users import add_staff
+from handlers import inbox
 from handlers import inbox_threads as threads
+from handlers.clock import FakeClock
 from handlers.thread_figures import ThreadKey
+from storage.db import create_engine
 from storage.loading import STAFF_LOADS
-from storage.models import InboxItem, StaffUser
+from storage.models import ContactPoint, InboxItem, Site, StaffUser
 from tests.harness import Harness
 from tests.thread_figures_check import Figures, differences, kept
 
@@ -133,3 +140,39 @@ async def test_a_number_that_texted_two_sites_is_listed_for_each_sites_staff(h: 
         )
         assert kari is not None
         assert (await threads.count_views(session, kari))["all"] == 1
+
+
+async def test_two_transactions_adding_to_one_thread_are_both_counted(database_url: str) -> None:
+    """Each waits for the other's row lock (or its new row) and counts afresh after it."""
+    engine = create_engine(database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    try:
+        async with sessions.begin() as session:
+            site = Site(name="Samtidig", created_at=clock.now())
+            contact = ContactPoint(channel="sms", address="+4790909090", created_at=clock.now())
+            session.add_all([site, contact])
+            await session.flush()
+            site_id, contact_id = site.id, contact.id
+
+        async def add(n: int) -> None:
+            async with sessions.begin() as session:
+                await inbox.add_item(
+                    session,
+                    clock,
+                    site_id=site_id,
+                    kind="unknown_sender",
+                    summary=f"Tekst {n}",
+                    contact_point_id=contact_id,
+                    urgent=n == 3,
+                )
+                await asyncio.sleep(0.2)  # still open while the other one counts
+
+        await asyncio.gather(add(1), add(2))  # the thread's row is new to both
+        await asyncio.gather(add(3), add(4))  # now it is there: both wait for its lock
+        async with sessions() as session:
+            assert await differences(session) == []
+            figures = (await kept(session))[str(ThreadKey("c", contact_id))]
+        assert figures[1:4] == (4, 4, True)
+    finally:
+        await engine.dispose()
