@@ -1,7 +1,9 @@
 """The staff inbox as threads: one per person, or per unknown number, never one row per text.
 
 The staff pages and ``GET /api/inbox`` both list threads through :func:`list_threads`, so the app
-and the API agree. A thread is open while any of its items is; crisis threads come first.
+and the API agree. A thread is open while any of its items is; crisis threads come first. The
+list reads each thread's kept row in ``inbox_threads`` (its figures are kept by
+``handlers.thread_figures``), so a page costs the same however many items the inbox holds.
 """
 
 from __future__ import annotations
