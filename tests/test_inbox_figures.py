@@ -5,13 +5,13 @@ a number changed or removed, erasure. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.staff_users import add_staff
-from handlers import inbox
+from handlers import inbox, thread_figures
 from handlers import inbox_threads as threads
 from handlers.clock import FakeClock
 from handlers.thread_figures import ThreadKey
@@ -174,5 +174,44 @@ async def test_two_transactions_adding_to_one_thread_are_both_counted(database_u
             assert await differences(session) == []
             figures = (await kept(session))[str(ThreadKey("c", contact_id))]
         assert figures[1:4] == (4, 4, True)
+    finally:
+        await engine.dispose()
+
+
+async def test_items_inserted_in_bulk_get_their_rows_from_fill(database_url: str) -> None:
+    """The benchmarks' seeds insert items past add_item; ``fill`` gives each thread its row
+    and leaves a row that exists alone."""
+    engine = create_engine(database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    try:
+        async with sessions.begin() as session:
+            site = Site(name="Bulk", created_at=at)
+            contact = ContactPoint(channel="sms", address="+4790808080", created_at=at)
+            session.add_all([site, contact])
+            await session.flush()
+            first = await inbox.add_item(
+                session, FakeClock(at), site_id=site.id, kind="x", contact_point_id=contact.id
+            )
+            rows = [
+                {
+                    "site_id": site.id,
+                    "contact_point_id": contact.id if n % 2 else None,
+                    "kind": "message",
+                    "urgent": n == 3,
+                    "status": "open" if n % 3 else "resolved",
+                    "created_at": at + timedelta(minutes=n),
+                }
+                for n in range(1, 7)
+            ]
+            await session.execute(insert(InboxItem), rows)
+            await thread_figures.fill(session)
+            await thread_figures.recount(session, ThreadKey("c", contact.id))  # it had its row
+        async with sessions() as session:
+            assert await differences(session) == []
+            figures = await kept(session)
+        assert figures[str(ThreadKey("c", contact.id))][1] == 4
+        assert len([key for key in figures if key.startswith("i")]) == 3
+        assert first.id > 0
     finally:
         await engine.dispose()
