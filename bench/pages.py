@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from bench.pages_data import WorkIds, scale_work
+from handlers import thread_figures
 from storage.models import ContactPoint, InboxItem, Message, Person, PersonRole, Site
 from tests.browser.demo_site import demo_site
 from tests.harness import Harness
@@ -143,6 +144,7 @@ async def scale_up(h: Harness) -> dict[str, int]:
             if person_id is None or n % 3 == 0
         ]
         await session.execute(insert(InboxItem), items)
+        await thread_figures.fill(session)  # the items went in bulk, past add_item
         total_texts = await session.scalar(select(func.count()).select_from(Message))
         total_people = await session.scalar(select(func.count()).select_from(Person))
     return {

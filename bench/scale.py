@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bench import scale_broadcast, sigterm
-from handlers import figures, inbox_threads, lists, outbox, questions, retention
+from handlers import figures, inbox_threads, lists, outbox, questions, retention, thread_figures
 from handlers.clock import FakeClock
 from handlers.context import Rules
 from handlers.pages import PageRequest
@@ -155,6 +155,7 @@ async def load(engine: AsyncEngine, size: int) -> None:
             )
     async with session_factory(engine).begin() as session:
         await figures.fold(session)
+        await thread_figures.fill(session)  # the items went in bulk, past add_item
     # What autovacuum would have done by the time anyone asks (the fold deleted every change).
     async with engine.connect() as conn:
         auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -211,6 +212,7 @@ def operations(size: int) -> dict[str, Callable[[AsyncSession], Awaitable[Any]]]
         "stats, a year": lambda s: figures.counts(s, None, NOW - timedelta(days=365, hours=1), NOW),
         "people, two pages": people_page,
         "inbox, all statuses, two pages": inbox_pages,
+        "inbox, the tabs' counts": lambda s: inbox_threads.count_views(s, admin),
         "a person's messages, a page": messages_page,
     }
 

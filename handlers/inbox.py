@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import thread_figures
 from handlers.clock import Clock
 from storage.models import InboxItem
 
@@ -35,4 +36,5 @@ async def add_item(
     )
     session.add(item)
     await session.flush()
+    await thread_figures.added(session, item)  # the inbox list's figures, in this transaction
     return item

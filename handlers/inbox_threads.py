@@ -1,7 +1,9 @@
 """The staff inbox as threads: one per person, or per unknown number, never one row per text.
 
 The staff pages and ``GET /api/inbox`` both list threads through :func:`list_threads`, so the app
-and the API agree. A thread is open while any of its items is; crisis threads come first.
+and the API agree. A thread is open while any of its items is; crisis threads come first. The
+list reads each thread's kept row in ``inbox_threads`` (its figures are kept by
+``handlers.thread_figures``), so a page costs the same however many items the inbox holds.
 """
 
 from __future__ import annotations
@@ -12,14 +14,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, true, update
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import outbox
-from handlers.access import can_see, site_filter
+from handlers import outbox, thread_figures
+from handlers.access import can_see, site_filter, visible_site_ids
 from handlers.attachments import attachment_json, attachments_of, staff_label
 from handlers.clock import Clock
 from handlers.errors import InputError, NotFound
+from handlers.thread_figures import ThreadKey, item_filter, key_of, thread_columns
 from storage.loading import STAFF_LOADS, load
 from storage.models import (
     ContactPoint,
@@ -30,6 +44,7 @@ from storage.models import (
     Person,
     StaffUser,
 )
+from storage.models.base import UtcDateTime
 
 View = Literal["all", "mine", "unassigned", "resolved"]
 VIEWS: tuple[View, ...] = ("all", "mine", "unassigned", "resolved")
@@ -42,25 +57,6 @@ ITEMS_PER_THREAD = 20  # the API lists a thread's newest items; its counts give 
 PLAIN_KINDS = ("message", "unknown_sender")
 MAX_REPLY = 1600
 MAX_NOTE = 2000
-
-
-@dataclass(frozen=True)
-class ThreadKey:
-    """``p<person id>``, ``c<contact point id>`` (an unknown sender) or ``i<item id>`` (an item
-    about nobody in particular, such as an anonymous suggestion)."""
-
-    kind: str
-    id: int
-
-    def __str__(self) -> str:
-        return f"{self.kind}{self.id}"
-
-    @classmethod
-    def parse(cls, raw: str) -> ThreadKey:
-        kind, digits = raw[:1], raw[1:]
-        if kind not in ("p", "c", "i") or not digits.isdigit() or not 0 < int(digits) < 2**63:
-            raise NotFound("thread")
-        return cls(kind, int(digits))
 
 
 @dataclass
@@ -91,59 +87,55 @@ class ThreadPage:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _thread_columns() -> tuple[Any, Any, Any]:
-    """What makes items one thread: the person; else the sender's number; else the item."""
-    contact_key = case((InboxItem.person_id.is_(None), InboxItem.contact_point_id))
-    item_key = case(
-        (and_(InboxItem.person_id.is_(None), InboxItem.contact_point_id.is_(None)), InboxItem.id)
+# Inline, not bound: the planners match these to the partial indexes' WHERE clauses.
+ZERO: Any = literal_column("0")
+
+
+def _listed(staff: StaffUser) -> Select[Any]:
+    """The kept row of each thread this user may see (``handlers.thread_figures``)."""
+    columns: tuple[Any, ...] = (
+        InboxThread.person_id.label("person_id"),
+        InboxThread.contact_point_id.label("contact_id"),
+        InboxThread.item_id.label("item_id"),
+        InboxThread.site_id.label("site_id"),
+        InboxThread.items.label("items"),
+        InboxThread.open_items.label("open_items"),
+        InboxThread.urgent.label("urgent"),
+        InboxThread.last_at.label("last_at"),
+        InboxThread.last_item_id.label("last_id"),
+        InboxThread.assigned_staff_id.label("assigned_staff_id"),
     )
-    return InboxItem.person_id, contact_key, item_key
+    return select(*columns).where(_visible(staff))
 
 
-def _groups(staff: StaffUser) -> Select[Any]:
-    """One row per thread of the items this user may see, with its figures."""
-    _, contact_key, item_key = _thread_columns()
-    is_open = case((InboxItem.status == "open", 1), else_=0)
-    urgent_open = case((and_(InboxItem.status == "open", InboxItem.urgent), 1), else_=0)
-    return (
-        select(
-            InboxItem.person_id.label("person_id"),
-            contact_key.label("contact_id"),
-            item_key.label("item_id"),
-            func.min(InboxItem.site_id).label("site_id"),
-            func.count().label("items"),
-            func.sum(is_open).label("open_items"),
-            func.max(urgent_open).label("urgent"),
-            func.max(InboxItem.created_at).label("last_at"),
-            func.max(InboxItem.id).label("last_id"),
-        )
-        .where(site_filter(staff, InboxItem.site_id))
-        .group_by(InboxItem.person_id, contact_key, item_key)
-    )
-
-
-def _with_state(staff: StaffUser) -> tuple[Any, Select[Any]]:
-    groups = _groups(staff).subquery("groups")
-    query = select(groups, InboxThread.assigned_staff_id).outerjoin(
-        InboxThread,
-        or_(
-            InboxThread.person_id == groups.c.person_id,
-            InboxThread.contact_point_id == groups.c.contact_id,
+def _visible(staff: StaffUser) -> Any:
+    """The threads with items at this user's sites: by the row's site, or, for the few threads
+    whose items span sites (an unknown number that texted two), by asking their items."""
+    scope = site_filter(staff, InboxThread.site_id)
+    if visible_site_ids(staff) is None:  # every site
+        return scope
+    theirs = or_(
+        InboxItem.person_id == InboxThread.person_id,
+        and_(
+            InboxItem.person_id.is_(None),
+            InboxItem.contact_point_id == InboxThread.contact_point_id,
         ),
     )
-    return groups, query
+    elsewhere = select(InboxItem.id).where(theirs, site_filter(staff, InboxItem.site_id))
+    return or_(scope, and_(InboxThread.other_sites, elsewhere.exists()))
 
 
-def _in_view(groups: Any, view: str, staff: StaffUser) -> Any:
+def _in_view(view: str, staff: StaffUser) -> Any:
+    is_open = InboxThread.open_items > ZERO
     if view == "resolved":
-        return groups.c.open_items == 0
+        return and_(InboxThread.open_items == ZERO, InboxThread.items > ZERO)
     if view == "any":
-        return true()
+        return InboxThread.items > ZERO
     if view == "mine":
-        return and_(groups.c.open_items > 0, InboxThread.assigned_staff_id == staff.id)
+        return and_(is_open, InboxThread.assigned_staff_id == staff.id)
     if view == "unassigned":
-        return and_(groups.c.open_items > 0, InboxThread.assigned_staff_id.is_(None))
-    return groups.c.open_items > 0
+        return and_(is_open, InboxThread.assigned_staff_id.is_(None))
+    return is_open
 
 
 def encode_cursor(summary: ThreadSummary, last_id: int) -> str:
@@ -168,6 +160,18 @@ def check_limit(limit: int | None) -> int:
     return limit
 
 
+def page_query(staff: StaffUser, view: str, cursor: str | None, limit: int) -> Select[Any]:
+    """Up to ``limit`` kept rows of the view after ``cursor``, in the list's order: read from
+    the view's partial index in that order, so a page costs the same at any size."""
+    query = _listed(staff).where(_in_view(view, staff))
+    order = (InboxThread.urgent, InboxThread.last_at, InboxThread.last_item_id)
+    if cursor:
+        urgent, last_at, last_id = decode_cursor(cursor)
+        after = (literal(bool(urgent)), literal(last_at, UtcDateTime()), literal(last_id))
+        query = query.where(tuple_(*order) < tuple_(*after))
+    return query.order_by(*(column.desc() for column in order)).limit(limit)
+
+
 async def list_threads(
     session: AsyncSession,
     staff: StaffUser,
@@ -181,25 +185,7 @@ async def list_threads(
     if view not in LIST_VIEWS:
         raise InputError({"view": f"use one of {', '.join(LIST_VIEWS)}"})
     limit = check_limit(limit)
-    groups, query = _with_state(staff)
-    query = query.where(_in_view(groups, view, staff))
-    if cursor:
-        urgent, last_at, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                groups.c.urgent < urgent,
-                and_(
-                    groups.c.urgent == urgent,
-                    or_(
-                        groups.c.last_at < last_at,
-                        and_(groups.c.last_at == last_at, groups.c.last_id < last_id),
-                    ),
-                ),
-            )
-        )
-    query = query.order_by(
-        groups.c.urgent.desc(), groups.c.last_at.desc(), groups.c.last_id.desc()
-    ).limit(limit + 1)
+    query = page_query(staff, view, cursor, limit + 1)
     rows = (await session.execute(query)).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -211,20 +197,18 @@ async def list_threads(
 
 async def count_views(session: AsyncSession, staff: StaffUser) -> dict[str, int]:
     """How many threads each filter holds (for the filter tabs)."""
-    _, query = _with_state(staff)
-    inner = query.subquery("threads")
-    mine = case((and_(inner.c.open_items > 0, inner.c.assigned_staff_id == staff.id), 1), else_=0)
-    unassigned = case(
-        (and_(inner.c.open_items > 0, inner.c.assigned_staff_id.is_(None)), 1), else_=0
-    )
+    is_open = InboxThread.open_items > ZERO
+    mine = and_(is_open, InboxThread.assigned_staff_id == staff.id)
+    unassigned = and_(is_open, InboxThread.assigned_staff_id.is_(None))
+    resolved = InboxThread.open_items == ZERO
     row = (
         await session.execute(
             select(
-                func.coalesce(func.sum(case((inner.c.open_items > 0, 1), else_=0)), 0),
-                func.coalesce(func.sum(mine), 0),
-                func.coalesce(func.sum(unassigned), 0),
-                func.coalesce(func.sum(case((inner.c.open_items == 0, 1), else_=0)), 0),
-            )
+                *(
+                    func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+                    for condition in (is_open, mine, unassigned, resolved)
+                )
+            ).where(_visible(staff), InboxThread.items > ZERO)
         )
     ).one()
     return dict(zip(VIEWS, (int(v) for v in row), strict=True))
@@ -347,24 +331,16 @@ class Thread:
         return None
 
 
-def _item_filter(key: ThreadKey) -> Any:
-    if key.kind == "p":
-        return InboxItem.person_id == key.id
-    if key.kind == "c":
-        return and_(InboxItem.person_id.is_(None), InboxItem.contact_point_id == key.id)
-    return and_(
-        InboxItem.id == key.id, InboxItem.person_id.is_(None), InboxItem.contact_point_id.is_(None)
-    )
-
-
 async def _state(session: AsyncSession, key: ThreadKey) -> InboxThread | None:
-    if key.kind == "p":
-        return await session.scalar(select(InboxThread).where(InboxThread.person_id == key.id))
-    if key.kind == "c":
-        return await session.scalar(
-            select(InboxThread).where(InboxThread.contact_point_id == key.id)
+    """Staff's state for the thread: its row, once staff assigned it or wrote a note."""
+    if key.kind == "i":
+        return None
+    row = await session.scalar(
+        select(InboxThread).where(
+            (InboxThread.person_id if key.kind == "p" else InboxThread.contact_point_id) == key.id
         )
-    return None
+    )
+    return row if row is not None and row.staff_at is not None else None
 
 
 async def load_thread(
@@ -383,7 +359,7 @@ async def load_thread(
     items = list(
         await session.scalars(
             select(InboxItem)
-            .where(_item_filter(key), site_filter(staff, InboxItem.site_id))
+            .where(item_filter(key), site_filter(staff, InboxItem.site_id))
             .order_by(InboxItem.created_at, InboxItem.id)
         )
     )
@@ -510,13 +486,16 @@ async def _ensure_state(session: AsyncSession, clock: Clock, thread: Thread) -> 
         return thread.state
     if thread.key.kind == "i":
         raise InputError({"thread": "this item belongs to nobody; it can only be resolved"})
-    state = InboxThread(
-        site_id=thread.site_id,
-        person_id=thread.key.id if thread.key.kind == "p" else None,
-        contact_point_id=thread.key.id if thread.key.kind == "c" else None,
-        created_at=clock.now(),
-    )
-    session.add(state)
+    state = await thread_figures.row_of(session, thread.key)
+    if state is None:  # a person with nothing in the inbox (yet)
+        state = InboxThread(
+            site_id=thread.site_id,
+            person_id=thread.key.id if thread.key.kind == "p" else None,
+            contact_point_id=thread.key.id if thread.key.kind == "c" else None,
+            created_at=clock.now(),
+        )
+        session.add(state)
+    state.staff_at = clock.now()
     await session.flush()
     thread.state = state
     return state
@@ -561,14 +540,6 @@ async def reply_to_item(
         await load_thread(session, staff, key_of(item), with_entries=False),
         text,
     )
-
-
-def key_of(item: InboxItem) -> ThreadKey:
-    if item.person_id is not None:
-        return ThreadKey("p", item.person_id)
-    if item.contact_point_id is not None:
-        return ThreadKey("c", item.contact_point_id)
-    return ThreadKey("i", item.id)
 
 
 async def assign(
@@ -621,6 +592,7 @@ async def resolve(session: AsyncSession, clock: Clock, staff: StaffUser, thread:
         .where(InboxItem.id.in_(open_ids))
         .values(status="resolved", resolved_at=clock.now(), resolved_by=staff.id)
     )
+    await thread_figures.recount(session, thread.key)
     if thread.state is not None:
         session.add(
             InboxNote(
@@ -643,6 +615,7 @@ async def resolve_item(
     item.status = "resolved"
     item.resolved_at = clock.now()
     item.resolved_by = staff.id
+    await thread_figures.recount(session, key_of(item))
     return item
 
 
@@ -673,7 +646,7 @@ async def items_of(
     if open_only:
         conditions.append(InboxItem.status == "open")
     newest = func.row_number().over(
-        partition_by=_thread_columns(),
+        partition_by=thread_columns(),
         order_by=(InboxItem.created_at.desc(), InboxItem.id.desc()),
     )
     ranked = select(InboxItem.id, newest.label("rank")).where(*conditions).subquery()

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import thread_figures
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.errors import Conflict, InputError
@@ -46,8 +47,11 @@ async def set_phone(session: AsyncSession, clock: Clock, person: Person, raw: st
     await load(session, person, "contacts")
     current = [c for c in person.contacts if c.channel == "sms"]
     if raw is None:
+        left = await thread_figures.left_by(session, [c.id for c in current])
         for contact in current:
             await session.delete(contact)
+        await session.flush()
+        await thread_figures.recount_all(session, left)
         return
     try:
         phone = normalise_phone(raw)
@@ -79,9 +83,12 @@ async def set_phone(session: AsyncSession, clock: Clock, person: Person, raw: st
             )
             .values(contact_point_id=existing.id, address=phone)
         )
+    # Items from an old number that were never the person's become threads of their own.
+    left = await thread_figures.left_by(session, [c.id for c in current])
     for contact in current:
         await session.delete(contact)
     await session.flush()
+    await thread_figures.recount_all(session, left)
     await session.refresh(person, ["contacts"])
 
 
@@ -136,16 +143,17 @@ async def _erase_unlinked(session: AsyncSession, clock: Clock, person: Person) -
     )
     contact_ids = [c.id for c in contacts]
     # The inbox first: its items are found through the texts before those lose their address.
+    theirs = or_(
+        InboxItem.message_id.in_(select(Message.id).where(by_address)),
+        InboxItem.contact_point_id.in_(contact_ids),
+    )
+    touched = await thread_figures.keys_where(session, theirs)
     await session.execute(
         update(InboxItem)
-        .where(
-            or_(
-                InboxItem.message_id.in_(select(Message.id).where(by_address)),
-                InboxItem.contact_point_id.in_(contact_ids),
-            )
-        )
+        .where(theirs)
         .values(summary=None, status="resolved", resolved_at=clock.now())
     )
+    await thread_figures.recount_all(session, touched)
     await session.execute(
         update(Message).where(by_address, Message.status == "queued").values(status="cancelled")
     )
@@ -177,6 +185,7 @@ async def erase(session: AsyncSession, clock: Clock, rules: Rules, person: Perso
         .where(InboxItem.person_id == person.id)
         .values(summary=None, status="resolved", resolved_at=clock.now())
     )
+    await thread_figures.recount(session, thread_figures.ThreadKey("p", person.id))
     await session.execute(
         update(OpenQuestion)
         .where(OpenQuestion.person_id == person.id, OpenQuestion.status == "open")
@@ -187,7 +196,13 @@ async def erase(session: AsyncSession, clock: Clock, rules: Rules, person: Perso
     )
     await erase_notes(session, person.id)
     await session.execute(delete(InviteCode).where(InviteCode.person_id == person.id))
+    # Items from their numbers that were never linked to them become threads of their own.
+    contact_ids = list(
+        await session.scalars(select(ContactPoint.id).where(ContactPoint.person_id == person.id))
+    )
+    left = await thread_figures.left_by(session, contact_ids)
     await session.execute(delete(ContactPoint).where(ContactPoint.person_id == person.id))
+    await thread_figures.recount_all(session, left)
     person.name = None
     person.erased_at = clock.now()
     person.status = "active"

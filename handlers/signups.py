@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import activities as acts
-from handlers import paging
+from handlers import paging, thread_figures
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.errors import Conflict, InputError, NotFound
@@ -461,6 +461,7 @@ async def suggestion_command(conv: Conversation, args: list[str]) -> None:
         await conv.reply("suggestion_thanks")
         return
     item = await conv.to_inbox("suggestion", rest)
+    counted = thread_figures.key_of(item)
     item.person_id = None
     item.message_id = None
     item.contact_point_id = None
@@ -470,6 +471,8 @@ async def suggestion_command(conv: Conversation, args: list[str]) -> None:
     tz = ZoneInfo(conv.site.timezone)
     day = item.created_at.astimezone(tz).date()
     item.created_at = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+    # Now an item about nobody: a thread of its own, and no longer the sender's.
+    await thread_figures.recount_all(conv.session, [counted, thread_figures.key_of(item)])
     conv.message.text = None
     await conv.reply("suggestion_thanks_anon")
 

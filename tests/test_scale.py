@@ -6,17 +6,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from handlers import broadcasts, figures, outbox, questions, retention
+from handlers import broadcasts, figures, inbox_threads, outbox, questions, retention
 from handlers.clock import FakeClock
 from handlers.context import Rules
 from storage.db import checkpoint_now, create_engine, optimize
 from storage.migrate import upgrade
-from storage.models import ContactPoint, Message, MessageDay, Person, Site
+from storage.models import ContactPoint, Message, MessageDay, Person, Site, StaffUser
 from tests.harness import Harness
 from tests.test_message_path_indexes import HISTORY, history
 
@@ -153,6 +154,30 @@ PENDING_REMINDERS = (
 )
 
 
+SITE = (
+    "INSERT INTO sites (id, name, timezone, opening_hours, default_reminders, created_at) "
+    "VALUES (4242, 'Historie', 'Europe/Oslo', '{}', '[]', '2026-03-01 09:00:00')"
+)
+# Kept inbox threads (one for each of as many people): most resolved, some open, a few urgent.
+THREADS = (
+    "INSERT INTO inbox_threads (site_id, contact_point_id, created_at, items, open_items, "
+    "urgent, last_at, last_item_id) VALUES (4242, NULL, :at, :items, :open, :urgent, :at, :n)"
+)
+
+
+def threads(count: int) -> list[dict[str, object]]:
+    return [
+        {
+            "at": T0 - timedelta(minutes=n),
+            "items": 1 + n % 5,
+            "open": 1 if n % 10 == 0 else 0,
+            "urgent": n % 500 == 0,
+            "n": n,
+        }
+        for n in range(count)
+    ]
+
+
 def hot_statements() -> dict[str, tuple[object, str]]:
     """The statements whose cost must not grow with history, and the index each must read."""
     cutoff = T0
@@ -170,7 +195,21 @@ def hot_statements() -> dict[str, tuple[object, str]]:
         ),
         "retention": (retention.oldest_kept(cutoff, 2000), "ix_messages_text_kept"),
         "stats_edge": (figures.live_query(None, start, end), "ix_messages_created_at"),
+        # The inbox list: a page of each view read from its partial index in the list's order.
+        "inbox_open": (inbox_page("all", None), "ix_inbox_threads_open_order"),
+        "inbox_open_next": (inbox_page("unassigned", T0), "ix_inbox_threads_open_order"),
+        "inbox_resolved": (inbox_page("resolved", T0), "ix_inbox_threads_resolved_order"),
+        "inbox_any_next": (inbox_page("any", T0), "ix_inbox_threads_listed_order"),
     }
+
+
+def inbox_page(view: str, after: datetime | None) -> object:
+    """The statement of one page of the staff inbox (an admin's), after a cursor if given."""
+    cursor = None
+    if after is not None:
+        summary = SimpleNamespace(urgent=False, last_at=after)
+        cursor = inbox_threads.encode_cursor(summary, 42)  # type: ignore[arg-type]
+    return inbox_threads.page_query(StaffUser(role="admin"), view, cursor, 51)
 
 
 @pytest.mark.parametrize("name", list(hot_statements()))
@@ -187,6 +226,9 @@ async def test_hot_statements_never_scan_the_history(engine: AsyncEngine, name: 
         await conn.execute(text(HISTORY), history(3000))
         reminders = [{"n": n, "key": f"{n}:120"} for n in range(3000)]
         await conn.execute(text(PENDING_REMINDERS), reminders)
+        if name.startswith("inbox"):
+            await conn.execute(text(SITE))
+            await conn.execute(text(THREADS), threads(3000))
         await conn.execute(text("ANALYZE"))
         # Tiny test tables would make a sequential scan the cheapest plan: forbid it, and see
         # whether an index can answer at all.
@@ -194,10 +236,12 @@ async def test_hot_statements_never_scan_the_history(engine: AsyncEngine, name: 
         plan = "\n".join(r[0] for r in await conn.execute(text(f"EXPLAIN {sql}")))
     assert index in plan, plan
     assert "Seq Scan on messages" not in plan and "Seq Scan on open_questions" not in plan, plan
-    if name == "retention":  # the oldest first, straight from the index: no sort
+    if name == "retention" or name.startswith("inbox"):  # in order from the index: no sort
         assert "Sort" not in plan, plan
-        # whether an open item still holds a text: asked of each text, not by listing them all
+    if name == "retention":  # whether an open item holds a text: asked of each, not listed
         assert "ix_inbox_items_message" in plan, plan
+    if name.startswith("inbox"):
+        assert "Seq Scan on inbox_threads" not in plan, plan
 
 
 async def test_sqlite_is_analysed_at_start_and_its_wal_checkpointed(tmp_path: Path) -> None:

@@ -14,14 +14,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.clock import FakeClock
-from storage.db import create_engine
+from storage.db import create_engine, session_factory
 from storage.migrate import MigrationError, pending, upgrade
+from storage.models import InboxNote, InboxThread
 from tests import databases, harness
+from tests import thread_figures_check as figures_check
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -93,9 +95,25 @@ async def reset_sequences(engine: AsyncEngine) -> None:
             )
 
 
-async def expected_after(engine: AsyncEngine, before: dict[str, int]) -> dict[str, int]:
+async def expected_after(
+    engine: AsyncEngine, before: dict[str, int], revision: str = "0000"
+) -> dict[str, int]:
     """Row counts an upgrade should leave: the same, except what a migration adds on purpose."""
     expected = dict(before)
+    if "inbox_threads" in before and revision < "0025":  # 0025: a row for every thread
+        async with engine.connect() as conn:
+            threads = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM (SELECT DISTINCT person_id, CASE WHEN person_id IS "
+                    "NULL THEN contact_point_id END, CASE WHEN person_id IS NULL AND "
+                    "contact_point_id IS NULL THEN id END FROM inbox_items) threads"
+                )
+            )
+            # The rows staff made before are kept; a thread with items had one already.
+            had_row = await conn.scalar(
+                text("SELECT count(*) FROM inbox_threads WHERE staff_at IS NOT NULL AND items > 0")
+            )
+        expected["inbox_threads"] += int(threads or 0) - int(had_row or 0)
     if "staff_sites" not in before:  # 0007: coordinators keep every site they could see
         async with engine.connect() as conn:
             expected["staff_sites"] = int(
@@ -161,8 +179,10 @@ async def test_fixture_upgrades_to_head_with_its_data(empty_database: str, revis
         await upgrade(engine)
 
         after = await table_counts(engine)
-        expected = await expected_after(engine, before)
+        expected = await expected_after(engine, before, revision)
         assert {t: after[t] for t in expected} == expected
+        async with session_factory(engine)() as session:
+            assert await figures_check.differences(session) == []
         assert (await pending(engine))[1] == []
         if engine.dialect.name == "sqlite":
             async with engine.connect() as conn:
@@ -191,6 +211,36 @@ async def service_answers(database_url: str) -> None:
     finally:
         await twilio.stop()
         await telegram.stop()
+
+
+async def test_0025_fills_a_row_for_every_thread_and_keeps_staffs_own(
+    empty_database: str,
+) -> None:
+    """The three kinds of thread (a person's, an unknown number's, an item about nobody) get
+    their figures from their items; rows staff made (assigned, notes) keep their notes."""
+    engine = create_engine(empty_database)
+    try:
+        await load_fixture(engine, "0024")
+        items = [s for s in fixture_statements("0025") if s.startswith("INSERT INTO inbox_items")]
+        async with engine.begin() as conn:
+            for statement in items:
+                await conn.exec_driver_sql(statement)
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            assert await figures_check.differences(session) == []
+            kept = await figures_check.kept(session)
+            rows = {r.id: r for r in await session.scalars(select(InboxThread))}
+            notes = await session.scalar(select(func.count()).select_from(InboxNote))
+    finally:
+        await engine.dispose()
+    assert kept["p1301"][1:4] == (2, 1, True) and kept["p1301"][5] == 2502
+    assert kept["c1302"][1:4] == (1, 1, False) and kept["i2504"][1:4] == (1, 1, False)
+    assert kept["p2"][1:4] == (1, 1, False) and kept["c3"][1:4] == (1, 0, False)
+    # 0011's rows: an assigned person and a noted number, with no items; staff made them.
+    assert rows[901].staff_at is not None and rows[901].assigned_staff_id == 901
+    assert rows[901].items == 0 and rows[902].staff_at is not None
+    assert [r.id for r in rows.values() if r.staff_at is not None] == [901, 902]
+    assert notes == 2
 
 
 async def test_a_schema_newer_than_the_code_is_refused_in_one_line(tmp_path: Path) -> None:

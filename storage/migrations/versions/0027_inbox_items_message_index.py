@@ -2,7 +2,7 @@
 still holds it
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0025
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = '0027'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
