@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import inbox, outbox, reply_budget
 from handlers.clock import Clock
 from handlers.texts import t
-from storage.models import ContactPoint, InboxItem, Message, Person, ReplyBudget, Site
+from storage.models import ContactPoint, InboxItem, Message, Person, Site
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,13 @@ class Conversation:
     contact: ContactPoint
     person: Person | None
     message: Message
-    # The sender's reply budget row, once handlers/reply_budget.py has read it for this text.
-    budget: ReplyBudget | None = field(default=None, init=False)
+    # The sender's reply budget, once handlers/reply_budget.py has read it for this text.
+    budget: reply_budget.State | None = field(default=None, init=False)
+    # What the router's first read already knows, so that a read with a known answer is skipped:
+    # whether anyone shares the contact point (handlers/followup/shared.py), and the person
+    # known to have no open question at this text (handlers/questions.py ``open_for``).
+    shared: bool = field(default=True, init=False)
+    nothing_asked: int | None = field(default=None, init=False)
 
     @property
     def language(self) -> str:

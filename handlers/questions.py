@@ -103,6 +103,17 @@ async def open_questions(
     return list(result)
 
 
+async def open_for(
+    conv: Conversation, now: datetime, answer_type: str | None = None
+) -> list[OpenQuestion]:
+    """``open_questions`` for the person of the text at hand, without a read when the router's
+    first read found nothing open for them (``Conversation.nothing_asked``)."""
+    assert conv.person is not None
+    if conv.nothing_asked == conv.person.id:
+        return []
+    return await open_questions(conv.session, conv.person.id, now, answer_type)
+
+
 async def recently_closed(
     session: AsyncSession, person_id: int, now: datetime, answer_type: str
 ) -> OpenQuestion | None:

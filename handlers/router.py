@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from handlers import (
     acknowledgements,
@@ -49,7 +50,7 @@ from handlers.keywords import (
 )
 from handlers.localtime import local_day
 from handlers.sites import site_by_id, site_for_number
-from storage.models import ContactPoint, Message, OpenQuestion, Person
+from storage.models import ContactPoint, Message, OpenQuestion, Person, PhoneSharer
 from storage.models.messages import PRIORITY_ROUTINE
 
 
@@ -116,23 +117,79 @@ def insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
     )
 
 
-async def _contact_for(
-    session: AsyncSession, clock: Clock, channel: str, address: str
-) -> tuple[ContactPoint, Person | None]:
-    """The sender's contact point (made on the first text) and its person, in one read."""
-    row = (
-        await session.execute(
-            select(ContactPoint, Person)
-            .outerjoin(Person, Person.id == ContactPoint.person_id)
-            .where(ContactPoint.channel == channel, ContactPoint.address == address)
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote, and what the first read already tells about them (see ``_SENDER``)."""
+
+    contact: ContactPoint
+    person: Person | None
+    shared: bool  # someone shares this contact point (a shared phone)
+    asked: bool  # its person may have an open question (asked or not yet, not expired)
+
+
+# The sender's contact point and person in one read, with two flags that let routing skip a read
+# whose answer is "nothing": anyone sharing the number, any open question of the person. Built
+# once: only the values change from text to text.
+_SENDER = (
+    select(
+        ContactPoint,
+        Person,
+        select(PhoneSharer.id)
+        .where(PhoneSharer.contact_point_id == ContactPoint.id)
+        .exists()
+        .label("shared"),
+        select(OpenQuestion.id)
+        .where(
+            OpenQuestion.person_id == ContactPoint.person_id,
+            OpenQuestion.status == "open",
+            or_(OpenQuestion.expires_at.is_(None), OpenQuestion.expires_at > bindparam("now")),
         )
+        .exists()
+        .label("asked"),
+    )
+    .outerjoin(Person, Person.id == ContactPoint.person_id)
+    .where(
+        ContactPoint.channel == bindparam("channel"),
+        ContactPoint.address == bindparam("address"),
+    )
+)
+_CONTACTS = cast(Table, ContactPoint.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_CONTACT_SEEN = (
+    update(_CONTACTS)
+    .where(_CONTACTS.c.id == bindparam("contact_id"))
+    .values(last_inbound_at=bindparam("now", type_=_CONTACTS.c.last_inbound_at.type))
+)
+_MESSAGE_ROUTED = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id"))
+
+
+async def _contact_for(
+    session: AsyncSession, clock: Clock, channel: str, address: str, now: datetime
+) -> Sender:
+    """The sender's contact point (made on the first text) and its person, in one read, with
+    its ``last_inbound_at`` set to ``now``. The UPDATE is also the row lock that keeps two texts
+    from one sender apart (handlers/reply_budget.py counts on it)."""
+    row = (
+        await session.execute(_SENDER, {"channel": channel, "address": address, "now": now})
     ).first()
-    if row is not None:
-        return row[0], row[1]
-    contact = ContactPoint(channel=channel, address=address, created_at=clock.now())
-    session.add(contact)
-    await session.flush()
-    return contact, None
+    if row is None:
+        contact = ContactPoint(
+            channel=channel, address=address, created_at=clock.now(), last_inbound_at=now
+        )
+        session.add(contact)
+        await session.flush()
+        return Sender(contact, None, shared=False, asked=False)
+    contact = row[0]
+    await session.execute(_CONTACT_SEEN, {"contact_id": contact.id, "now": now})
+    set_committed_value(contact, "last_inbound_at", now)
+    return Sender(contact, row[1], shared=bool(row[2]), asked=bool(row[3]))
+
+
+async def _mark_routed(session: AsyncSession, message: Message, **values: Any) -> None:
+    """The routed text's own fields, written with one UPDATE and not left to the ORM's flush."""
+    await session.execute(_MESSAGE_ROUTED, {"message_id": message.id, **values})
+    for name, value in values.items():
+        set_committed_value(message, name, value)
 
 
 async def handle_inbound(
@@ -155,8 +212,8 @@ async def handle_loaded(
     if message.kind in STAFF_ONLY_KINDS:
         await for_staff_only(session, clock, message)
         return True
-    contact, person = await _contact_for(session, clock, message.channel, message.address)
-    contact.last_inbound_at = now
+    sender = await _contact_for(session, clock, message.channel, message.address, now)
+    contact, person = sender.contact, sender.person
     site = (
         await site_by_id(session, person.site_id)
         if person
@@ -164,11 +221,17 @@ async def handle_loaded(
     )
     if site is None:
         raise RuntimeError("no site exists; run `los migrate` and start the service once")
-    message.contact_point_id = contact.id
-    message.person_id = person.id if person else None
-    message.site_id = site.id
-    message.processed_at = now
+    await _mark_routed(
+        session,
+        message,
+        contact_point_id=contact.id,
+        person_id=person.id if person else None,
+        site_id=site.id,
+        processed_at=now,
+    )
     conv = Conversation(session, clock, rules, site, contact, person, message)
+    conv.shared = sender.shared
+    conv.nothing_asked = person.id if person and not sender.asked else None
     if message.kind == "button":
         await handle_button(conv, message)
     elif message.kind == voice_calls.CALL_BACK_KIND:
@@ -177,6 +240,7 @@ async def handle_loaded(
         await (to_staff(conv) if person else unknown_sender(conv, command=False))
     else:
         await route(conv)
+    await reply_budget.save(conv)
     return True
 
 
@@ -368,7 +432,7 @@ async def answer_question(conv: Conversation, text: str) -> bool:
     scale = parse_scale(text)
     if yes_no is None and scale is None:
         return False
-    open_now = await questions.open_questions(conv.session, conv.person.id, now)  # one read
+    open_now = await questions.open_for(conv, now)  # one read, or none when nothing is open
     open_yes_no = [q for q in open_now if q.answer_type == "yesno"]
     open_scale = [q for q in open_now if q.answer_type == "scale"]
 
