@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import inbox, outbox, reply_budget
 from handlers.clock import Clock
 from handlers.texts import t
-from storage.models import ContactPoint, InboxItem, Message, Person, Site
+from storage.models import ContactPoint, Message, Person, Site
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,9 @@ class Conversation:
 
     async def to_inbox(
         self, kind: str = "message", summary: str | None = None, *, urgent: bool = False
-    ) -> InboxItem:
-        return await inbox.add_item(
+    ) -> None:
+        """An item for the staff inbox about this text (one INSERT; nothing reads it back)."""
+        await inbox.note_item(
             self.session,
             self.clock,
             site_id=self.site.id,

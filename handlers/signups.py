@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import activities as acts
-from handlers import paging
+from handlers import inbox, paging
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.errors import Conflict, InputError, NotFound
@@ -413,15 +413,19 @@ async def activity_listing(conv: Conversation) -> paging.Listing:
     assert conv.person is not None
     now = conv.clock.now()
     upcoming = await acts.upcoming_for(conv.session, conv.person, now, limit=LIST_LIMIT)
-    mine = {
-        s.activity_id: s.status
-        for s in await conv.session.scalars(
-            select(Signup).where(
-                Signup.person_id == conv.person.id,
-                Signup.activity_id.in_([a.id for a in upcoming]),
+    mine = (
+        {
+            s.activity_id: s.status
+            for s in await conv.session.scalars(
+                select(Signup).where(
+                    Signup.person_id == conv.person.id,
+                    Signup.activity_id.in_([a.id for a in upcoming]),
+                )
             )
-        )
-    }
+        }
+        if upcoming
+        else {}  # nothing is on: no sign-ups to read
+    )
     lines = []
     for activity in upcoming:
         values = acts.activity_values(activity, conv.tz, conv.language, now)
@@ -460,11 +464,10 @@ async def suggestion_command(conv: Conversation, args: list[str]) -> None:
         await conv.to_inbox("suggestion", rest)
         await conv.reply("suggestion_thanks")
         return
-    item = await conv.to_inbox("suggestion", rest)
-    item.person_id = None
-    item.message_id = None
-    item.contact_point_id = None
-    item.assigned_to = None
+    # Nothing of the sender: no person, text, contact point or key worker on the item.
+    item = await inbox.add_item(
+        conv.session, conv.clock, site_id=conv.site.id, kind="suggestion", summary=rest
+    )
     # The exact time would link the item to the sender's own incoming row: keep the day only
     # (local midnight). And the incoming row keeps no text at all.
     tz = ZoneInfo(conv.site.timezone)
