@@ -16,6 +16,7 @@ automatic answer needs nothing more than to go through ``Conversation.reply``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -78,28 +79,34 @@ class State:
         return {name: getattr(self, name) for name in _COLUMNS}
 
 
-_TABLE = cast(Table, ReplyBudget.__table__)
-_COLUMNS = [column.key for column in _TABLE.columns]
-_READ = select(_TABLE).where(_TABLE.c.contact_point_id == bindparam("sender"))
-_WRITE = update(_TABLE).where(_TABLE.c.contact_point_id == bindparam("sender"))
-_INSERT = insert(_TABLE)
+TABLE = cast(Table, ReplyBudget.__table__)
+_COLUMNS = [column.key for column in TABLE.columns]
+_READ = select(TABLE).where(TABLE.c.contact_point_id == bindparam("sender"))
+_WRITE = update(TABLE).where(TABLE.c.contact_point_id == bindparam("sender"))
+_INSERT = insert(TABLE)
 
 
-async def budget_of(session: AsyncSession, contact_point_id: int) -> State:
-    """The sender's budget (a fresh one when it has none yet).
+def from_row(contact_point_id: int, row: Sequence[Any] | None) -> State:
+    """The budget from its row's values in column order (``TABLE.columns``): the router reads
+    them with the sender (an outer join: all None when the sender has none yet).
 
-    No row lock of its own: routing has already updated the sender's contact point
-    (``last_inbound_at``, handlers/router.py) before anything asks, and that row's lock keeps
-    two texts from one sender apart until the first commits (on SQLite the one writer does).
+    No row lock of its own: routing updates the sender's contact point (``last_inbound_at``,
+    handlers/router.py) before it reads the budget, and that row's lock keeps two texts from one
+    sender apart until the first commits (on SQLite the one writer does).
     """
-    row = (await session.execute(_READ, {"sender": contact_point_id})).mappings().first()
-    if row is None:
+    if row is None or row[0] is None:
         return State(contact_point_id=contact_point_id)
-    stored = dict(row)
+    stored = dict(zip(_COLUMNS, row, strict=True))
     state = State(**stored)
     state.answers = list(state.answers or [])
     state.stored = stored
     return state
+
+
+async def budget_of(session: AsyncSession, contact_point_id: int) -> State:
+    """The sender's budget read alone (a fresh one when it has none yet); see :func:`from_row`."""
+    row = (await session.execute(_READ, {"sender": contact_point_id})).first()
+    return from_row(contact_point_id, row)
 
 
 async def save(conv: Conversation) -> None:

@@ -123,13 +123,24 @@ class Sender:
 
     contact: ContactPoint
     person: Person | None
+    budget: reply_budget.State
     shared: bool  # someone shares this contact point (a shared phone)
     asked: bool  # its person may have an open question (asked or not yet, not expired)
 
 
-# The sender's contact point and person in one read, with two flags that let routing skip a read
-# whose answer is "nothing": anyone sharing the number, any open question of the person. Built
-# once: only the values change from text to text.
+_CONTACTS = cast(Table, ContactPoint.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+# Built once: only the values change from text to text. First the sender's contact point is
+# marked (``last_inbound_at``), which also takes its row lock, so that two texts from one sender
+# wait for each other (the reply budget counts on it); then one read gives the contact point, its
+# person and reply budget, and two flags that let routing skip a read whose answer is "nothing":
+# anyone sharing the number, any open question of the person.
+_SENDER_SEEN = (
+    update(_CONTACTS)
+    .where(_CONTACTS.c.channel == bindparam("by"), _CONTACTS.c.address == bindparam("from_"))
+    .values(last_inbound_at=bindparam("now", type_=_CONTACTS.c.last_inbound_at.type))
+    .returning(_CONTACTS.c.id)
+)
 _SENDER = (
     select(
         ContactPoint,
@@ -146,19 +157,11 @@ _SENDER = (
         )
         .exists()
         .label("asked"),
+        *reply_budget.TABLE.columns,
     )
     .outerjoin(Person, Person.id == ContactPoint.person_id)
-    .where(
-        ContactPoint.channel == bindparam("channel"),
-        ContactPoint.address == bindparam("address"),
-    )
-)
-_CONTACTS = cast(Table, ContactPoint.__table__)
-_MESSAGES = cast(Table, Message.__table__)
-_CONTACT_SEEN = (
-    update(_CONTACTS)
-    .where(_CONTACTS.c.id == bindparam("contact_id"))
-    .values(last_inbound_at=bindparam("now", type_=_CONTACTS.c.last_inbound_at.type))
+    .outerjoin(reply_budget.TABLE, reply_budget.TABLE.c.contact_point_id == ContactPoint.id)
+    .where(ContactPoint.id == bindparam("contact_id"))
 )
 _MESSAGE_ROUTED = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id"))
 
@@ -166,23 +169,26 @@ _MESSAGE_ROUTED = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_i
 async def _contact_for(
     session: AsyncSession, clock: Clock, channel: str, address: str, now: datetime
 ) -> Sender:
-    """The sender's contact point (made on the first text) and its person, in one read, with
-    its ``last_inbound_at`` set to ``now``. The UPDATE is also the row lock that keeps two texts
-    from one sender apart (handlers/reply_budget.py counts on it)."""
-    row = (
-        await session.execute(_SENDER, {"channel": channel, "address": address, "now": now})
-    ).first()
-    if row is None:
+    """The sender's contact point (made on the first text), marked as written from ``now``, and
+    what goes with it (``_SENDER``): two statements."""
+    contact_id = await session.scalar(_SENDER_SEEN, {"by": channel, "from_": address, "now": now})
+    if contact_id is None:
         contact = ContactPoint(
             channel=channel, address=address, created_at=clock.now(), last_inbound_at=now
         )
         session.add(contact)
         await session.flush()
-        return Sender(contact, None, shared=False, asked=False)
+        return Sender(contact, None, reply_budget.State(contact.id), shared=False, asked=False)
+    row = (await session.execute(_SENDER, {"contact_id": contact_id, "now": now})).one()
     contact = row[0]
-    await session.execute(_CONTACT_SEEN, {"contact_id": contact.id, "now": now})
-    set_committed_value(contact, "last_inbound_at", now)
-    return Sender(contact, row[1], shared=bool(row[2]), asked=bool(row[3]))
+    set_committed_value(contact, "last_inbound_at", now)  # if it was in the session already
+    return Sender(
+        contact,
+        row[1],
+        reply_budget.from_row(contact.id, row[4:]),
+        shared=bool(row[2]),
+        asked=bool(row[3]),
+    )
 
 
 async def _mark_routed(session: AsyncSession, message: Message, **values: Any) -> None:
@@ -230,6 +236,7 @@ async def handle_loaded(
         processed_at=now,
     )
     conv = Conversation(session, clock, rules, site, contact, person, message)
+    conv.budget = sender.budget
     conv.shared = sender.shared
     conv.nothing_asked = person.id if person and not sender.asked else None
     if message.kind == "button":
