@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import inbox, outbox, reply_budget
 from handlers.clock import Clock
 from handlers.texts import t
-from storage.models import ContactPoint, Message, Person, Site
+from storage.models import ContactPoint, Message, OpenQuestion, Person, Site
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,12 @@ class Conversation:
     message: Message
     # The sender's reply budget, once handlers/reply_budget.py has read it for this text.
     budget: reply_budget.State | None = field(default=None, init=False)
-    # What the router's first read already knows, so that a read with a known answer is skipped:
-    # whether anyone shares the contact point (handlers/followup/shared.py), and the person
-    # known to have no open question at this text (handlers/questions.py ``open_for``).
+    # Whether anyone shares the contact point (handlers/followup/shared.py): the router's first
+    # read knows, so a number nobody shares costs no read of its sharers.
     shared: bool = field(default=True, init=False)
-    nothing_asked: int | None = field(default=None, init=False)
+    # A person's questions with status "open", read once per text (handlers/questions.py
+    # ``open_for``), or known to be none from the router's first read.
+    asked: tuple[int, list[OpenQuestion]] | None = field(default=None, init=False)
 
     @property
     def language(self) -> str:

@@ -238,7 +238,8 @@ async def handle_loaded(
     conv = Conversation(session, clock, rules, site, contact, person, message)
     conv.budget = sender.budget
     conv.shared = sender.shared
-    conv.nothing_asked = person.id if person and not sender.asked else None
+    if person is not None and not sender.asked:
+        conv.asked = (person.id, [])
     if message.kind == "button":
         await handle_button(conv, message)
     elif message.kind == voice_calls.CALL_BACK_KIND:
