@@ -96,6 +96,8 @@ class Verdict:
     @classmethod
     def settle(cls, status: MessageStatus, reason: str) -> Verdict:
         return cls("settle", status=status, reason=reason)
+
+
 MESSAGES = cast(Table, Message.__table__)
 # What the claim reads of a due row (with its contact point's opt-out and its person's status).
 DUE_COLUMNS = (
@@ -160,9 +162,7 @@ class Dispatcher:
         # writes here instead, so that concurrent sends do not slow each other down.
         bind = sessions.kw.get("bind")
         self.dialect = bind.dialect.name if bind is not None else "sqlite"
-        self._write_lock: asyncio.Lock | None = (
-            asyncio.Lock() if self.dialect == "sqlite" else None
-        )
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
         self.limiters = {
             name: SharedRateLimiter(sessions, name, s.limits, self.writing)
             for name, s in self.senders.items()
