@@ -2,10 +2,11 @@
 
 The webhook only stores (one INSERT, one commit) and hands the id to ``Router.submit``. A few
 workers take up to ``batch`` ids at a time and route them in one transaction; one bad text
-cannot spoil the batch (it is routed again with a savepoint per text). A sender's texts always go to the same worker, so
-they are routed in the order they came. The queue is bounded: when it is full the text is only
-stored, and the workers catch up from the database as soon as they have room (the periodic sweep
-in scheduler/inbound.py still covers a crash between storing and routing).
+cannot spoil the batch (it is routed again with a savepoint per text). A sender's texts always
+go to the same worker, so they are routed in the order they came. The queue is bounded: when it
+is full the text is only stored, and the workers catch up from the database as soon as they have
+room (the periodic sweep in scheduler/inbound.py still covers a crash between storing and
+routing).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.context import Rules
-from handlers.router import handle_loaded
+from handlers.router import handle_loaded, mark_routed
 from scheduler.inbound import process, record_failure
 from scheduler.metrics import ROUTE_GAP_SECONDS, ROUTE_SECONDS
 from scheduler.outage import Outage, is_unavailable
@@ -101,6 +103,7 @@ async def _route_together(
     """
     failed: list[tuple[int, Exception]] = []
     gaps: list[float] = []
+    routed: list[dict[str, Any]] = []  # the texts' own fields, written together at the end
     batch = Batch()
     async with sessions.begin() as session:
         rows = await session.scalars(
@@ -111,12 +114,13 @@ async def _route_together(
             if n and stop():
                 batch.left = [m.id for m in messages[n:]]
                 break
+            fields: list[dict[str, Any]] = []
             try:
                 if savepoints:
                     async with session.begin_nested():
-                        routed = await handle_loaded(session, clock, rules, message)
+                        done = await handle_loaded(session, clock, rules, message, fields)
                 else:
-                    routed = await handle_loaded(session, clock, rules, message)
+                    done = await handle_loaded(session, clock, rules, message, fields)
                     await session.flush()  # its own writes fail here, as the text's, not later
             except Exception as exc:
                 if is_unavailable(exc):
@@ -128,10 +132,12 @@ async def _route_together(
                 )
                 failed.append((message.id, exc))
                 continue
-            if routed:
+            routed.extend(fields)
+            if done:
                 batch.routed += 1
                 gap = (message.processed_at or clock.now()) - message.created_at
                 gaps.append(max(gap.total_seconds(), 0.0))
+        await mark_routed(session, routed)
     return batch, failed, gaps
 
 
