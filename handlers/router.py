@@ -191,17 +191,10 @@ async def _contact_for(
     )
 
 
-_ROUTED = ("contact_point_id", "person_id", "site_id", "processed_at")
-
-
-def routed_fields(message: Message) -> dict[str, Any]:
-    """A routed text's own fields, as :func:`mark_routed` writes them."""
-    return {"message_id": message.id, **{name: getattr(message, name) for name in _ROUTED}}
-
-
 async def mark_routed(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Write routed texts' own fields (``routed_fields``): one UPDATE, or for a batch one
-    ``executemany``, with no ORM unit of work."""
+    """Write routed texts' own fields (``message_id``, ``contact_point_id``, ``person_id``,
+    ``site_id``, ``processed_at``): one UPDATE, or for a batch one ``executemany``, with no ORM
+    unit of work."""
     if rows:
         await session.execute(_MESSAGE_ROUTED, rows if len(rows) > 1 else rows[0])
 
@@ -244,12 +237,16 @@ async def handle_loaded(
     )
     if site is None:
         raise RuntimeError("no site exists; run `los migrate` and start the service once")
-    set_committed_value(message, "contact_point_id", contact.id)
-    set_committed_value(message, "person_id", person.id if person else None)
-    set_committed_value(message, "site_id", site.id)
-    set_committed_value(message, "processed_at", now)
+    fields = {
+        "contact_point_id": contact.id,
+        "person_id": person.id if person else None,
+        "site_id": site.id,
+        "processed_at": now,
+    }
+    for name, value in fields.items():  # as if loaded so: the ORM does not write them again
+        set_committed_value(message, name, value)
     if routed is None:
-        await mark_routed(session, [routed_fields(message)])
+        await mark_routed(session, [{"message_id": message.id, **fields}])
     conv = Conversation(session, clock, rules, site, contact, person, message)
     conv.budget = sender.budget
     conv.shared = sender.shared
@@ -264,8 +261,9 @@ async def handle_loaded(
     else:
         await route(conv)
     await reply_budget.save(conv)
-    if routed is not None:
-        routed.append(routed_fields(message))  # with the person a shared phone's text chose
+    if routed is not None:  # with the person a shared phone's text (or a link) chose
+        fields["person_id"] = conv.person.id if conv.person else None
+        routed.append({"message_id": message.id, **fields})
     return True
 
 
