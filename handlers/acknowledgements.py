@@ -22,6 +22,8 @@ from handlers.localtime import local_day, to_utc
 from storage.models import InboxItem, Message
 
 QUIET_AFTER_SIGN = timedelta(minutes=10)
+# More than the time between the reply budget recording an answer and the answer's row being made.
+ANSWER_SLACK = timedelta(seconds=1)
 
 
 # Both asked for texts that go to staff, so built once; only the values change.
@@ -44,7 +46,16 @@ _WAITING = (
 
 async def sent_since(conv: Conversation, key_prefix: str, since: datetime) -> bool:
     """Whether a text whose idempotency key starts with ``key_prefix`` went to this contact
-    (queued or sent) at or after ``since``."""
+    (queued or sent) at or after ``since``.
+
+    These texts are automatic answers, and every one queued is recorded in the sender's reply
+    budget (``last_answer_at``, a moment before the row's ``created_at``): when the budget has
+    none since ``since``, there is nothing to read."""
+    budget = conv.budget
+    if budget is not None and (
+        budget.last_answer_at is None or budget.last_answer_at < since - ANSWER_SLACK
+    ):
+        return False
     found = await conv.session.scalar(
         _SENT_SINCE, {"contact_id": conv.contact.id, "since": since, "prefix": key_prefix}
     )
