@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import inbox, outbox, reply_budget
 from handlers.clock import Clock
 from handlers.texts import t
+from storage.loading import load
 from storage.models import ContactPoint, Message, OpenQuestion, Person, Site
 
 
@@ -53,6 +54,8 @@ class Conversation:
     # A person's questions with status "open", read once per text (handlers/questions.py
     # ``open_for``), or known to be none from the router's first read.
     asked: tuple[int, list[OpenQuestion]] | None = field(default=None, init=False)
+    # A person's role names, from the router's first read (see ``role_names``).
+    roles: tuple[int, list[str]] | None = field(default=None, init=False)
 
     @property
     def language(self) -> str:
@@ -60,6 +63,15 @@ class Conversation:
         if self.person is not None:
             return self.person.language
         return self.contact.language or "nb"
+
+    async def role_names(self) -> list[str]:
+        """The person's role names (sorted): known from the router's first read while the text is
+        still theirs, else loaded."""
+        assert self.person is not None
+        if self.roles is not None and self.roles[0] == self.person.id:
+            return self.roles[1]
+        await load(self.session, self.person, "roles")
+        return self.person.role_names
 
     @property
     def tz(self) -> ZoneInfo:

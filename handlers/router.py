@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,7 +50,14 @@ from handlers.keywords import (
 )
 from handlers.localtime import local_day
 from handlers.sites import site_by_id, site_for_number
-from storage.models import ContactPoint, Message, OpenQuestion, Person, PhoneSharer
+from storage.models import (
+    ContactPoint,
+    Message,
+    OpenQuestion,
+    Person,
+    PersonRole,
+    PhoneSharer,
+)
 from storage.models.messages import PRIORITY_ROUTINE
 
 
@@ -126,6 +133,7 @@ class Sender:
     budget: reply_budget.State
     shared: bool  # someone shares this contact point (a shared phone)
     asked: bool  # its person may have an open question (asked or not yet, not expired)
+    roles: list[str]  # its person's role names, sorted
 
 
 _CONTACTS = cast(Table, ContactPoint.__table__)
@@ -133,8 +141,8 @@ _MESSAGES = cast(Table, Message.__table__)
 # Built once: only the values change from text to text. First the sender's contact point is
 # marked (``last_inbound_at``), which also takes its row lock, so that two texts from one sender
 # wait for each other (the reply budget counts on it); then one read gives the contact point, its
-# person and reply budget, and two flags that let routing skip a read whose answer is "nothing":
-# anyone sharing the number, any open question of the person.
+# person, the person's roles and the reply budget, and two flags that let routing skip a read
+# whose answer is "nothing": anyone sharing the number, any open question of the person.
 _SENDER_SEEN = (
     update(_CONTACTS)
     .where(_CONTACTS.c.channel == bindparam("by"), _CONTACTS.c.address == bindparam("from_"))
@@ -157,6 +165,10 @@ _SENDER = (
         )
         .exists()
         .label("asked"),
+        select(func.aggregate_strings(PersonRole.role, ","))
+        .where(PersonRole.person_id == ContactPoint.person_id)
+        .scalar_subquery()
+        .label("roles"),
         *reply_budget.TABLE.columns,
     )
     .outerjoin(Person, Person.id == ContactPoint.person_id)
@@ -178,16 +190,19 @@ async def _contact_for(
         )
         session.add(contact)
         await session.flush()
-        return Sender(contact, None, reply_budget.State(contact.id), shared=False, asked=False)
+        return Sender(
+            contact, None, reply_budget.State(contact.id), shared=False, asked=False, roles=[]
+        )
     row = (await session.execute(_SENDER, {"contact_id": contact_id, "now": now})).one()
     contact = row[0]
     set_committed_value(contact, "last_inbound_at", now)  # if it was in the session already
     return Sender(
         contact,
         row[1],
-        reply_budget.from_row(contact.id, row[4:]),
+        reply_budget.from_row(contact.id, row[5:]),
         shared=bool(row[2]),
         asked=bool(row[3]),
+        roles=sorted(row[4].split(",")) if row[4] else [],
     )
 
 
@@ -250,8 +265,10 @@ async def handle_loaded(
     conv = Conversation(session, clock, rules, site, contact, person, message)
     conv.budget = sender.budget
     conv.shared = sender.shared
-    if person is not None and not sender.asked:
-        conv.asked = (person.id, [])
+    if person is not None:
+        conv.roles = (person.id, sender.roles)
+        if not sender.asked:
+            conv.asked = (person.id, [])
     if message.kind == "button":
         await handle_button(conv, message)
     elif message.kind == voice_calls.CALL_BACK_KIND:

@@ -326,7 +326,9 @@ async def open_codes(conv: Conversation) -> list[str]:
     now = conv.clock.now()
     return [
         a.code
-        for a in await acts.upcoming_for(conv.session, conv.person, now)
+        for a in await acts.upcoming_for(
+            conv.session, conv.person, now, role_names=await conv.role_names()
+        )
         if a.signup_required and acts.deadline(a) > now
     ]
 
@@ -336,7 +338,9 @@ async def by_code(conv: Conversation, code: str) -> Activity | None:
     assert conv.person is not None
     if not code:
         return None
-    for activity in await acts.upcoming_for(conv.session, conv.person, conv.clock.now(), 200):
+    for activity in await acts.upcoming_for(
+        conv.session, conv.person, conv.clock.now(), 200, await conv.role_names()
+    ):
         if activity.code == code:
             return activity
     return None
@@ -412,7 +416,9 @@ async def list_command(conv: Conversation, args: list[str]) -> None:
 async def activity_listing(conv: Conversation) -> paging.Listing:
     assert conv.person is not None
     now = conv.clock.now()
-    upcoming = await acts.upcoming_for(conv.session, conv.person, now, limit=LIST_LIMIT)
+    upcoming = await acts.upcoming_for(
+        conv.session, conv.person, now, limit=LIST_LIMIT, role_names=await conv.role_names()
+    )
     mine = (
         {
             s.activity_id: s.status
