@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from handlers import office_hours
 from handlers.context import Conversation
@@ -22,20 +22,42 @@ from handlers.localtime import local_day, to_utc
 from storage.models import InboxItem, Message
 
 QUIET_AFTER_SIGN = timedelta(minutes=10)
+# More than the time between the reply budget recording an answer and the answer's row being made.
+ANSWER_SLACK = timedelta(seconds=1)
+
+
+# Both asked for texts that go to staff, so built once; only the values change.
+_SENT_SINCE = (
+    select(Message.id)
+    .where(
+        Message.contact_point_id == bindparam("contact_id"),
+        Message.direction == "out",
+        Message.created_at >= bindparam("since"),
+        Message.idempotency_key.startswith(bindparam("prefix")),
+    )
+    .limit(1)
+)
+_WAITING = (
+    select(InboxItem.id)
+    .where(InboxItem.contact_point_id == bindparam("contact_id"), InboxItem.status == "open")
+    .limit(1)
+)
 
 
 async def sent_since(conv: Conversation, key_prefix: str, since: datetime) -> bool:
     """Whether a text whose idempotency key starts with ``key_prefix`` went to this contact
-    (queued or sent) at or after ``since``."""
+    (queued or sent) at or after ``since``.
+
+    These texts are automatic answers, and every one queued is recorded in the sender's reply
+    budget (``last_answer_at``, a moment before the row's ``created_at``): when the budget has
+    none since ``since``, there is nothing to read."""
+    budget = conv.budget
+    if budget is not None and (
+        budget.last_answer_at is None or budget.last_answer_at < since - ANSWER_SLACK
+    ):
+        return False
     found = await conv.session.scalar(
-        select(Message.id)
-        .where(
-            Message.contact_point_id == conv.contact.id,
-            Message.direction == "out",
-            Message.created_at >= since,
-            Message.idempotency_key.startswith(key_prefix),
-        )
-        .limit(1)
+        _SENT_SINCE, {"contact_id": conv.contact.id, "since": since, "prefix": key_prefix}
     )
     return found is not None
 
@@ -43,11 +65,7 @@ async def sent_since(conv: Conversation, key_prefix: str, since: datetime) -> bo
 async def waiting_for_staff(conv: Conversation) -> bool:
     """Whether something from this contact is still open in the staff inbox (ask before
     adding the text at hand)."""
-    found = await conv.session.scalar(
-        select(InboxItem.id)
-        .where(InboxItem.contact_point_id == conv.contact.id, InboxItem.status == "open")
-        .limit(1)
-    )
+    found = await conv.session.scalar(_WAITING, {"contact_id": conv.contact.id})
     return found is not None
 
 

@@ -164,11 +164,18 @@ async def counts(session: AsyncSession, activity_id: int) -> dict[str, int]:
 
 
 async def upcoming_for(
-    session: AsyncSession, person: Person, now: datetime, limit: int = 8
+    session: AsyncSession,
+    person: Person,
+    now: datetime,
+    limit: int = 8,
+    role_names: list[str] | None = None,
 ) -> list[Activity]:
-    """Planned activities of the person's site and audience that have not started."""
-    await load(session, person, "roles")
-    audiences = [a for a, roles in AUDIENCE_ROLES.items() if set(roles) & set(person.role_names)]
+    """Planned activities of the person's site and audience that have not started
+    (``role_names``: the person's, when the caller knows them already)."""
+    if role_names is None:
+        await load(session, person, "roles")
+        role_names = person.role_names
+    audiences = [a for a, roles in AUDIENCE_ROLES.items() if set(roles) & set(role_names)]
     return list(
         await session.scalars(
             select(Activity)

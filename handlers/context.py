@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import inbox, outbox, reply_budget
 from handlers.clock import Clock
 from handlers.texts import t
-from storage.models import ContactPoint, InboxItem, Message, Person, ReplyBudget, Site
+from storage.loading import load
+from storage.models import ContactPoint, Message, OpenQuestion, Person, Site
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,16 @@ class Conversation:
     contact: ContactPoint
     person: Person | None
     message: Message
-    # The sender's reply budget row, once handlers/reply_budget.py has read it for this text.
-    budget: ReplyBudget | None = field(default=None, init=False)
+    # The sender's reply budget, once handlers/reply_budget.py has read it for this text.
+    budget: reply_budget.State | None = field(default=None, init=False)
+    # Whether anyone shares the contact point (handlers/followup/shared.py): the router's first
+    # read knows, so a number nobody shares costs no read of its sharers.
+    shared: bool = field(default=True, init=False)
+    # A person's questions with status "open", read once per text (handlers/questions.py
+    # ``open_for``), or known to be none from the router's first read.
+    asked: tuple[int, list[OpenQuestion]] | None = field(default=None, init=False)
+    # A person's role names, from the router's first read (see ``role_names``).
+    roles: tuple[int, list[str]] | None = field(default=None, init=False)
 
     @property
     def language(self) -> str:
@@ -54,6 +63,15 @@ class Conversation:
         if self.person is not None:
             return self.person.language
         return self.contact.language or "nb"
+
+    async def role_names(self) -> list[str]:
+        """The person's role names (sorted): known from the router's first read while the text is
+        still theirs, else loaded."""
+        assert self.person is not None
+        if self.roles is not None and self.roles[0] == self.person.id:
+            return self.roles[1]
+        await load(self.session, self.person, "roles")
+        return self.person.role_names
 
     @property
     def tz(self) -> ZoneInfo:
@@ -102,8 +120,9 @@ class Conversation:
 
     async def to_inbox(
         self, kind: str = "message", summary: str | None = None, *, urgent: bool = False
-    ) -> InboxItem:
-        return await inbox.add_item(
+    ) -> None:
+        """An item for the staff inbox about this text (one INSERT; nothing reads it back)."""
+        await inbox.note_item(
             self.session,
             self.clock,
             site_id=self.site.id,

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from handlers.acknowledgements import QUIET_AFTER_SIGN, sent_since
 from handlers.context import Conversation
 from handlers.texts import t
-from storage.loading import load
 
 # Catalogue keys of the command words each role can use, in the order help lists them.
 ROLE_WORDS: dict[str, tuple[str, ...]] = {
@@ -30,8 +29,7 @@ def help_text(language: str, roles: Iterable[str]) -> str:
 
 async def help_for_person(conv: Conversation) -> None:
     assert conv.person is not None
-    await load(conv.session, conv.person, "roles")
-    await conv.reply_text(help_text(conv.language, conv.person.role_names))
+    await conv.reply_text(help_text(conv.language, await conv.role_names()))
 
 
 def stranger_help_text(site_name: str) -> str:

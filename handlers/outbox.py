@@ -8,9 +8,9 @@ replayed webhook) a no-op.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Table, and_, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -79,7 +79,12 @@ async def key_exists(session: AsyncSession, key: str) -> bool:
     return found is not None
 
 
-def outgoing(
+def outgoing(now: datetime, **options: Any) -> Message:
+    """An unsaved outbox row (see :func:`outgoing_values`)."""
+    return Message(**outgoing_values(now, **options))
+
+
+def outgoing_values(
     now: datetime,
     *,
     contact: ContactPoint | None,
@@ -94,12 +99,13 @@ def outgoing(
     question_id: int | None = None,
     broadcast_id: int | None = None,
     channel: str | None = None,
-) -> Message:
-    """An unsaved outbox row. With no usable contact point it is ``skipped`` (``unreachable``),
-    so staff and statistics can see that a text could not go out. ``channel`` overrides the
-    contact point's (``voice``: a call to that phone number, handlers/voice.py)."""
+) -> dict[str, Any]:
+    """The columns of an outbox row. With no usable contact point it is ``skipped``
+    (``unreachable``), so staff and statistics can see that a text could not go out.
+    ``channel`` overrides the contact point's (``voice``: a call to that phone number,
+    handlers/voice.py)."""
     ref_kind, ref_id = reference(key) or (None, None)
-    return Message(
+    return dict(
         direction="out",
         site_id=site_id,
         person_id=person_id if person_id is not None else (contact.person_id if contact else None),
@@ -179,19 +185,26 @@ async def queue_answer(
 ) -> None:
     """:func:`queue` for an answer nobody reads back as an object: one INSERT, and with a
     ``key`` one ``INSERT … ON CONFLICT DO NOTHING`` instead of a look-up and a savepoint."""
-    message = outgoing(clock.now(), **options)
-    message.language = language
-    values = {
-        column.key: getattr(message, column.key)
-        for column in Message.__table__.columns
-        if column.key != "id" and getattr(message, column.key) is not None
-    }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Message).values(**values)
-    if message.idempotency_key is not None:
-        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
-    await session.execute(statement)
+    values = outgoing_values(clock.now(), **options)
+    values["language"] = language
+    values = {name: value for name, value in values.items() if value is not None}
+    if "idempotency_key" in values:
+        statement = _INSERT_ONCE[session.get_bind().dialect.name]
+    else:
+        statement = _INSERT
+    await session.execute(statement, values)
+
+
+# Built once; a Core INSERT of the given values (no ORM object, no unit of work), compiled once
+# per set of columns.
+_MESSAGES = cast(Table, Message.__table__)
+_INSERT = insert(_MESSAGES)
+_INSERT_ONCE = {
+    "postgresql": postgresql_insert(_MESSAGES).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    ),
+    "sqlite": sqlite_insert(_MESSAGES).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+}
 
 
 async def queue_to_person(

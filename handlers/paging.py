@@ -78,8 +78,11 @@ def take(contact: ContactPoint) -> tuple[str, int] | None:
 
 
 def forget(contact: ContactPoint) -> None:
-    contact.more_list = None
-    contact.more_from = None
+    # Only a real change: setting None over None would still mark the contact point changed,
+    # and every later read of the text would run the ORM's flush for it.
+    if contact.more_list is not None or contact.more_from is not None:
+        contact.more_list = None
+        contact.more_from = None
 
 
 async def more(conv: Conversation, words: list[str], pending: tuple[str, int] | None) -> bool:

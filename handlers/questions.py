@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, func, or_, select, update
+from sqlalchemy import Update, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import outbox, paging
@@ -101,6 +101,37 @@ async def open_questions(
         query = query.where(OpenQuestion.answer_type == answer_type)
     result = await session.scalars(query.order_by(OpenQuestion.asked_at, OpenQuestion.id))
     return list(result)
+
+
+async def open_for(
+    conv: Conversation, now: datetime, answer_type: str | None = None
+) -> list[OpenQuestion]:
+    """``open_questions`` for the person of the text at hand, read at most once per text.
+
+    The interceptors and the answer path each ask (by type) before anything is answered; one
+    read of the person's questions with status "open" serves them all, filtered here as
+    ``open_questions`` filters in SQL. None at all when the router's first read found nothing
+    open (``Conversation.asked``)."""
+    person = conv.person
+    assert person is not None
+    if conv.asked is None or conv.asked[0] != person.id:
+        rows = await conv.session.scalars(_OPEN_OF, {"person_id": person.id})
+        conv.asked = (person.id, list(rows))
+    return [
+        q
+        for q in conv.asked[1]
+        if q.status == "open"
+        and q.asked_at <= now
+        and (q.expires_at is None or q.expires_at > now)
+        and (answer_type is None or q.answer_type == answer_type)
+    ]
+
+
+_OPEN_OF = (
+    select(OpenQuestion)
+    .where(OpenQuestion.person_id == bindparam("person_id"), OpenQuestion.status == "open")
+    .order_by(OpenQuestion.asked_at, OpenQuestion.id)
+)
 
 
 async def recently_closed(

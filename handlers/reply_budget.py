@@ -9,19 +9,19 @@ one inbox item a day about the flood. A sender whose texts look automatic severa
 inbox item. Crisis answers are outside the budget, at most one per ``crisis_minutes``.
 
 ``Conversation.reply``/``reply_text`` call :func:`allow_answer`; the router calls
-:func:`note_inbound` once per incoming text. A new automatic answer needs nothing more than to go
-through ``Conversation.reply``.
+:func:`note_inbound` once per incoming text and :func:`save` when the text is handled. A new
+automatic answer needs nothing more than to go through ``Conversation.reply``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.texts import t
@@ -56,29 +56,77 @@ def digest(text: str) -> str:
     return hashlib.sha256(folded.encode()).hexdigest()[:16]
 
 
-async def budget_of(session: AsyncSession, contact_point_id: int) -> ReplyBudget:
-    """The sender's budget row, locked for this transaction (made on first use)."""
-    query = (
-        select(ReplyBudget)
-        .where(ReplyBudget.contact_point_id == contact_point_id)
-        .with_for_update()
-    )
-    found = await session.scalar(query)
-    if found is not None:
-        return found
-    fresh = ReplyBudget(contact_point_id=contact_point_id, answers=[], robot_signs=0, withheld=0)
-    try:
-        async with session.begin_nested():
-            session.add(fresh)
-    except IntegrityError:  # another process made it a moment ago
-        again = await session.scalar(query.execution_options(populate_existing=True))
-        assert again is not None
-        return again
-    return fresh
+@dataclass(slots=True)
+class State:
+    """A sender's ``reply_budgets`` row as plain values: read once per text, written once at
+    its end (:func:`save`), so the budget costs no ORM unit of work and at most two statements.
+    """
+
+    contact_point_id: int
+    answers: list[Any] = field(default_factory=list)
+    last_answer_at: datetime | None = None
+    last_inbound_at: datetime | None = None
+    last_inbound_digest: str | None = None
+    robot_signs: int = 0
+    muted_until: datetime | None = None
+    withheld: int = 0
+    flood_noticed_at: datetime | None = None
+    crisis_answered_at: datetime | None = None
+    # The row as read (None: there was none), to write only what changed.
+    stored: dict[str, Any] | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _COLUMNS}
 
 
-async def conv_budget(conv: Conversation) -> ReplyBudget:
-    """The sender's budget row, read (and locked) once per text however often it is asked."""
+TABLE = cast(Table, ReplyBudget.__table__)
+_COLUMNS = [column.key for column in TABLE.columns]
+_READ = select(TABLE).where(TABLE.c.contact_point_id == bindparam("sender"))
+_WRITE = update(TABLE).where(TABLE.c.contact_point_id == bindparam("sender"))
+_INSERT = insert(TABLE)
+
+
+def from_row(contact_point_id: int, row: Sequence[Any] | None) -> State:
+    """The budget from its row's values in column order (``TABLE.columns``): the router reads
+    them with the sender (an outer join: all None when the sender has none yet).
+
+    No row lock of its own: routing updates the sender's contact point (``last_inbound_at``,
+    handlers/router.py) before it reads the budget, and that row's lock keeps two texts from one
+    sender apart until the first commits (on SQLite the one writer does).
+    """
+    if row is None or row[0] is None:
+        return State(contact_point_id=contact_point_id)
+    stored = dict(zip(_COLUMNS, row, strict=True))
+    state = State(**stored)
+    state.answers = list(state.answers or [])
+    state.stored = stored
+    return state
+
+
+async def budget_of(session: AsyncSession, contact_point_id: int) -> State:
+    """The sender's budget read alone (a fresh one when it has none yet); see :func:`from_row`."""
+    row = (await session.execute(_READ, {"sender": contact_point_id})).first()
+    return from_row(contact_point_id, row)
+
+
+async def save(conv: Conversation) -> None:
+    """Write the sender's budget if this text changed it: one INSERT or one UPDATE."""
+    state = conv.budget
+    if state is None:
+        return
+    values = state.values()
+    if state.stored is None:
+        await conv.session.execute(_INSERT, values)
+    else:
+        changed = {k: v for k, v in values.items() if v != state.stored[k]}
+        if not changed:
+            return
+        await conv.session.execute(_WRITE, {"sender": state.contact_point_id, **changed})
+    state.stored = values
+
+
+async def conv_budget(conv: Conversation) -> State:
+    """The sender's budget, read once per text however often it is asked."""
     if conv.budget is None:
         conv.budget = await budget_of(conv.session, conv.contact.id)
     return conv.budget
@@ -148,7 +196,7 @@ async def allow_answer(conv: Conversation, text: str, *, crisis: bool = False) -
     return True
 
 
-async def _withhold(conv: Conversation, state: ReplyBudget, *, flood: bool) -> bool:
+async def _withhold(conv: Conversation, state: State, *, flood: bool) -> bool:
     """No answer this time; staff hear about a flood once a day."""
     state.withheld += 1
     now = conv.clock.now()

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from handlers import (
     acknowledgements,
@@ -49,7 +50,14 @@ from handlers.keywords import (
 )
 from handlers.localtime import local_day
 from handlers.sites import site_by_id, site_for_number
-from storage.models import ContactPoint, Message, OpenQuestion, Person
+from storage.models import (
+    ContactPoint,
+    Message,
+    OpenQuestion,
+    Person,
+    PersonRole,
+    PhoneSharer,
+)
 from storage.models.messages import PRIORITY_ROUTINE
 
 
@@ -138,23 +146,94 @@ def insert_once(session: AsyncSession, values: dict[str, Any] | None) -> Any:
     return statement.on_conflict_do_nothing(index_elements=["direction", "channel", "provider_id"])
 
 
-async def _contact_for(
-    session: AsyncSession, clock: Clock, channel: str, address: str
-) -> tuple[ContactPoint, Person | None]:
-    """The sender's contact point (made on the first text) and its person, in one read."""
-    row = (
-        await session.execute(
-            select(ContactPoint, Person)
-            .outerjoin(Person, Person.id == ContactPoint.person_id)
-            .where(ContactPoint.channel == channel, ContactPoint.address == address)
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote, and what the first read already tells about them (see ``_SENDER``)."""
+
+    contact: ContactPoint
+    person: Person | None
+    budget: reply_budget.State
+    shared: bool  # someone shares this contact point (a shared phone)
+    asked: bool  # its person may have an open question (asked or not yet, not expired)
+    roles: list[str]  # its person's role names, sorted
+
+
+_CONTACTS = cast(Table, ContactPoint.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+# Built once: only the values change from text to text. First the sender's contact point is
+# marked (``last_inbound_at``), which also takes its row lock, so that two texts from one sender
+# wait for each other (the reply budget counts on it); then one read gives the contact point, its
+# person, the person's roles and the reply budget, and two flags that let routing skip a read
+# whose answer is "nothing": anyone sharing the number, any open question of the person.
+_SENDER_SEEN = (
+    update(_CONTACTS)
+    .where(_CONTACTS.c.channel == bindparam("by"), _CONTACTS.c.address == bindparam("from_"))
+    .values(last_inbound_at=bindparam("now", type_=_CONTACTS.c.last_inbound_at.type))
+    .returning(_CONTACTS.c.id)
+)
+_SENDER = (
+    select(
+        ContactPoint,
+        Person,
+        select(PhoneSharer.id)
+        .where(PhoneSharer.contact_point_id == ContactPoint.id)
+        .exists()
+        .label("shared"),
+        select(OpenQuestion.id)
+        .where(
+            OpenQuestion.person_id == ContactPoint.person_id,
+            OpenQuestion.status == "open",
+            or_(OpenQuestion.expires_at.is_(None), OpenQuestion.expires_at > bindparam("now")),
         )
-    ).first()
-    if row is not None:
-        return row[0], row[1]
-    contact = ContactPoint(channel=channel, address=address, created_at=clock.now())
-    session.add(contact)
-    await session.flush()
-    return contact, None
+        .exists()
+        .label("asked"),
+        select(func.aggregate_strings(PersonRole.role, ","))
+        .where(PersonRole.person_id == ContactPoint.person_id)
+        .scalar_subquery()
+        .label("roles"),
+        *reply_budget.TABLE.columns,
+    )
+    .outerjoin(Person, Person.id == ContactPoint.person_id)
+    .outerjoin(reply_budget.TABLE, reply_budget.TABLE.c.contact_point_id == ContactPoint.id)
+    .where(ContactPoint.id == bindparam("contact_id"))
+)
+_MESSAGE_ROUTED = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id"))
+
+
+async def _contact_for(
+    session: AsyncSession, clock: Clock, channel: str, address: str, now: datetime
+) -> Sender:
+    """The sender's contact point (made on the first text), marked as written from ``now``, and
+    what goes with it (``_SENDER``): two statements."""
+    contact_id = await session.scalar(_SENDER_SEEN, {"by": channel, "from_": address, "now": now})
+    if contact_id is None:
+        contact = ContactPoint(
+            channel=channel, address=address, created_at=clock.now(), last_inbound_at=now
+        )
+        session.add(contact)
+        await session.flush()
+        return Sender(
+            contact, None, reply_budget.State(contact.id), shared=False, asked=False, roles=[]
+        )
+    row = (await session.execute(_SENDER, {"contact_id": contact_id, "now": now})).one()
+    contact = row[0]
+    set_committed_value(contact, "last_inbound_at", now)  # if it was in the session already
+    return Sender(
+        contact,
+        row[1],
+        reply_budget.from_row(contact.id, row[5:]),
+        shared=bool(row[2]),
+        asked=bool(row[3]),
+        roles=sorted(row[4].split(",")) if row[4] else [],
+    )
+
+
+async def mark_routed(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Write routed texts' own fields (``message_id``, ``contact_point_id``, ``person_id``,
+    ``site_id``, ``processed_at``): one UPDATE, or for a batch one ``executemany``, with no ORM
+    unit of work."""
+    if rows:
+        await session.execute(_MESSAGE_ROUTED, rows if len(rows) > 1 else rows[0])
 
 
 async def handle_inbound(
@@ -168,17 +247,26 @@ async def handle_inbound(
 
 
 async def handle_loaded(
-    session: AsyncSession, clock: Clock, rules: Rules, message: Message
+    session: AsyncSession,
+    clock: Clock,
+    rules: Rules,
+    message: Message,
+    routed: list[dict[str, Any]] | None = None,
 ) -> bool:
-    """``handle_inbound`` for a text already loaded and locked; False if nothing was to do."""
+    """``handle_inbound`` for a text already loaded and locked; False if nothing was to do.
+
+    The text's own fields (who, which site, ``processed_at``) are written at once, or, given
+    ``routed``, added to it when the text is handled, for the batch to write them together with
+    :func:`mark_routed` before it commits (nothing on the message path reads them back).
+    """
     if message.processed_at is not None or message.address is None:
         return False
     now = clock.now()
     if message.kind in STAFF_ONLY_KINDS:
         await for_staff_only(session, clock, message)
         return True
-    contact, person = await _contact_for(session, clock, message.channel, message.address)
-    contact.last_inbound_at = now
+    sender = await _contact_for(session, clock, message.channel, message.address, now)
+    contact, person = sender.contact, sender.person
     site = (
         await site_by_id(session, person.site_id)
         if person
@@ -186,11 +274,23 @@ async def handle_loaded(
     )
     if site is None:
         raise RuntimeError("no site exists; run `los migrate` and start the service once")
-    message.contact_point_id = contact.id
-    message.person_id = person.id if person else None
-    message.site_id = site.id
-    message.processed_at = now
+    fields = {
+        "contact_point_id": contact.id,
+        "person_id": person.id if person else None,
+        "site_id": site.id,
+        "processed_at": now,
+    }
+    for name, value in fields.items():  # as if loaded so: the ORM does not write them again
+        set_committed_value(message, name, value)
+    if routed is None:
+        await mark_routed(session, [{"message_id": message.id, **fields}])
     conv = Conversation(session, clock, rules, site, contact, person, message)
+    conv.budget = sender.budget
+    conv.shared = sender.shared
+    if person is not None:
+        conv.roles = (person.id, sender.roles)
+        if not sender.asked:
+            conv.asked = (person.id, [])
     if message.kind == "button":
         await handle_button(conv, message)
     elif message.kind == voice_calls.CALL_BACK_KIND:
@@ -199,6 +299,10 @@ async def handle_loaded(
         await (to_staff(conv) if person else unknown_sender(conv, command=False))
     else:
         await route(conv)
+    await reply_budget.save(conv)
+    if routed is not None:  # with the person a shared phone's text (or a link) chose
+        fields["person_id"] = conv.person.id if conv.person else None
+        routed.append({"message_id": message.id, **fields})
     return True
 
 
@@ -390,7 +494,7 @@ async def answer_question(conv: Conversation, text: str) -> bool:
     scale = parse_scale(text)
     if yes_no is None and scale is None:
         return False
-    open_now = await questions.open_questions(conv.session, conv.person.id, now)  # one read
+    open_now = await questions.open_for(conv, now)  # one read, or none when nothing is open
     open_yes_no = [q for q in open_now if q.answer_type == "yesno"]
     open_scale = [q for q in open_now if q.answer_type == "scale"]
 

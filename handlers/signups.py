@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import activities as acts
-from handlers import paging, thread_figures
+from handlers import inbox, paging, thread_figures
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.errors import Conflict, InputError, NotFound
@@ -326,7 +326,9 @@ async def open_codes(conv: Conversation) -> list[str]:
     now = conv.clock.now()
     return [
         a.code
-        for a in await acts.upcoming_for(conv.session, conv.person, now)
+        for a in await acts.upcoming_for(
+            conv.session, conv.person, now, role_names=await conv.role_names()
+        )
         if a.signup_required and acts.deadline(a) > now
     ]
 
@@ -336,7 +338,9 @@ async def by_code(conv: Conversation, code: str) -> Activity | None:
     assert conv.person is not None
     if not code:
         return None
-    for activity in await acts.upcoming_for(conv.session, conv.person, conv.clock.now(), 200):
+    for activity in await acts.upcoming_for(
+        conv.session, conv.person, conv.clock.now(), 200, await conv.role_names()
+    ):
         if activity.code == code:
             return activity
     return None
@@ -412,16 +416,22 @@ async def list_command(conv: Conversation, args: list[str]) -> None:
 async def activity_listing(conv: Conversation) -> paging.Listing:
     assert conv.person is not None
     now = conv.clock.now()
-    upcoming = await acts.upcoming_for(conv.session, conv.person, now, limit=LIST_LIMIT)
-    mine = {
-        s.activity_id: s.status
-        for s in await conv.session.scalars(
-            select(Signup).where(
-                Signup.person_id == conv.person.id,
-                Signup.activity_id.in_([a.id for a in upcoming]),
+    upcoming = await acts.upcoming_for(
+        conv.session, conv.person, now, limit=LIST_LIMIT, role_names=await conv.role_names()
+    )
+    mine = (
+        {
+            s.activity_id: s.status
+            for s in await conv.session.scalars(
+                select(Signup).where(
+                    Signup.person_id == conv.person.id,
+                    Signup.activity_id.in_([a.id for a in upcoming]),
+                )
             )
-        )
-    }
+        }
+        if upcoming
+        else {}  # nothing is on: no sign-ups to read
+    )
     lines = []
     for activity in upcoming:
         values = acts.activity_values(activity, conv.tz, conv.language, now)
@@ -460,19 +470,17 @@ async def suggestion_command(conv: Conversation, args: list[str]) -> None:
         await conv.to_inbox("suggestion", rest)
         await conv.reply("suggestion_thanks")
         return
-    item = await conv.to_inbox("suggestion", rest)
-    counted = thread_figures.key_of(item)
-    item.person_id = None
-    item.message_id = None
-    item.contact_point_id = None
-    item.assigned_to = None
+    # Nothing of the sender: no person, text, contact point or key worker on the item.
+    item = await inbox.add_item(
+        conv.session, conv.clock, site_id=conv.site.id, kind="suggestion", summary=rest
+    )
     # The exact time would link the item to the sender's own incoming row: keep the day only
     # (local midnight). And the incoming row keeps no text at all.
     tz = ZoneInfo(conv.site.timezone)
     day = item.created_at.astimezone(tz).date()
     item.created_at = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
-    # Now an item about nobody: a thread of its own, and no longer the sender's.
-    await thread_figures.recount_all(conv.session, [counted, thread_figures.key_of(item)])
+    # A thread of its own (about nobody), whose time is now the day's.
+    await thread_figures.recount(conv.session, thread_figures.key_of(item))
     conv.message.text = None
     await conv.reply("suggestion_thanks_anon")
 

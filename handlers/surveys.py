@@ -364,7 +364,7 @@ async def take_text_answer(conv: Conversation) -> bool:
     if not found or found[0] in HELP_WORDS:
         return False
     now = conv.clock.now()
-    open_text = await questions.open_questions(conv.session, conv.person.id, now, "text")
+    open_text = await questions.open_for(conv, now, "text")
     survey_questions = [q for q in open_text if q.kind == "survey"]
     if not survey_questions:
         return False

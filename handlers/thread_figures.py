@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,7 +41,31 @@ class ThreadKey:
         return cls(kind, int(digits))
 
 
-def key_of(item: InboxItem) -> ThreadKey:
+class ItemFacts(Protocol):
+    """What a thread's figures need of an item: an ``InboxItem``, or a ``NewItem`` written with
+    a Core INSERT (handlers/inbox.py ``note_item``)."""
+
+    id: int
+    person_id: int | None
+    contact_point_id: int | None
+    site_id: int
+    status: str
+    urgent: bool
+    created_at: datetime
+
+
+@dataclass
+class NewItem:
+    id: int
+    person_id: int | None
+    contact_point_id: int | None
+    site_id: int
+    status: str
+    urgent: bool
+    created_at: datetime
+
+
+def key_of(item: ItemFacts) -> ThreadKey:
     if item.person_id is not None:
         return ThreadKey("p", item.person_id)
     if item.contact_point_id is not None:
@@ -157,7 +182,7 @@ async def recount_all(session: AsyncSession, keys: Iterable[ThreadKey]) -> None:
         await recount(session, key)
 
 
-async def added(session: AsyncSession, item: InboxItem) -> None:
+async def added(session: AsyncSession, item: ItemFacts) -> None:
     """A new item: its thread counts one more, without reading the thread's other items (a
     number that floods the inbox makes one thread of thousands)."""
     key = key_of(item)

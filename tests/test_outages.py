@@ -19,6 +19,7 @@ from handlers.features import COMMANDS
 from handlers.router import store_inbound
 from scheduler import outage as outage_log
 from scheduler.inbound import Incoming
+from scheduler.routing import route_batch
 from storage.models import InboxItem, Message
 from tests import harness
 from tests.fakes.telegram_api import FakeTelegram
@@ -26,6 +27,7 @@ from tests.fakes.twilio_api import FakeTwilio
 from tests.harness import TWILIO_FROM, TWILIO_SID, Harness, running_harness
 
 PHONE = "+4791234567"
+OTHER = "+4791234568"
 STRANGER = "+4798765432"
 
 
@@ -205,6 +207,45 @@ async def test_a_poisoned_text_does_not_block_the_next(
     assert gift is not None and (gift.status, gift.attempts) == ("failed", 3)
     assert gift.processed_at is None
     assert kinds.count("inbound_failed") == 1
+
+
+async def test_a_text_that_fails_in_a_batch_is_rolled_back_alone(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch is routed without savepoints first; a failure routes it again with them, so
+    the texts before and after the bad one are routed once and only the bad one is counted."""
+
+    async def poisoned(conv: Any, words: list[str]) -> None:
+        await conv.reply("received")  # written, then rolled back with the text
+        raise RuntimeError("a bug in a command")
+
+    monkeypatch.setitem(COMMANDS, "gift", poisoned)
+    await h.person(phone=PHONE)
+    await h.person(phone=OTHER)
+    ids = []
+    async with h.session() as session:
+        for n, (phone, text) in enumerate([(PHONE, "HJELP"), (PHONE, "GIFT"), (OTHER, "HJELP")]):
+            message_id = await store_inbound(
+                session,
+                channel="sms",
+                address=phone,
+                text=text,
+                provider_id=f"SMbatch{n}",
+                received_at=h.clock.now(),
+            )
+            assert message_id is not None
+            ids.append(message_id)
+        await session.commit()
+    batch = await route_batch(h.los.sessions, h.clock, h.los.rules, ids)
+    assert batch.routed == 2
+    async with h.session() as session:
+        texts = {m.id: m for m in await session.scalars(select(Message).where(Message.id.in_(ids)))}
+        answers = list(
+            await session.scalars(select(Message.address).where(Message.direction == "out"))
+        )
+    assert [texts[i].processed_at is not None for i in ids] == [True, False, True]
+    assert (texts[ids[1]].attempts, texts[ids[1]].status) == (1, "received")
+    assert sorted(a or "" for a in answers) == sorted([PHONE, OTHER])  # none for the bad one
 
 
 async def test_an_outage_costs_one_warning_a_minute_not_a_traceback_a_second(

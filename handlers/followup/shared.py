@@ -26,7 +26,7 @@ def named(found: list[str], people: list[tuple[str, Person]]) -> Person | None:
 
 async def intercept_shared(conv: Conversation) -> bool:
     """Runs before questions and commands; True when it has dealt with the text."""
-    if conv.person is None:
+    if conv.person is None or not conv.shared:
         return False
     on_phone = await phones.sharers(conv.session, conv.contact.id)
     if len(on_phone) < 2:

@@ -120,7 +120,7 @@ async def late_answer(conv: Conversation) -> bool:
     if answer is None or answer.value not in ("yes", "no"):
         return False
     now = conv.clock.now()
-    if await questions.open_questions(conv.session, conv.person.id, now, "yesno"):
+    if await questions.open_for(conv, now, "yesno"):
         return False
     late = await questions.recently_closed(conv.session, conv.person.id, now, "yesno")
     if late is None or late.kind not in ("shift", "shift_call"):
