@@ -17,7 +17,6 @@ from typing import Any, Literal
 from sqlalchemy import (
     Select,
     and_,
-    case,
     func,
     literal,
     literal_column,
@@ -52,6 +51,8 @@ VIEWS: tuple[View, ...] = ("all", "mine", "unassigned", "resolved")
 LIST_VIEWS = (*VIEWS, "any")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# The tabs count up to this and say "999+" beyond: an exact figure would read every thread.
+COUNT_CAP = 999
 CONVERSATION_LIMIT = 200
 ITEMS_PER_THREAD = 20  # the API lists a thread's newest items; its counts give the totals
 PLAIN_KINDS = ("message", "unknown_sender")
@@ -196,22 +197,24 @@ async def list_threads(
 
 
 async def count_views(session: AsyncSession, staff: StaffUser) -> dict[str, int]:
-    """How many threads each filter holds (for the filter tabs)."""
-    is_open = InboxThread.open_items > ZERO
-    mine = and_(is_open, InboxThread.assigned_staff_id == staff.id)
-    unassigned = and_(is_open, InboxThread.assigned_staff_id.is_(None))
-    resolved = InboxThread.open_items == ZERO
-    row = (
-        await session.execute(
-            select(
-                *(
-                    func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-                    for condition in (is_open, mine, unassigned, resolved)
-                )
-            ).where(_visible(staff), InboxThread.items > ZERO)
+    """How many threads each filter holds (for the filter tabs), each counted up to
+    ``COUNT_CAP`` + 1 from the view's index: a figure over ``COUNT_CAP`` means "more than that"
+    (:func:`count_label`), and the tabs cost the same at any size of inbox."""
+    counts: dict[str, int] = {}
+    for view in VIEWS:
+        few = (
+            select(InboxThread.id)
+            .where(_visible(staff), _in_view(view, staff))
+            .limit(COUNT_CAP + 1)
+            .subquery()
         )
-    ).one()
-    return dict(zip(VIEWS, (int(v) for v in row), strict=True))
+        counts[view] = int(await session.scalar(select(func.count()).select_from(few)) or 0)
+    return counts
+
+
+def count_label(count: int) -> str:
+    """A tab's figure: ``"999+"`` past the cap."""
+    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
 
 
 async def _summaries(session: AsyncSession, rows: list[Any]) -> list[ThreadSummary]:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.access import site_filter
 from handlers.clock import Clock
-from handlers.inbox_threads import count_views
+from handlers.inbox_threads import count_label, count_views
 from handlers.localtime import local_day, to_utc
 from storage.models import (
     Activity,
@@ -89,7 +89,7 @@ class Today:
     activities: list[ActivityRow]
     shifts: list[ShiftRow]
     silent: list[SilentRow]
-    open_threads: int
+    open_threads: str  # "999+" past the tabs' cap (handlers/inbox_threads.py)
 
 
 async def today(session: AsyncSession, clock: Clock, staff: StaffUser, tz: ZoneInfo) -> Today:
@@ -236,5 +236,5 @@ async def _silent(session: AsyncSession, staff: StaffUser) -> list[SilentRow]:
     return [SilentRow(pid, name, missed) for pid, name, missed in rows.all()]
 
 
-async def _open_threads(session: AsyncSession, staff: StaffUser) -> int:
-    return (await count_views(session, staff))["all"]
+async def _open_threads(session: AsyncSession, staff: StaffUser) -> str:
+    return count_label((await count_views(session, staff))["all"])

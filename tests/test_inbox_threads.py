@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.staff_users import add_staff
 from handlers import inbox_threads as threads
 from storage.models import InboxItem, Site, StaffUser
 from tests.harness import Harness
+from tests.staff_app import make_staff, sign_in
 
 PHONE = "+4791234567"
 FLOOD = "+4798765432"
@@ -98,3 +100,22 @@ async def test_a_coordinator_sees_only_their_sites_threads(h: Harness) -> None:
         token=token,
         expect=404,
     )
+
+
+async def test_the_tabs_count_up_to_a_cap_and_say_more_past_it(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the cap a tab says "N+": counting on would read every thread of a large inbox."""
+    monkeypatch.setattr(threads, "COUNT_CAP", 2)
+    for n in range(4):
+        await h.sms(f"+4798000{n:03d}", "Hei")  # four unknown numbers: four open threads
+    async with h.session() as session:
+        me = await session.scalar(select(StaffUser).order_by(StaffUser.id).limit(1))
+        assert me is not None
+        counts = await threads.count_views(session, me)
+    assert counts == {"all": 3, "mine": 0, "unassigned": 3, "resolved": 0}
+    assert [threads.count_label(counts[v]) for v in ("all", "mine")] == ["2+", "0"]
+    await make_staff(h, "kari@los.test")
+    await sign_in(h, "kari@los.test")
+    page = await (await h.client.get("/inbox")).text()
+    assert '<span class="count">2+</span>' in page

@@ -37,7 +37,8 @@ async def inbox_page(request: web.Request) -> web.Response:
             )
         except InputError:
             page = await threads.list_threads(session, user, view=view, with_counts=True)
-    return render(request, "inbox.html", {"page": page, "view": view, "tz": tz})
+    counts = {v: threads.count_label(n) for v, n in page.counts.items()}
+    return render(request, "inbox.html", {"page": page, "counts": counts, "view": view, "tz": tz})
 
 
 async def colleagues(session: Any, thread: threads.Thread) -> list[StaffUser]:
