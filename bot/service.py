@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 ROLES = ("all", "web", "worker")
 # The dispatcher loops every second and some job runs every 30 s: a minute of silence is a hang.
 ALIVE_SECONDS = 60.0
+# This many webhooks in flight at once is a flood: routing gives them the process first.
+FLOOD_AT = 8
 
 
 def free_bytes(path: Path) -> int:
@@ -138,6 +140,8 @@ class Los:
         )
         # SQLite has one writer: this process's writers take turns, webhooks first.
         self.write_lock = WriteLock() if self.engine.dialect.name == "sqlite" else None
+        # Webhook requests being answered right now (bot/webhook_watch.py counts them).
+        self.webhooks_in_flight = 0
         if self.write_lock is not None:
             self.dispatcher._write_lock = self.write_lock  # type: ignore[assignment]
         self.router: Router | RoutingThread = self.make_router()
@@ -170,6 +174,7 @@ class Los:
                 self.rules,
                 self.write_lock,
                 wake=self.dispatcher.wake,
+                flooded=self.flooded,
             )
         return Router(
             self.sessions,
@@ -179,8 +184,13 @@ class Los:
             wake=self.dispatcher.wake,
             contended=self.write_lock.contended if self.write_lock else lambda: False,
             budget=0.01 if self.write_lock else None,
+            flooded=self.flooded,
             workers=1 if self.write_lock else 4,
         )
+
+    def flooded(self) -> bool:
+        """So many webhooks at once that routing should wait (scheduler/routing.py)."""
+        return self.webhooks_in_flight >= FLOOD_AT
 
     @property
     def fake_clock(self) -> FakeClock | None:

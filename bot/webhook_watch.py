@@ -80,6 +80,8 @@ async def watch_webhooks(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     watch = request.app[WATCH]
     channel = channel_of(request.path)
+    los = los_of(request)
+    los.webhooks_in_flight += 1  # routing yields to a flood of these (scheduler/routing.py)
     try:
         response = await handler(request)
     except web.HTTPException as exc:
@@ -90,6 +92,8 @@ async def watch_webhooks(request: web.Request, handler: Handler) -> web.StreamRe
     except Exception:
         watch.count(channel, 500)
         raise
+    finally:
+        los.webhooks_in_flight -= 1
     watch.count(channel, response.status)
     return response
 

@@ -33,6 +33,9 @@ from storage.models import Message
 
 log = logging.getLogger(__name__)
 OUTAGE = Outage("routing incoming texts")
+# Under a flood of webhooks a batch waits this long at most, looking again every YIELD_SECONDS.
+DEFER_SECONDS = 1.0
+YIELD_SECONDS = 0.01
 
 Writing = Callable[[], contextlib.AbstractAsyncContextManager[object]]
 
@@ -172,6 +175,7 @@ class Router:
         wake: Callable[[], None] = lambda: None,
         contended: Callable[[], bool] = lambda: False,
         budget: float | None = None,
+        flooded: Callable[[], bool] = lambda: False,
         workers: int = 2,
         batch: int = 50,
         size: int = 5000,
@@ -183,6 +187,10 @@ class Router:
         # for ``budget`` seconds, commit what is routed and go on after the webhooks. So routing
         # keeps a share of the lock under load, and a webhook waits at most about ``budget``.
         self.contended, self.budget = contended, budget
+        # Webhooks first: while they flood in (``flooded``), routing waits (up to DEFER_SECONDS
+        # a batch) and cuts its batches short, so that the providers get their answers in time.
+        # The texts are stored; routing catches up as soon as the flood eases.
+        self.flooded = flooded
         self.queues: list[asyncio.Queue[int]] = [
             asyncio.Queue(maxsize=max(size // workers, 1)) for _ in range(workers)
         ]
@@ -284,13 +292,18 @@ class Router:
     async def _route(self, ids: list[int]) -> list[int]:
         """Route a batch; returns the ids it had to leave for the next one."""
         left: list[int] = []
+        waited = 0.0
+        while self.flooded() and waited < DEFER_SECONDS:
+            await asyncio.sleep(YIELD_SECONDS)
+            waited += YIELD_SECONDS
         try:
             async with self.writing():
                 started = time.monotonic()
                 budget = self.budget
 
-                def stop() -> bool:  # a webhook waits, and this batch has had its share
-                    return self.contended() and time.monotonic() - started > (budget or 0.0)
+                def stop() -> bool:  # webhooks wait, and this batch has had its share
+                    waiting = self.contended() or self.flooded()
+                    return waiting and time.monotonic() - started > (budget or 0.0)
 
                 left = (await route_batch(self.sessions, self.clock, self.rules, ids, stop)).left
             OUTAGE.ok()

@@ -42,9 +42,11 @@ class RoutingThread:
         write_lock: WriteLock,
         *,
         wake: Callable[[], None],
+        flooded: Callable[[], bool] = lambda: False,
     ) -> None:
         self.url, self.clock, self.rules, self.write_lock = url, clock, rules, write_lock
         self.wake = wake  # the dispatcher's, on the web loop
+        self.flooded = flooded  # read from this thread: a plain count on the web side
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._router: Router | None = None
@@ -80,6 +82,7 @@ class RoutingThread:
             wake=wake,
             contended=self.write_lock.contended,
             budget=0.01,
+            flooded=self.flooded,
             workers=1,  # one writer: more workers would only queue for the lock
         )
         self._loop, self._router = loop, router

@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select, text
 
+from bot.service import FLOOD_AT
 from handlers.attachments import IncomingAttachment
+from scheduler import routing
 from scheduler.inbound import Incoming
 from scheduler.routing_thread import RoutingThread
 from storage.models import Message, MessageAttachment
@@ -176,3 +178,28 @@ async def test_on_sqlite_routing_has_a_thread_of_its_own_that_stops_with_it(h: H
     h.los.router.start()  # and it starts again (after a test stopped it, say)
     assert await h.sms("+4791234567", "HJELP") == 200
     assert len(h.sms_to("+4791234567")) == 2
+
+
+async def test_routing_waits_while_webhooks_flood_in_and_catches_up_after(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Webhooks first: the provider waits for their answer; a stored text can wait a moment."""
+    monkeypatch.setattr(routing, "DEFER_SECONDS", 10.0)
+    await h.person(phone="+4792000001")
+    h.los.webhooks_in_flight = FLOOD_AT  # as if that many webhooks were being answered now
+    message_id = await h.los.texts_in.store(sms(h, 1, words="TIMER"))
+    assert message_id is not None
+    h.los.router.submit(message_id, "+4792000001")
+    await asyncio.sleep(0.3)
+
+    async def routed() -> bool:
+        async with h.session() as session:
+            done = await session.scalar(
+                select(Message.processed_at).where(Message.id == message_id)
+            )
+        return done is not None
+
+    assert not await routed()  # held back during the flood ...
+    h.los.webhooks_in_flight = 0
+    await asyncio.wait_for(h.los.router.join(), 10)
+    assert await routed()  # ... and routed as soon as it eased
