@@ -108,14 +108,12 @@ def inbound_values(
 
 async def store_inbound(
     session: AsyncSession,
-    *,
+    values: dict[str, Any],
     attachments: Sequence[IncomingAttachment] = (),
-    **fields: Any,
 ) -> int | None:
-    """Store an incoming text once, with what came with it, in one ``INSERT … ON CONFLICT DO
-    NOTHING`` (``fields`` as for :func:`inbound_values`). Returns its id, or None for a provider
+    """Store an incoming text once (``values`` from :func:`inbound_values`), with what came
+    with it, in one ``INSERT … ON CONFLICT DO NOTHING``. Returns its id, or None for a provider
     id already stored."""
-    values = inbound_values(**fields)
     message_id = await session.scalar(insert_once(session, values).returning(Message.id))
     if message_id is not None and attachments:
         await store_attachments(session, message_id, attachments)

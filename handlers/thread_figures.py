@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,21 +41,11 @@ class ThreadKey:
         return cls(kind, int(digits))
 
 
-class ItemFacts(Protocol):
-    """What a thread's figures need of an item: an ``InboxItem``, or a ``NewItem`` written with
-    a Core INSERT (handlers/inbox.py ``note_item``)."""
-
-    id: int
-    person_id: int | None
-    contact_point_id: int | None
-    site_id: int
-    status: str
-    urgent: bool
-    created_at: datetime
-
-
-@dataclass
+@dataclass(frozen=True)
 class NewItem:
+    """An item written with a Core INSERT (handlers/inbox.py ``note_item``): what its thread's
+    figures need of it."""
+
     id: int
     person_id: int | None
     contact_point_id: int | None
@@ -65,7 +55,7 @@ class NewItem:
     created_at: datetime
 
 
-def key_of(item: ItemFacts) -> ThreadKey:
+def key_of(item: InboxItem | NewItem) -> ThreadKey:
     if item.person_id is not None:
         return ThreadKey("p", item.person_id)
     if item.contact_point_id is not None:
@@ -182,7 +172,7 @@ async def recount_all(session: AsyncSession, keys: Iterable[ThreadKey]) -> None:
         await recount(session, key)
 
 
-async def added(session: AsyncSession, item: ItemFacts) -> None:
+async def added(session: AsyncSession, item: InboxItem | NewItem) -> None:
     """A new item: its thread counts one more, without reading the thread's other items (a
     number that floods the inbox makes one thread of thousands)."""
     key = key_of(item)

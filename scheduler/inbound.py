@@ -21,7 +21,7 @@ from handlers.attachments import IncomingAttachment
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.inbox import add_item
-from handlers.router import ButtonPress, handle_inbound, store_inbound
+from handlers.router import ButtonPress, handle_inbound, inbound_values, store_inbound
 from handlers.sites import site_for_number
 from handlers.texts import t
 from scheduler.metrics import INBOUND_FAILED, MESSAGES_IN, ROUTE_SECONDS
@@ -52,6 +52,20 @@ class Incoming:
     provider_ref: str | None = None
     button: ButtonPress | None = None
 
+    def row(self) -> dict[str, Any]:
+        """Its stored row (handlers/router.py ``inbound_values``): all but the attachments."""
+        return inbound_values(
+            channel=self.channel,
+            address=self.address,
+            text=self.text,
+            provider_id=self.provider_id,
+            received_at=self.received_at,
+            kind=self.kind,
+            via=self.via,
+            provider_ref=self.provider_ref,
+            button=self.button,
+        )
+
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "received_at": self.received_at.isoformat()}
 
@@ -71,19 +85,7 @@ class Incoming:
 async def store_text(sessions: async_sessionmaker[AsyncSession], incoming: Incoming) -> int | None:
     """Store one text and commit: the id, or None for a provider id stored before."""
     async with sessions.begin() as session:
-        message_id = await store_inbound(
-            session,
-            channel=incoming.channel,
-            address=incoming.address,
-            text=incoming.text,
-            provider_id=incoming.provider_id,
-            received_at=incoming.received_at,
-            kind=incoming.kind,
-            via=incoming.via,
-            attachments=incoming.attachments,
-            provider_ref=incoming.provider_ref,
-            button=incoming.button,
-        )
+        message_id = await store_inbound(session, incoming.row(), incoming.attachments)
     if message_id is not None:
         MESSAGES_IN.labels(incoming.channel).inc()
     return message_id

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.router import inbound_values, store_plain
+from handlers.router import store_plain
 from scheduler.inbound import Incoming, store_text
 from scheduler.metrics import MESSAGES_IN
 from scheduler.outage import is_unavailable
@@ -34,19 +34,6 @@ def is_plain(incoming: Incoming) -> bool:
     return not incoming.attachments and incoming.button is None
 
 
-def plain_row(incoming: Incoming) -> dict[str, object]:
-    return inbound_values(
-        channel=incoming.channel,
-        address=incoming.address,
-        text=incoming.text,
-        provider_id=incoming.provider_id,
-        received_at=incoming.received_at,
-        kind=incoming.kind,
-        via=incoming.via,
-        provider_ref=incoming.provider_ref,
-    )
-
-
 def key_of(row: dict[str, object]) -> tuple[str, str]:
     return str(row["channel"]), str(row["provider_id"])
 
@@ -56,7 +43,7 @@ async def store_texts(
 ) -> list[int | None]:
     """Store texts in one transaction: each one's id, or None for a provider id stored before
     (or earlier in ``texts``)."""
-    plain = [(n, plain_row(t)) for n, t in enumerate(texts) if is_plain(t)]
+    plain = [(n, t.row()) for n, t in enumerate(texts) if is_plain(t)]
     unique: dict[tuple[str, str], dict[str, object]] = {}
     for _, row in plain:  # in arrival order (ids in the order they came); a repeat once
         unique.setdefault(key_of(row), row)

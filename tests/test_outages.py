@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from handlers.clock import FakeClock
 from handlers.features import COMMANDS
-from handlers.router import store_inbound
+from handlers.router import inbound_values, store_inbound
 from scheduler import outage as outage_log
 from scheduler.inbound import Incoming
 from scheduler.routing import route_batch
@@ -191,11 +191,13 @@ async def test_a_poisoned_text_does_not_block_the_next(
     async with h.session() as session:  # a text a crash left unhandled, behind the poisoned one
         await store_inbound(
             session,
-            channel="sms",
-            address=PHONE,
-            text="TIMER",
-            provider_id="SMcrashed",
-            received_at=h.clock.now(),
+            inbound_values(
+                channel="sms",
+                address=PHONE,
+                text="TIMER",
+                provider_id="SMcrashed",
+                received_at=h.clock.now(),
+            ),
         )
     await h.advance(seconds=31)
     assert len(h.sms_to(PHONE)) == 1  # TIMER answered though GIFT failed again before it
@@ -225,14 +227,14 @@ async def test_a_text_that_fails_in_a_batch_is_rolled_back_alone(
     ids = []
     async with h.session() as session:
         for n, (phone, text) in enumerate([(PHONE, "HJELP"), (PHONE, "GIFT"), (OTHER, "HJELP")]):
-            message_id = await store_inbound(
-                session,
+            row = inbound_values(
                 channel="sms",
                 address=phone,
                 text=text,
                 provider_id=f"SMbatch{n}",
                 received_at=h.clock.now(),
             )
+            message_id = await store_inbound(session, row)
             assert message_id is not None
             ids.append(message_id)
         await session.commit()
