@@ -124,11 +124,19 @@ async def process(
             OUTAGE.failed(exc)  # not the text's fault: no attempt is counted
             return False
         log.exception("could not handle incoming message %s; the sweep will retry", message_id)
-        try:
-            await record_failure(sessions, clock, message_id, exc)
-        except Exception as again:
-            OUTAGE.failed(again)
+        await count_failure(sessions, clock, message_id, exc)
         return False
+
+
+async def count_failure(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, message_id: int, exc: Exception
+) -> None:
+    """:func:`record_failure`, when the database may be what failed: then the outage is noted
+    and the attempt goes uncounted (the sweep tries the text again all the same)."""
+    try:
+        await record_failure(sessions, clock, message_id, exc)
+    except Exception as again:
+        OUTAGE.failed(again)
 
 
 async def record_failure(

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.router import handle_loaded, mark_routed
-from scheduler.inbound import process, record_failure
+from scheduler.inbound import count_failure, process
 from scheduler.metrics import ROUTE_GAP_SECONDS, ROUTE_SECONDS
 from scheduler.outage import Outage, is_unavailable
 from storage.models import Message
@@ -86,10 +86,7 @@ async def route_batch(
     if batch.routed:
         ROUTE_SECONDS.observe((time.perf_counter() - started) / batch.routed)
     for message_id, error in failed:
-        try:
-            await record_failure(sessions, clock, message_id, error)
-        except Exception as again:
-            OUTAGE.failed(again)
+        await count_failure(sessions, clock, message_id, error)
     return batch
 
 

@@ -11,11 +11,10 @@ import asyncio
 
 from sqlalchemy import func, select, update
 
-from handlers.people import create_person
-from handlers.sites import default_site
 from scheduler.routing import Router
 from storage.models import ContactPoint, InboxItem, Message
 from tests.harness import TWILIO_FROM, TWILIO_SID, Harness
+from tests.test_priorities import add_participants
 
 TEXTS = 120
 AT_ONCE = 50
@@ -27,18 +26,7 @@ def number(n: int) -> str:
 
 async def test_no_text_of_a_load_run_is_lost_or_routed_twice(h: Harness) -> None:
     los = h.los
-    async with h.session() as session:
-        site = await default_site(session)
-        assert site is not None
-        for n in range(TEXTS):
-            await create_person(
-                session,
-                h.clock,
-                site_id=site.id,
-                name=f"D {n}",
-                roles=["participant"],
-                phone=number(n),
-            )
+    await add_participants(h, TEXTS)  # numbers as number(n) makes them
     await los.router.stop()
     los.router = Router(
         los.sessions,
