@@ -29,8 +29,8 @@ from storage.db import create_engine, session_factory
 from storage.sqlite_driver import inline_dbapi
 
 log = logging.getLogger(__name__)
-# How long ``stop`` waits for the thread's batch to end (what it leaves, the sweep routes).
-STOP_SECONDS = 10.0
+# How long start and stop wait for the thread (what a stopped batch leaves, the sweep routes).
+WAIT_SECONDS = 10.0
 
 
 class RoutingThread:
@@ -60,9 +60,18 @@ class RoutingThread:
             target=self._run, args=(web_loop, ready), name="los-router", daemon=True
         )
         self._thread.start()
-        ready.wait()
+        ready.wait(WAIT_SECONDS)
+        if self._router is None:  # the thread could not set up: say so, rather than hang
+            self._thread = None
+            raise RuntimeError("the router's thread did not start")
 
     def _run(self, web_loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        try:
+            self._serve(web_loop, ready)
+        finally:
+            ready.set()  # also when setting up failed: ``start`` must not wait for ever
+
+    def _serve(self, web_loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         engine = create_engine(
@@ -110,9 +119,9 @@ class RoutingThread:
         if loop is None or router is None or thread is None:
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._on_thread(router.stop()), STOP_SECONDS)
+            await asyncio.wait_for(self._on_thread(router.stop()), WAIT_SECONDS)
         loop.call_soon_threadsafe(loop.stop)
-        await asyncio.to_thread(thread.join, STOP_SECONDS)
+        await asyncio.to_thread(thread.join, WAIT_SECONDS)
         if thread.is_alive():
             log.warning("the router's thread did not stop in time; leaving it")
         self._thread = self._loop = self._router = None
