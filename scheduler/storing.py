@@ -42,7 +42,9 @@ async def store_texts(
     sessions: async_sessionmaker[AsyncSession], texts: Sequence[Incoming]
 ) -> list[int | None]:
     """Store texts in one transaction: each one's id, or None for a provider id stored before
-    (or earlier in ``texts``)."""
+    (or earlier in ``texts``). Plain texts get their ids in the order they came; one with
+    attachments or a button is stored after them, alone (a picture and a word sent in the same
+    instant may be routed in the other order)."""
     plain = [(n, t.row()) for n, t in enumerate(texts) if is_plain(t)]
     unique: dict[tuple[str, str], dict[str, object]] = {}
     for _, row in plain:  # in arrival order (ids in the order they came); a repeat once
@@ -51,9 +53,8 @@ async def store_texts(
         stored = await store_plain(session, list(unique.values()))
     results: list[int | None] = [None] * len(texts)
     for n, row in plain:
-        results[n] = stored.pop(
-            key_of(row), None
-        )  # a repeat of the same id in this batch finds none
+        # a repeat of the same provider id in this batch finds none: it was stored once
+        results[n] = stored.pop(key_of(row), None)
         if results[n] is not None:
             MESSAGES_IN.labels(texts[n].channel).inc()
     for n, incoming in enumerate(texts):
