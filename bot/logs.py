@@ -92,14 +92,26 @@ def safe_path(path: str) -> str:
 
 # Requests that repeat all the time and say nothing: `los chat` polls twice a second.
 QUIET_REQUESTS = frozenset({("GET", "/console/messages")})
+# A webhook answered well and in time is counted (``los_webhooks_total``), not logged: under a
+# flood one line each cost about a tenth of the webhook's time. Refused or slow ones are logged.
+WEBHOOKS = "/webhooks/"
+SLOW_WEBHOOK_SECONDS = 1.0
+
+
+def worth_a_line(request: BaseRequest, response: StreamResponse, seconds: float) -> bool:
+    if response.status >= 400:
+        return True
+    if request.path.startswith(WEBHOOKS):
+        return seconds >= SLOW_WEBHOOK_SECONDS
+    return (request.method, request.path) not in QUIET_REQUESTS
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
-    """Access log without query strings (they may hold phone numbers), calendar secrets or
-    polling."""
+    """Access log without query strings (they may hold phone numbers), calendar secrets,
+    polling, or webhooks answered well and in time."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        if (request.method, request.path) in QUIET_REQUESTS and response.status < 400:
+        if not worth_a_line(request, response, time):
             return
         self.logger.info(
             "%s %s %s %.3fs", request.method, safe_path(request.path), response.status, time

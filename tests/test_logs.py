@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy.engine import make_url
 
 from bot.channels import inbound
@@ -43,6 +44,25 @@ def all_logs() -> Iterator[list[logging.LogRecord]]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+async def test_webhooks_answered_well_are_counted_not_logged(
+    h: Harness, all_logs: list[logging.LogRecord]
+) -> None:
+    """A flood of webhooks is not a flood of log lines; a refused one still makes a line."""
+    answered = {"channel": "sms", "status": "200"}
+    before = REGISTRY.get_sample_value("los_webhooks_total", answered) or 0.0
+    assert await h.sms(PHONE, "hei") == 200
+    refused = await h.twilio_post("/webhooks/twilio/sms", {"From": PHONE}, signature="bad")
+    assert refused.status == 403
+    await h.api("GET", "/api/people")
+    access = [r.getMessage() for r in all_logs if r.name == "aiohttp.access"]
+    assert [line for line in access if "/webhooks/" in line] == [
+        line for line in access if line.startswith("POST /webhooks/twilio/sms 403")
+    ]
+    assert len([line for line in access if "/webhooks/" in line]) == 1
+    assert any(line.startswith("GET /api/people 200") for line in access)
+    assert REGISTRY.get_sample_value("los_webhooks_total", answered) == before + 1
 
 
 async def test_a_whole_conversation_logs_no_number_text_token_or_secret(
