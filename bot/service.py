@@ -22,6 +22,7 @@ from bot.channels import Channel
 from bot.channels.console import ConsoleChannel
 from bot.clock import make_clock
 from bot.config import Settings, is_loopback
+from bot.webhook_watch import Arrivals, ArrivalSlots
 from handlers.clock import Clock, FakeClock
 from handlers.sites import ensure_default_site
 from scheduler.dispatcher import Dispatcher
@@ -46,8 +47,13 @@ log = logging.getLogger(__name__)
 ROLES = ("all", "web", "worker")
 # The dispatcher loops every second and some job runs every 30 s: a minute of silence is a hang.
 ALIVE_SECONDS = 60.0
-# This many webhooks in flight at once is a flood: routing gives them the process first.
+# A flood of webhooks, in which routing gives them the process first: this many in flight in
+# this process, or this many arriving a second per process of this ``los serve`` (they share the
+# machine's cores). A process routes about 200-350 texts a second, so beyond 400 routing would
+# fall behind anyway; the providers get their answers first, and routing catches up as the flood
+# eases (it still routes a text a second per worker meanwhile).
 FLOOD_AT = 8
+FLOOD_RATE = 400.0
 
 
 def free_bytes(path: Path) -> int:
@@ -122,6 +128,7 @@ class Los:
         clock: Clock | None = None,
         channels: list[Channel] | None = None,
         role: str = "all",
+        arrival_slots: ArrivalSlots | None = None,
     ) -> None:
         self.settings = settings
         self.role = role
@@ -142,6 +149,7 @@ class Los:
         self.write_lock = WriteLock() if self.engine.dialect.name == "sqlite" else None
         # Webhook requests being answered right now (bot/webhook_watch.py counts them).
         self.webhooks_in_flight = 0
+        self.webhook_arrivals = Arrivals(slots=arrival_slots)
         if self.write_lock is not None:
             self.dispatcher._write_lock = self.write_lock  # type: ignore[assignment]
         self.router: Router | RoutingThread = self.make_router()
@@ -152,7 +160,7 @@ class Los:
             self.sessions, self.clock, self.rules, self.dispatcher, spool=self.spool
         )
         # Webhook stores that outlived their wait (the text was spooled): let them finish.
-        self.late_stores: set[asyncio.Task[int | None]] = set()
+        self.late_stores: set[asyncio.Future[int | None]] = set()
         # Broadcasts being queued after their request answered (the sweep resumes them).
         self.queueing: set[asyncio.Task[int]] = set()
         self._stop = asyncio.Event()
@@ -190,7 +198,9 @@ class Los:
 
     def flooded(self) -> bool:
         """So many webhooks at once that routing should wait (scheduler/routing.py)."""
-        return self.webhooks_in_flight >= FLOOD_AT
+        return (
+            self.webhooks_in_flight >= FLOOD_AT or self.webhook_arrivals.per_process() >= FLOOD_RATE
+        )
 
     @property
     def fake_clock(self) -> FakeClock | None:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.logs import CURRENT, PathOnlyAccessLogger
+from bot.webhook_watch import ArrivalSlots
 from scheduler.outage import is_unavailable, reason
 from storage.db import create_engine
 from storage.migrate import MigrationError, upgrade
@@ -140,23 +141,25 @@ def serve(settings: Settings, role: str = "all", workers: int = 1) -> None:
     check_listen(settings)
     asyncio.run(preflight(settings))
     if workers == 1:
-        run_one(settings, role, False)
+        run_one(settings, role, False, None)
     else:
         run_processes(settings, role, workers, run_one)
     log.info("stopped")
 
 
-def run_one(settings: Settings, role: str, reuse_port: bool) -> None:
+def run_one(
+    settings: Settings, role: str, reuse_port: bool, arrival_slots: ArrivalSlots | None
+) -> None:
     """One process: the aiohttp app with this role, on uvloop unless turned off."""
     from bot.app import make_app
     from bot.logs import configure_logging
-    from bot.processes import new_loop
+    from bot.processes import new_loop, settle_memory
     from bot.service import Los, console_state
 
     configure_logging(settings.los_log_format)  # again: a process of --workers starts afresh
     loop = new_loop(settings)
     asyncio.set_event_loop(loop)
-    los = Los(settings, role=role)
+    los = Los(settings, role=role, arrival_slots=arrival_slots)
     channels = ", ".join(
         f"{c.channel} ({type(c).__name__.removesuffix('Channel').lower()})" for c in los.channels
     )
@@ -165,9 +168,11 @@ def run_one(settings: Settings, role: str, reuse_port: bool) -> None:
         f"console channel {console_state(settings)}; event loop {type(loop).__module__}",
         flush=True,
     )
+    app = make_app(los)
+    app.on_startup.append(settle_memory)  # after Los has started (the cleanup context's start)
     try:
         web.run_app(
-            make_app(los),
+            app,
             host=settings.host,
             port=settings.port,
             print=None,

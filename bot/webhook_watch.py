@@ -9,9 +9,11 @@ inbox item that names the URL Los expected.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -57,6 +59,50 @@ class WebhookWatch:
         ]
 
 
+@dataclass(frozen=True)
+class ArrivalSlots:
+    """Where the processes of one ``los serve --workers N`` keep their webhook rates, so that
+    each sees the flood of all: two floats a process (rate, when), in shared memory."""
+
+    values: MutableSequence[float]
+    index: int
+
+
+class Arrivals:
+    """Webhooks a second arriving at this ``los serve`` (all its processes), each process's rate
+    decaying with ``tau`` seconds: a flood is seen within a fraction of a second of its start and
+    forgotten as fast.
+
+    Only ``hit`` (in this process's event loop) writes, and only its own slot; ``per_process``
+    only reads, so that SQLite's routing thread and the sibling processes may read at any time.
+    """
+
+    def __init__(
+        self,
+        tau: float = 0.1,
+        monotonic: Callable[[], float] = time.monotonic,
+        slots: ArrivalSlots | None = None,
+    ) -> None:
+        self.tau, self.monotonic = tau, monotonic
+        self.values = slots.values if slots else [0.0, 0.0]
+        self.mine = 2 * slots.index if slots else 0
+        self.processes = len(self.values) // 2
+
+    def hit(self) -> None:
+        now, rate, last = self.monotonic(), self.values[self.mine], self.values[self.mine + 1]
+        self.values[self.mine] = rate * math.exp((last - now) / self.tau) + 1.0 / self.tau
+        self.values[self.mine + 1] = now
+
+    def per_process(self) -> float:
+        """Webhooks a second, all processes together, divided by their number."""
+        now, values = self.monotonic(), self.values
+        total = sum(
+            values[n] * math.exp(min(values[n + 1] - now, 0.0) / self.tau)
+            for n in range(0, len(values), 2)
+        )
+        return total / self.processes
+
+
 WATCH: web.AppKey[WebhookWatch] = web.AppKey("webhook_watch", WebhookWatch)
 
 
@@ -82,6 +128,7 @@ async def watch_webhooks(request: web.Request, handler: Handler) -> web.StreamRe
     channel = channel_of(request.path)
     los = los_of(request)
     los.webhooks_in_flight += 1  # routing yields to a flood of these (scheduler/routing.py)
+    los.webhook_arrivals.hit()
     try:
         response = await handler(request)
     except web.HTTPException as exc:

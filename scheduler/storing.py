@@ -71,13 +71,17 @@ class GroupStore:
         self._waiting: list[tuple[Incoming, asyncio.Future[int | None]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
-    async def store(self, incoming: Incoming) -> int | None:
-        """The text's id once it is committed, or None for a provider id stored before."""
+    def submit(self, incoming: Incoming) -> asyncio.Future[int | None]:
+        """The text's id once it is committed, or None for a provider id stored before (a future:
+        the webhook waits for it without a task of its own)."""
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((incoming, future))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush())
-        return await future
+        return future
+
+    async def store(self, incoming: Incoming) -> int | None:
+        return await self.submit(incoming)
 
     async def _flush(self) -> None:
         while self._waiting:

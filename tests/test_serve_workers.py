@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
-from bot.processes import roles_of
+from bot.processes import roles_of, settle_memory
 from tests.test_startup import last_line, los
 
 
@@ -22,3 +23,14 @@ def test_the_first_process_has_the_role_asked_for_and_the_rest_are_web() -> None
     assert roles_of("all", 3) == ["all", "web", "web"]
     assert roles_of("web", 2) == ["web", "web"]
     assert roles_of("all", 1) == ["all"]
+
+
+async def test_a_started_process_freezes_what_start_up_made() -> None:
+    """What exists once Los has started is not scanned by every full collection again."""
+    gc.unfreeze()
+    try:
+        await settle_memory(object())
+        assert gc.get_freeze_count() > 10_000  # the modules, models and the app, at least
+        assert gc.get_count()[0] < 100  # collected just before
+    finally:
+        gc.unfreeze()

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.service import FLOOD_AT
+from bot.service import FLOOD_AT, FLOOD_RATE
+from bot.webhook_watch import Arrivals, ArrivalSlots
 from handlers.attachments import IncomingAttachment
 from scheduler import routing
 from scheduler.inbound import Incoming
@@ -203,3 +204,62 @@ async def test_routing_waits_while_webhooks_flood_in_and_catches_up_after(
     h.los.webhooks_in_flight = 0
     await asyncio.wait_for(h.los.router.join(), 10)
     assert await routed()  # ... and routed as soon as it eased
+
+
+def test_arrivals_a_second_see_a_flood_start_and_end_within_a_fraction_of_a_second() -> None:
+    """The webhook rate that makes a flood: steady, rising, and gone quiet."""
+    now = [100.0]
+    arrivals = Arrivals(tau=0.1, monotonic=lambda: now[0])
+
+    def steady(rate: float, seconds: float) -> None:
+        for _ in range(int(rate * seconds)):
+            now[0] += 1 / rate
+            arrivals.hit()
+
+    steady(250, 2.0)  # half the flood rate, held: never taken for one
+    assert 240 <= arrivals.per_process() <= 260
+    steady(500, 0.2)  # a flood starts: seen within a fifth of a second
+    assert arrivals.per_process() >= FLOOD_RATE
+    steady(500, 2.0)
+    assert 490 <= arrivals.per_process() <= 510
+    now[0] += 0.2  # quiet for a fifth of a second: over
+    assert arrivals.per_process() < 100
+    now[0] += 1.0
+    assert arrivals.per_process() < 1
+
+
+def test_processes_of_one_serve_see_the_flood_of_all() -> None:
+    """With --workers 2 the kernel may give one process most connections; the other, seeing
+    few, would route at full speed on the same two cores. Each reads both rates."""
+    now = [100.0]
+    shared = [0.0] * 4
+    busy = Arrivals(monotonic=lambda: now[0], slots=ArrivalSlots(shared, 0))
+    quiet = Arrivals(monotonic=lambda: now[0], slots=ArrivalSlots(shared, 1))
+    for n in range(1000):  # one second: 700 a second to one process, 300 to the other
+        now[0] += 0.001
+        busy.hit() if n % 10 < 7 else quiet.hit()
+    assert 480 <= quiet.per_process() <= 520  # (700 + 300) / 2 processes
+    assert busy.per_process() == quiet.per_process()
+
+
+async def test_routing_waits_while_webhooks_arrive_faster_than_it_could_route(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Few in flight, but FLOOD_RATE a second: routing waits as in a flood, then catches up."""
+    monkeypatch.setattr(routing, "DEFER_SECONDS", 10.0)
+    await h.person(phone="+4792000001")
+    assert not h.los.flooded()
+    monkeypatch.setattr(h.los.webhook_arrivals, "per_process", lambda: FLOOD_RATE)
+    assert h.los.flooded()
+    message_id = await h.los.texts_in.store(sms(h, 1, words="TIMER"))
+    assert message_id is not None
+    h.los.router.submit(message_id, "+4792000001")
+    await asyncio.sleep(0.3)
+    async with h.session() as session:
+        held = await session.scalar(select(Message.processed_at).where(Message.id == message_id))
+    assert held is None
+    monkeypatch.setattr(h.los.webhook_arrivals, "per_process", lambda: FLOOD_RATE - 1)
+    await asyncio.wait_for(h.los.router.join(), 10)
+    async with h.session() as session:
+        done = await session.scalar(select(Message.processed_at).where(Message.id == message_id))
+    assert done is not None

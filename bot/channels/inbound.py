@@ -63,7 +63,7 @@ async def receive(
         provider_ref=provider_ref,
         button=button,
     )
-    storing = asyncio.create_task(store(los, incoming))
+    storing = los.texts_in.submit(incoming)
     done, _ = await asyncio.wait({storing}, timeout=los.settings.los_spool_after)
     if storing in done and storing.exception() is None:
         OUTAGE.ok()
@@ -76,17 +76,13 @@ async def receive(
     else:  # still waiting for the database: it may yet store it; the spool is deduplicated
         OUTAGE.failed(TimeoutError(f"no database within {los.settings.los_spool_after} s"))
         los.late_stores.add(storing)
-        storing.add_done_callback(lambda task: finish_late(los, task))
+        storing.add_done_callback(lambda stored: finish_late(los, stored))
     await los.spool.append(incoming)
     INBOUND_SPOOLED.inc()
     return True
 
 
-async def store(los: Los, incoming: Incoming) -> int | None:
-    return await los.texts_in.store(incoming)
-
-
-def finish_late(los: Los, task: asyncio.Task[int | None]) -> None:
-    los.late_stores.discard(task)
-    if not task.cancelled() and task.exception() is None and (found := task.result()):
+def finish_late(los: Los, stored: asyncio.Future[int | None]) -> None:
+    los.late_stores.discard(stored)
+    if not stored.cancelled() and stored.exception() is None and (found := stored.result()):
         los.router.submit(found, "")
