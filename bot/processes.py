@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable
 from types import FrameType
 
+from aiohttp import web
+
 from bot.config import Settings
 from bot.webhook_watch import ArrivalSlots
 
@@ -44,6 +46,28 @@ async def settle_memory(_app: object) -> None:
     load. Frozen after one last collection, a full collection takes 5-25 ms."""
     gc.collect()
     gc.freeze()
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def stop_once(_app: object) -> None:
+    """The first stop signal stops the process; later ones wait for that stop to finish.
+
+    systemd stops a unit by signalling every process in its group, and ``--workers N`` passes
+    the signal on too, so each process gets two. aiohttp answers each with ``GracefulExit`` (a
+    ``SystemExit`` with code 1): a second one while stopping broke the stop off half-way, cut the
+    database connections and ended the process with 1. The stop is bounded anyway
+    (``LOS_SHUTDOWN_GRACE``)."""
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for number in STOP_SIGNALS:
+            loop.add_signal_handler(number, lambda: None)
+        raise web.GracefulExit()
+
+    for number in STOP_SIGNALS:
+        loop.add_signal_handler(number, stop)
 
 
 def roles_of(role: str, workers: int) -> list[str]:

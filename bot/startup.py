@@ -153,7 +153,7 @@ def run_one(
     """One process: the aiohttp app with this role, on uvloop unless turned off."""
     from bot.app import make_app
     from bot.logs import configure_logging
-    from bot.processes import new_loop, settle_memory
+    from bot.processes import new_loop, settle_memory, stop_once
     from bot.service import Los, console_state
 
     configure_logging(settings.los_log_format)  # again: a process of --workers starts afresh
@@ -169,7 +169,9 @@ def run_one(
         flush=True,
     )
     app = make_app(los)
-    app.on_startup.append(settle_memory)  # after Los has started (the cleanup context's start)
+    # After aiohttp's own signal handlers and Los's start (the cleanup context's start):
+    app.on_startup.append(stop_once)
+    app.on_startup.append(settle_memory)
     try:
         web.run_app(
             app,
