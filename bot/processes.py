@@ -52,7 +52,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 async def stop_once(_app: object) -> None:
-    """The first stop signal stops the process; later ones wait for that stop to finish.
+    """The first stop signal stops the process; later ones are ignored while that stop runs.
 
     systemd stops a unit by signalling every process in its group, and ``--workers N`` passes
     the signal on too, so each process gets two. aiohttp answers each with ``GracefulExit`` (a
