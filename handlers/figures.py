@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
 from handlers.context import Rules
+from storage.db import upsert_for
 from storage.models import Message, MessageDay, MessageDayChange
 
 Counts = Counter[tuple[str, str]]  # (direction, status) -> texts
@@ -48,10 +48,7 @@ async def fold(
         if n
     ]
     if rows:
-        insert = (
-            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        )
-        statement: Any = insert(MessageDay)
+        statement: Any = upsert_for(session)(MessageDay)
         statement = statement.on_conflict_do_update(
             index_elements=["day", "site_id", "direction", "status"],
             set_={"count": MessageDay.count + statement.excluded.count},

@@ -13,8 +13,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -50,6 +48,7 @@ from handlers.keywords import (
 )
 from handlers.localtime import local_day
 from handlers.sites import site_by_id, site_for_number
+from storage.db import upsert_for
 from storage.models import (
     ContactPoint,
     Message,
@@ -138,8 +137,7 @@ async def store_plain(
 def insert_once(session: AsyncSession, values: dict[str, Any] | None) -> Any:
     """INSERT that does nothing when the provider id is stored already (either database);
     without ``values`` it takes its rows as the execution's parameters."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = upsert_for(session)
     statement = insert(Message) if values is None else insert(Message).values(values)
     return statement.on_conflict_do_nothing(index_elements=["direction", "channel", "provider_id"])
 

@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.errors import NotFound
+from storage.db import upsert_for
 from storage.models import InboxItem, InboxThread
 
 
@@ -56,11 +57,16 @@ class NewItem:
 
 
 def key_of(item: InboxItem | NewItem) -> ThreadKey:
-    if item.person_id is not None:
-        return ThreadKey("p", item.person_id)
-    if item.contact_point_id is not None:
-        return ThreadKey("c", item.contact_point_id)
-    return ThreadKey("i", item.id)
+    return key_from(item.person_id, item.contact_point_id, item.id)
+
+
+def key_from(person_id: int | None, contact_point_id: int | None, item_id: int) -> ThreadKey:
+    """The thread of an item: its person; else the sender's number; else the item itself."""
+    if person_id is not None:
+        return ThreadKey("p", person_id)
+    if contact_point_id is not None:
+        return ThreadKey("c", contact_point_id)
+    return ThreadKey("i", item_id)
 
 
 def thread_columns() -> tuple[Any, Any, Any]:
@@ -83,13 +89,12 @@ def item_filter(key: ThreadKey) -> Any:
     )
 
 
+# The column of a thread's row that holds its key's id.
+ROW_COLUMNS = {"p": "person_id", "c": "contact_point_id", "i": "item_id"}
+
+
 def _row_filter(key: ThreadKey) -> Any:
-    column = {
-        "p": InboxThread.person_id,
-        "c": InboxThread.contact_point_id,
-        "i": InboxThread.item_id,
-    }[key.kind]
-    return column == key.id
+    return getattr(InboxThread, ROW_COLUMNS[key.kind]) == key.id
 
 
 def figures_columns() -> tuple[Any, ...]:
@@ -130,11 +135,10 @@ async def _make_row(session: AsyncSession, key: ThreadKey, figures: Any) -> None
         "item_id": key.id if key.kind == "i" else None,
         "created_at": figures.last_at,
     }
-    column = {"p": "person_id", "c": "contact_point_id", "i": "item_id"}[key.kind]
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
-        upsert(InboxThread).values(**values).on_conflict_do_nothing(index_elements=[column])
+        upsert_for(session)(InboxThread)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[ROW_COLUMNS[key.kind]])
     )
 
 
@@ -198,15 +202,7 @@ async def keys_where(session: AsyncSession, *where: Any) -> set[ThreadKey]:
     """The threads of the items matching ``where`` (before a bulk change to those items)."""
     person, contact, lone = thread_columns()
     rows = (await session.execute(select(person, contact, lone).where(*where).distinct())).all()
-    keys = set()
-    for person_id, contact_id, item_id in rows:
-        if person_id is not None:
-            keys.add(ThreadKey("p", person_id))
-        elif contact_id is not None:
-            keys.add(ThreadKey("c", contact_id))
-        else:
-            keys.add(ThreadKey("i", item_id))
-    return keys
+    return {key_from(*row) for row in rows}
 
 
 async def left_by(session: AsyncSession, contact_ids: list[int]) -> set[ThreadKey]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -110,6 +111,12 @@ def release(engine: AsyncEngine) -> None:
         driver = getattr(adapted, "_connection", None)
         if driver is not None:
             driver.stop()
+
+
+def upsert_for(session: AsyncSession) -> Any:
+    """The database's own ``insert``, the one with ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update`` (PostgreSQL's or SQLite's)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
