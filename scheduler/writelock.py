@@ -46,9 +46,14 @@ class WriteLock:
         try:
             await waiter[1]
         except asyncio.CancelledError:
-            with self._mutex, contextlib.suppress(ValueError):
-                queue.remove(waiter)  # not handed to us yet: simply leave the queue
-            raise  # handed to us already: ``_wake`` passes it on, as we are cancelled
+            with self._mutex:
+                handed = waiter not in queue
+                if not handed:
+                    queue.remove(waiter)  # not handed to us yet: simply leave the queue
+            if handed and not waiter[1].cancelled():
+                self.release()  # woken with it, then cancelled before we could use it
+            # (handed but not woken yet: ``_wake`` finds the future cancelled and passes it on)
+            raise
 
     def release(self) -> None:
         with self._mutex:

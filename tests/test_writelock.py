@@ -42,6 +42,21 @@ async def test_a_waiter_cancelled_as_the_lock_reaches_it_passes_it_on() -> None:
     await lock.acquire()  # free again
 
 
+
+async def test_a_waiter_cancelled_after_it_was_woken_with_the_lock_passes_it_on() -> None:
+    lock = WriteLock()
+    await lock.acquire()
+    woken = asyncio.create_task(lock.acquire())
+    after = asyncio.create_task(lock.acquire())
+    await asyncio.sleep(0)
+    lock.release()  # handed to ``woken`` ...
+    await asyncio.sleep(0)  # ... and woken with it (its future holds the lock) ...
+    woken.cancel()  # ... but cancelled before it ran on: the lock must not be lost
+    await asyncio.wait_for(after, 1)
+    assert woken.cancelled()
+    lock.release()
+    await lock.acquire()  # free again
+
 async def test_the_lock_passes_between_threads_with_their_own_loops() -> None:
     lock = WriteLock()
     held_by: list[str] = []
