@@ -42,7 +42,6 @@ async def test_a_waiter_cancelled_as_the_lock_reaches_it_passes_it_on() -> None:
     await lock.acquire()  # free again
 
 
-
 async def test_a_waiter_cancelled_after_it_was_woken_with_the_lock_passes_it_on() -> None:
     lock = WriteLock()
     await lock.acquire()
@@ -56,6 +55,7 @@ async def test_a_waiter_cancelled_after_it_was_woken_with_the_lock_passes_it_on(
     assert woken.cancelled()
     lock.release()
     await lock.acquire()  # free again
+
 
 async def test_the_lock_passes_between_threads_with_their_own_loops() -> None:
     lock = WriteLock()
