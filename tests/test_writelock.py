@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from scheduler.writelock import WriteLock
 
 
@@ -29,30 +31,21 @@ async def test_a_webhook_goes_before_writers_that_waited_longer() -> None:
     assert not lock.contended()
 
 
-async def test_a_waiter_cancelled_as_the_lock_reaches_it_passes_it_on() -> None:
+@pytest.mark.parametrize("woken", [False, True], ids=["on_its_way", "woken_with_it"])
+async def test_a_waiter_cancelled_as_the_lock_reaches_it_passes_it_on(woken: bool) -> None:
+    """Cancelled while the lock is on its way to it, or after it was woken with the lock but
+    before it ran on: either way the lock goes to the next waiter, not lost."""
     lock = WriteLock()
     await lock.acquire()
     cancelled = asyncio.create_task(lock.acquire())
     after = asyncio.create_task(lock.acquire())
     await asyncio.sleep(0)
-    lock.release()  # handed to ``cancelled``, woken on the next turn of the loop ...
-    cancelled.cancel()  # ... but cancelled before that: the lock must not be lost
+    lock.release()  # handed to ``cancelled``, woken on the next turn of the loop
+    if woken:
+        await asyncio.sleep(0)  # that turn: its future now holds the lock
+    cancelled.cancel()
     await asyncio.wait_for(after, 1)
-    lock.release()
-    await lock.acquire()  # free again
-
-
-async def test_a_waiter_cancelled_after_it_was_woken_with_the_lock_passes_it_on() -> None:
-    lock = WriteLock()
-    await lock.acquire()
-    woken = asyncio.create_task(lock.acquire())
-    after = asyncio.create_task(lock.acquire())
-    await asyncio.sleep(0)
-    lock.release()  # handed to ``woken`` ...
-    await asyncio.sleep(0)  # ... and woken with it (its future holds the lock) ...
-    woken.cancel()  # ... but cancelled before it ran on: the lock must not be lost
-    await asyncio.wait_for(after, 1)
-    assert woken.cancelled()
+    assert cancelled.cancelled()
     lock.release()
     await lock.acquire()  # free again
 
