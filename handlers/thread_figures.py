@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, insert, select
+from sqlalchemy import Table, and_, case, false, func, insert, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -89,6 +89,7 @@ def item_filter(key: ThreadKey) -> Any:
     )
 
 
+_THREADS = cast(Table, InboxThread.__table__)
 # The column of a thread's row that holds its key's id.
 ROW_COLUMNS = {"p": "person_id", "c": "contact_point_id", "i": "item_id"}
 
@@ -177,25 +178,48 @@ async def recount_all(session: AsyncSession, keys: Iterable[ThreadKey]) -> None:
 
 
 async def added(session: AsyncSession, item: InboxItem | NewItem) -> None:
-    """A new item: its thread counts one more, without reading the thread's other items (a
-    number that floods the inbox makes one thread of thousands)."""
+    """A new item: its thread counts one more, in one upsert that never reads the thread's other
+    items (a number that floods the inbox makes one thread of thousands). Its row is made with
+    it, or taken under the row's lock; a row with no items left starts again from this one."""
     key = key_of(item)
-    await session.flush()
-    row = await row_of(session, key, lock=True)
-    if row is None or not row.items:
-        await recount(session, key)
-        return
-    row.items += 1
-    if item.status == "open":
-        row.open_items += 1
-        row.urgent = row.urgent or bool(item.urgent)
-    if item.site_id != row.site_id:
-        row.other_sites = True
-        row.site_id = min(row.site_id, item.site_id)
-    if row.last_at is None or item.created_at > row.last_at:
-        row.last_at = item.created_at
-    row.last_item_id = max(row.last_item_id or 0, item.id)
-    await session.flush()
+    is_open = item.status == "open"
+    threads = _THREADS.c
+    statement = upsert_for(session)(_THREADS).values(
+        site_id=item.site_id,
+        other_sites=False,
+        person_id=key.id if key.kind == "p" else None,
+        contact_point_id=key.id if key.kind == "c" else None,
+        item_id=key.id if key.kind == "i" else None,
+        created_at=item.created_at,
+        items=1,
+        open_items=int(is_open),
+        urgent=is_open and bool(item.urgent),
+        last_at=item.created_at,
+        last_item_id=item.id,
+    )
+    new, empty = statement.excluded, threads["items"] == 0
+    later_at = or_(empty, threads.last_at.is_(None), new.last_at > threads.last_at)
+    later_item = or_(empty, threads.last_item_id.is_(None), new.last_item_id > threads.last_item_id)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ROW_COLUMNS[key.kind]],
+            set_={
+                "items": threads["items"] + 1,
+                "open_items": case(
+                    (empty, new.open_items), else_=threads.open_items + new.open_items
+                ),
+                "urgent": case((empty, new.urgent), else_=or_(threads.urgent, new.urgent)),
+                "site_id": case(
+                    (or_(empty, new.site_id < threads.site_id), new.site_id), else_=threads.site_id
+                ),
+                "other_sites": case(
+                    (empty, false()), else_=or_(threads.other_sites, new.site_id != threads.site_id)
+                ),
+                "last_at": case((later_at, new.last_at), else_=threads.last_at),
+                "last_item_id": case((later_item, new.last_item_id), else_=threads.last_item_id),
+            },
+        )
+    )
 
 
 async def keys_where(session: AsyncSession, *where: Any) -> set[ThreadKey]:
