@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,9 @@ from handlers.clock import Clock
 from handlers.texts import t
 from storage.loading import load
 from storage.models import ContactPoint, Message, OpenQuestion, Person, Site
+
+if TYPE_CHECKING:
+    from handlers.batch_writes import BatchWrites
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class Conversation:
     asked: tuple[int, list[OpenQuestion]] | None = field(default=None, init=False)
     # A person's role names, from the router's first read (see ``role_names``).
     roles: tuple[int, list[str]] | None = field(default=None, init=False)
+    # Routed in a batch: the writes that wait for the batch's end (handlers/batch_writes.py).
+    later: BatchWrites | None = field(default=None, init=False)
 
     @property
     def language(self) -> str:
@@ -103,8 +109,7 @@ class Conversation:
         """
         if not await reply_budget.allow_answer(self, text, crisis=kind == "crisis"):
             return
-        await outbox.queue_answer(
-            self.session,
+        values = outbox.answer_values(
             self.clock,
             contact=self.contact,
             text=text,
@@ -117,6 +122,10 @@ class Conversation:
             question_id=question_id,
             language=language or self.language,
         )
+        if self.later is not None and dedupe is None:
+            self.later.answers.append(values)  # written with the batch's, before it commits
+        else:
+            await outbox.insert_answers(self.session, [values])
 
     async def to_inbox(
         self, kind: str = "message", summary: str | None = None, *, urgent: bool = False

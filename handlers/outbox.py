@@ -180,19 +180,24 @@ async def queue(
     return message
 
 
-async def queue_answer(
-    session: AsyncSession, clock: Clock, *, language: str | None, **options: Any
-) -> None:
-    """:func:`queue` for an answer nobody reads back as an object: one INSERT, and with a
-    ``key`` one ``INSERT … ON CONFLICT DO NOTHING`` instead of a look-up and a savepoint."""
+def answer_values(clock: Clock, *, language: str | None, **options: Any) -> dict[str, Any]:
+    """The row of an answer nobody reads back as an object (:func:`outgoing_values`), with the
+    columns left to their defaults left out."""
     values = outgoing_values(clock.now(), **options)
     values["language"] = language
-    values = {name: value for name, value in values.items() if value is not None}
-    if "idempotency_key" in values:
-        statement = _INSERT_ONCE[session.get_bind().dialect.name]
-    else:
-        statement = _INSERT
-    await session.execute(statement, values)
+    return {name: value for name, value in values.items() if value is not None}
+
+
+async def insert_answers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """:func:`queue` for answers (rows from :func:`answer_values`) without ORM objects: one
+    INSERT per set of columns, and for a row with a ``key`` an ``INSERT … ON CONFLICT DO
+    NOTHING`` instead of a look-up and a savepoint."""
+    groups: dict[tuple[bool, frozenset[str]], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(("idempotency_key" in row, frozenset(row)), []).append(row)
+    for (keyed, _columns), group in groups.items():
+        statement = _INSERT_ONCE[session.get_bind().dialect.name] if keyed else _INSERT
+        await session.execute(statement, group if len(group) > 1 else group[0])
 
 
 # Built once; a Core INSERT of the given values (no ORM object, no unit of work), compiled once

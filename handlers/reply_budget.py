@@ -110,19 +110,34 @@ async def budget_of(session: AsyncSession, contact_point_id: int) -> State:
 
 
 async def save(conv: Conversation) -> None:
-    """Write the sender's budget if this text changed it: one INSERT or one UPDATE."""
+    """Write the sender's budget if this text changed it, or leave it to the batch's writes."""
     state = conv.budget
     if state is None:
         return
-    values = state.values()
-    if state.stored is None:
-        await conv.session.execute(_INSERT, values)
+    if conv.later is not None:
+        conv.later.budgets.append(state)
     else:
-        changed = {k: v for k, v in values.items() if v != state.stored[k]}
-        if not changed:
-            return
-        await conv.session.execute(_WRITE, {"sender": state.contact_point_id, **changed})
-    state.stored = values
+        await write(conv.session, [state])
+
+
+async def write(session: AsyncSession, states: list[State]) -> None:
+    """Write the budgets that changed: one INSERT for the new ones and one UPDATE (of the
+    changed columns of one, of every column of many) for the others."""
+    new = [state.values() for state in states if state.stored is None]
+    old = [state for state in states if state.stored is not None and state.values() != state.stored]
+    if new:
+        await session.execute(_INSERT, new if len(new) > 1 else new[0])
+    if len(old) == 1:
+        values, stored = old[0].values(), old[0].stored or {}
+        changed = {k: v for k, v in values.items() if v != stored[k]}
+        await session.execute(_WRITE, {"sender": old[0].contact_point_id, **changed})
+    elif old:
+        rows = [{**state.values(), "sender": state.contact_point_id} for state in old]
+        for row in rows:
+            del row["contact_point_id"]
+        await session.execute(_WRITE, rows)
+    for state in states:
+        state.stored = state.values()
 
 
 async def conv_budget(conv: Conversation) -> State:

@@ -30,6 +30,7 @@ from handlers import (
     voice_calls,
 )
 from handlers.attachments import IncomingAttachment, store_attachments
+from handlers.batch_writes import BatchWrites, mark_routed, mark_seen
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.features import ANSWER_HANDLERS, COMMANDS, INTERCEPTORS
@@ -155,54 +156,70 @@ class Sender:
 
 
 _CONTACTS = cast(Table, ContactPoint.__table__)
-_MESSAGES = cast(Table, Message.__table__)
-# Built once: only the values change from text to text. First the sender's contact point is
-# marked (``last_inbound_at``), which also takes its row lock, so that two texts from one sender
-# wait for each other (the reply budget counts on it); then one read gives the contact point, its
-# person, the person's roles and the reply budget, and two flags that let routing skip a read
-# whose answer is "nothing": anyone sharing the number, any open question of the person.
-_SENDER_SEEN = (
+# Built once: only the values change from text to text. One read gives the sender's contact
+# point, its person, the person's roles and the reply budget, and two flags that let routing skip
+# a read whose answer is "nothing": anyone sharing the number, any open question of the person.
+# On PostgreSQL the same statement first marks the contact point (``last_inbound_at``), which
+# takes its row lock, so that two texts from one sender wait for each other (the reply budget
+# counts on it). On SQLite the transaction holds the one write lock already, and the mark is
+# one of the batch's writes (handlers/batch_writes.py).
+_SENDER_COLUMNS = (
+    ContactPoint,
+    Person,
+    select(PhoneSharer.id)
+    .where(PhoneSharer.contact_point_id == ContactPoint.id)
+    .exists()
+    .label("shared"),
+    select(OpenQuestion.id)
+    .where(
+        OpenQuestion.person_id == ContactPoint.person_id,
+        OpenQuestion.status == "open",
+        or_(OpenQuestion.expires_at.is_(None), OpenQuestion.expires_at > bindparam("now")),
+    )
+    .exists()
+    .label("asked"),
+    select(func.aggregate_strings(PersonRole.role, ","))
+    .where(PersonRole.person_id == ContactPoint.person_id)
+    .scalar_subquery()
+    .label("roles"),
+    *reply_budget.TABLE.columns,
+)
+_BY_ADDRESS = (
+    _CONTACTS.c.channel == bindparam("by"),
+    _CONTACTS.c.address == bindparam("from_"),
+)
+_SEEN = (
     update(_CONTACTS)
-    .where(_CONTACTS.c.channel == bindparam("by"), _CONTACTS.c.address == bindparam("from_"))
+    .where(*_BY_ADDRESS)
     .values(last_inbound_at=bindparam("now", type_=_CONTACTS.c.last_inbound_at.type))
     .returning(_CONTACTS.c.id)
+    .cte("seen")
 )
-_SENDER = (
-    select(
-        ContactPoint,
-        Person,
-        select(PhoneSharer.id)
-        .where(PhoneSharer.contact_point_id == ContactPoint.id)
-        .exists()
-        .label("shared"),
-        select(OpenQuestion.id)
-        .where(
-            OpenQuestion.person_id == ContactPoint.person_id,
-            OpenQuestion.status == "open",
-            or_(OpenQuestion.expires_at.is_(None), OpenQuestion.expires_at > bindparam("now")),
-        )
-        .exists()
-        .label("asked"),
-        select(func.aggregate_strings(PersonRole.role, ","))
-        .where(PersonRole.person_id == ContactPoint.person_id)
-        .scalar_subquery()
-        .label("roles"),
-        *reply_budget.TABLE.columns,
-    )
+_SENDER_ALONE = (
+    select(*_SENDER_COLUMNS)
     .outerjoin(Person, Person.id == ContactPoint.person_id)
     .outerjoin(reply_budget.TABLE, reply_budget.TABLE.c.contact_point_id == ContactPoint.id)
-    .where(ContactPoint.id == bindparam("contact_id"))
 )
-_MESSAGE_ROUTED = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id"))
+_SENDER = {
+    "postgresql": _SENDER_ALONE.join(_SEEN, _SEEN.c.id == ContactPoint.id),
+    "sqlite": _SENDER_ALONE.where(*_BY_ADDRESS),
+}
 
 
 async def _contact_for(
-    session: AsyncSession, clock: Clock, channel: str, address: str, now: datetime
+    session: AsyncSession,
+    clock: Clock,
+    channel: str,
+    address: str,
+    now: datetime,
+    later: BatchWrites | None,
 ) -> Sender:
     """The sender's contact point (made on the first text), marked as written from ``now``, and
-    what goes with it (``_SENDER``): two statements."""
-    contact_id = await session.scalar(_SENDER_SEEN, {"by": channel, "from_": address, "now": now})
-    if contact_id is None:
+    what goes with it (``_SENDER``): one statement."""
+    dialect = session.get_bind().dialect.name
+    params = {"by": channel, "from_": address, "now": now}
+    row = (await session.execute(_SENDER[dialect], params)).first()
+    if row is None:
         contact = ContactPoint(
             channel=channel, address=address, created_at=clock.now(), last_inbound_at=now
         )
@@ -211,7 +228,12 @@ async def _contact_for(
         return Sender(
             contact, None, reply_budget.State(contact.id), shared=False, asked=False, roles=[]
         )
-    row = (await session.execute(_SENDER, {"contact_id": contact_id, "now": now})).one()
+    if dialect != "postgresql":
+        seen = {"contact_id": row[0].id, "now": now}
+        if later is None:
+            await mark_seen(session, [seen])
+        else:
+            later.seen_at.append(seen)
     contact = row[0]
     set_committed_value(contact, "last_inbound_at", now)  # if it was in the session already
     return Sender(
@@ -222,14 +244,6 @@ async def _contact_for(
         asked=bool(row[3]),
         roles=sorted(row[4].split(",")) if row[4] else [],
     )
-
-
-async def mark_routed(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Write routed texts' own fields (``message_id``, ``contact_point_id``, ``person_id``,
-    ``site_id``, ``processed_at``): one UPDATE, or for a batch one ``executemany``, with no ORM
-    unit of work."""
-    if rows:
-        await session.execute(_MESSAGE_ROUTED, rows if len(rows) > 1 else rows[0])
 
 
 async def handle_inbound(
@@ -247,13 +261,13 @@ async def handle_loaded(
     clock: Clock,
     rules: Rules,
     message: Message,
-    routed: list[dict[str, Any]] | None = None,
+    later: BatchWrites | None = None,
 ) -> bool:
     """``handle_inbound`` for a text already loaded and locked; False if nothing was to do.
 
-    The text's own fields (who, which site, ``processed_at``) are written at once, or, given
-    ``routed``, added to it when the text is handled, for the batch to write them together with
-    :func:`mark_routed` before it commits (nothing on the message path reads them back).
+    The text's own fields (who, which site, ``processed_at``), its plain answers and its
+    sender's reply budget are written at once, or, given ``later``, gathered there for the batch
+    to write together before it commits (handlers/batch_writes.py).
     """
     if message.processed_at is not None or message.address is None:
         return False
@@ -261,7 +275,7 @@ async def handle_loaded(
     if message.kind in STAFF_ONLY_KINDS:
         await for_staff_only(session, clock, message)
         return True
-    sender = await _contact_for(session, clock, message.channel, message.address, now)
+    sender = await _contact_for(session, clock, message.channel, message.address, now, later)
     contact, person = sender.contact, sender.person
     site = (
         await site_by_id(session, person.site_id)
@@ -278,10 +292,9 @@ async def handle_loaded(
     }
     for name, value in fields.items():  # as if loaded so: the ORM does not write them again
         set_committed_value(message, name, value)
-    if routed is None:
-        await mark_routed(session, [{"message_id": message.id, **fields}])
     conv = Conversation(session, clock, rules, site, contact, person, message)
     conv.budget = sender.budget
+    conv.later = later
     conv.shared = sender.shared
     if person is not None:
         conv.roles = (person.id, sender.roles)
@@ -296,9 +309,13 @@ async def handle_loaded(
     else:
         await route(conv)
     await reply_budget.save(conv)
-    if routed is not None:  # with the person a shared phone's text (or a link) chose
-        fields["person_id"] = conv.person.id if conv.person else None
-        routed.append({"message_id": message.id, **fields})
+    # with the person a shared phone's text (or a link) chose
+    fields["person_id"] = conv.person.id if conv.person else None
+    routed = {"message_id": message.id, **fields}
+    if later is None:
+        await mark_routed(session, [routed])
+    else:
+        later.routed.append(routed)
     return True
 
 

@@ -18,14 +18,14 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.batch_writes import BatchWrites
 from handlers.clock import Clock
 from handlers.context import Rules
-from handlers.router import handle_loaded, mark_routed
+from handlers.router import handle_loaded
 from scheduler.inbound import count_failure, process
 from scheduler.metrics import ROUTE_GAP_SECONDS, ROUTE_SECONDS
 from scheduler.outage import Outage, is_unavailable
@@ -103,7 +103,7 @@ async def _route_together(
     """
     failed: list[tuple[int, Exception]] = []
     gaps: list[float] = []
-    routed: list[dict[str, Any]] = []  # the texts' own fields, written together at the end
+    later = BatchWrites()  # what the texts write together at the end (without savepoints)
     batch = Batch()
     async with sessions.begin() as session:
         rows = await session.scalars(
@@ -114,13 +114,17 @@ async def _route_together(
             if n and stop():
                 batch.left = [m.id for m in messages[n:]]
                 break
-            fields: list[dict[str, Any]] = []
             try:
                 if savepoints:
                     async with session.begin_nested():
-                        done = await handle_loaded(session, clock, rules, message, fields)
+                        alone = BatchWrites()
+                        done = await handle_loaded(session, clock, rules, message, alone)
+                        await alone.write(session)
                 else:
-                    done = await handle_loaded(session, clock, rules, message, fields)
+                    if later.seen_before(message.channel, message.address):
+                        await later.write(session)  # it reads what its sender's last text wrote
+                        later.seen_before(message.channel, message.address)
+                    done = await handle_loaded(session, clock, rules, message, later)
                     await session.flush()  # its own writes fail here, as the text's, not later
             except Exception as exc:
                 if is_unavailable(exc):
@@ -132,12 +136,16 @@ async def _route_together(
                 )
                 failed.append((message.id, exc))
                 continue
-            routed.extend(fields)
             if done:
                 batch.routed += 1
                 gap = (message.processed_at or clock.now()) - message.created_at
                 gaps.append(max(gap.total_seconds(), 0.0))
-        await mark_routed(session, routed)
+        try:
+            await later.write(session)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise
+            raise _TextFailed from exc  # one of them: the batch goes again, a savepoint each
     return batch, failed, gaps
 
 
