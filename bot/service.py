@@ -181,7 +181,7 @@ class Los:
                 self.clock,
                 self.rules,
                 self.write_lock,
-                wake=self.dispatcher.wake,
+                wake=self.dispatcher.wake_answers,
                 flooded=self.flooded,
             )
         return Router(
@@ -189,7 +189,7 @@ class Los:
             self.clock,
             self.rules,
             self.dispatcher.writing,
-            wake=self.dispatcher.wake,
+            wake=self.dispatcher.wake_answers,
             contended=self.write_lock.contended if self.write_lock else lambda: False,
             budget=0.01 if self.write_lock else None,
             flooded=self.flooded,

@@ -59,6 +59,7 @@ from scheduler.channel_pause import ChannelPauses
 from scheduler.metrics import MESSAGES_OUT, SEND_ERRORS, SEND_SECONDS, SENDS_UNKNOWN
 from scheduler.ratelimit import SharedRateLimiter, current_holds
 from scheduler.sending import OutgoingText, Sender, SendError
+from storage import site_cache
 from storage.models import ContactPoint, Message, Person, Site
 from storage.models.messages import PRIORITIES, PRIORITY_ANSWER, PRIORITY_CRISIS
 from storage.models.states import MessageStatus
@@ -185,6 +186,13 @@ class Dispatcher:
         """Something was queued: send now rather than at the next poll."""
         for event in self._wakes.values():
             event.set()
+
+    def wake_answers(self) -> None:
+        """Answers were queued (routing): their lane sends them now. Anything else routing
+        queued (a shift offered to the next volunteer) goes at the other lane's next poll, within
+        a second; waking that lane too would cost a second claim per batch, which on SQLite holds
+        the one writer while routing waits (issue 17)."""
+        self._wakes[ANSWER_LANE].set()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Send until ``stop``: answers in a lane of their own, everything else in order of
@@ -423,10 +431,10 @@ class Dispatcher:
 
     @staticmethod
     async def _sites(session: AsyncSession, ids: set[int]) -> dict[int, Site]:
-        """The sites of a batch, read once per claim (their quiet hours may have changed)."""
-        if not ids:
-            return {}
-        return {s.id: s for s in await session.scalars(select(Site).where(Site.id.in_(ids)))}
+        """The sites of a batch, from this process's site cache (storage/site_cache.py): a
+        change of quiet hours is seen at once in this process and within seconds in another."""
+        sites = {site_id: await site_cache.site(session, site_id) for site_id in ids}
+        return {site_id: site for site_id, site in sites.items() if site is not None}
 
     def _verdict(self, row: Any, site: Site | None, now: datetime) -> Verdict:
         """Send now, later (quiet hours), or settle the row for good with a status and reason."""
