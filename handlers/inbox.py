@@ -45,7 +45,7 @@ async def add_item(
 
 # Built once: an item nobody reads back as an object is one Core INSERT, with no unit of work.
 _ITEMS = cast(Table, InboxItem.__table__)
-_INSERT = insert(_ITEMS)
+_INSERT = insert(_ITEMS).returning(_ITEMS.c.id)
 
 
 async def note_item(
@@ -64,7 +64,7 @@ async def note_item(
     """:func:`add_item` for a caller that does not need the item back (the message path)."""
     now = clock.now()
     item_id = await session.scalar(
-        _INSERT.returning(_ITEMS.c.id),
+        _INSERT,
         {
             "site_id": site_id,
             "person_id": person_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, or_, select, update
@@ -49,7 +50,7 @@ from handlers.keywords import (
 )
 from handlers.localtime import local_day
 from handlers.sites import site_by_id, site_for_number
-from storage.db import upsert_for
+from storage.db import insert_for, upsert_for
 from storage.models import (
     ContactPoint,
     Message,
@@ -129,18 +130,29 @@ async def store_plain(
         return {}
     connection = await session.connection()  # Core: one compiled statement for any count
     returned = await connection.execute(
-        insert_once(session, None).returning(Message.id, Message.channel, Message.provider_id),
+        _store_many(session.get_bind().dialect.name),
         list(rows),
     )
     return {(r.channel, r.provider_id): r.id for r in returned}
 
 
-def insert_once(session: AsyncSession, values: dict[str, Any] | None) -> Any:
-    """INSERT that does nothing when the provider id is stored already (either database);
-    without ``values`` it takes its rows as the execution's parameters."""
-    insert = upsert_for(session)
-    statement = insert(Message) if values is None else insert(Message).values(values)
-    return statement.on_conflict_do_nothing(index_elements=["direction", "channel", "provider_id"])
+def insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
+    """INSERT that does nothing when the provider id is stored already (either database)."""
+    return (
+        upsert_for(session)(Message)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["direction", "channel", "provider_id"])
+    )
+
+
+@cache
+def _store_many(dialect: str) -> Any:
+    """:func:`store_plain`'s statement, built once per database: a webhook is answered after it."""
+    return (
+        insert_for(dialect)(Message)
+        .on_conflict_do_nothing(index_elements=["direction", "channel", "provider_id"])
+        .returning(Message.id, Message.channel, Message.provider_id)
+    )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, case, false, func, insert, or_, select
@@ -19,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.errors import NotFound
-from storage.db import upsert_for
+from storage.db import insert_for, upsert_for
 from storage.models import InboxItem, InboxThread
 
 
@@ -183,42 +184,49 @@ async def added(session: AsyncSession, item: InboxItem | NewItem) -> None:
     it, or taken under the row's lock; a row with no items left starts again from this one."""
     key = key_of(item)
     is_open = item.status == "open"
-    threads = _THREADS.c
-    statement = upsert_for(session)(_THREADS).values(
-        site_id=item.site_id,
-        other_sites=False,
-        person_id=key.id if key.kind == "p" else None,
-        contact_point_id=key.id if key.kind == "c" else None,
-        item_id=key.id if key.kind == "i" else None,
-        created_at=item.created_at,
-        items=1,
-        open_items=int(is_open),
-        urgent=is_open and bool(item.urgent),
-        last_at=item.created_at,
-        last_item_id=item.id,
+    statement = _added(session.get_bind().dialect.name, ROW_COLUMNS[key.kind])
+    await session.execute(
+        statement,
+        {
+            "site_id": item.site_id,
+            "other_sites": False,
+            "person_id": key.id if key.kind == "p" else None,
+            "contact_point_id": key.id if key.kind == "c" else None,
+            "item_id": key.id if key.kind == "i" else None,
+            "created_at": item.created_at,
+            "items": 1,
+            "open_items": int(is_open),
+            "urgent": is_open and bool(item.urgent),
+            "last_at": item.created_at,
+            "last_item_id": item.id,
+        },
     )
-    new, empty = statement.excluded, threads["items"] == 0
+
+
+@cache
+def _added(dialect: str, key_column: str) -> Any:
+    """:func:`added`'s upsert for threads keyed by ``key_column``, built once: only the values
+    change from item to item."""
+    statement = insert_for(dialect)(_THREADS)
+    threads, new = _THREADS.c, statement.excluded
+    empty = threads["items"] == 0
     later_at = or_(empty, threads.last_at.is_(None), new.last_at > threads.last_at)
     later_item = or_(empty, threads.last_item_id.is_(None), new.last_item_id > threads.last_item_id)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ROW_COLUMNS[key.kind]],
-            set_={
-                "items": threads["items"] + 1,
-                "open_items": case(
-                    (empty, new.open_items), else_=threads.open_items + new.open_items
-                ),
-                "urgent": case((empty, new.urgent), else_=or_(threads.urgent, new.urgent)),
-                "site_id": case(
-                    (or_(empty, new.site_id < threads.site_id), new.site_id), else_=threads.site_id
-                ),
-                "other_sites": case(
-                    (empty, false()), else_=or_(threads.other_sites, new.site_id != threads.site_id)
-                ),
-                "last_at": case((later_at, new.last_at), else_=threads.last_at),
-                "last_item_id": case((later_item, new.last_item_id), else_=threads.last_item_id),
-            },
-        )
+    return statement.on_conflict_do_update(
+        index_elements=[key_column],
+        set_={
+            "items": threads["items"] + 1,
+            "open_items": case((empty, new.open_items), else_=threads.open_items + new.open_items),
+            "urgent": case((empty, new.urgent), else_=or_(threads.urgent, new.urgent)),
+            "site_id": case(
+                (or_(empty, new.site_id < threads.site_id), new.site_id), else_=threads.site_id
+            ),
+            "other_sites": case(
+                (empty, false()), else_=or_(threads.other_sites, new.site_id != threads.site_id)
+            ),
+            "last_at": case((later_at, new.last_at), else_=threads.last_at),
+            "last_item_id": case((later_item, new.last_item_id), else_=threads.last_item_id),
+        },
     )
 
 

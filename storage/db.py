@@ -116,7 +116,12 @@ def release(engine: AsyncEngine) -> None:
 def upsert_for(session: AsyncSession) -> Any:
     """The database's own ``insert``, the one with ``on_conflict_do_nothing`` and
     ``on_conflict_do_update`` (PostgreSQL's or SQLite's)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert_for(session.get_bind().dialect.name)
+
+
+def insert_for(dialect: str) -> Any:
+    """:func:`upsert_for` by the dialect's name, for a statement built once per database."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
