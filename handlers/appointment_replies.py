@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import outbox, paging, questions
@@ -95,22 +95,27 @@ async def list_appointments(conv: Conversation, _args: list[str]) -> None:
     await paging.show(conv, "appointments", await appointment_listing(conv))
 
 
+# Built once (every TIMER asks it): only the values change.
+_COMING = (
+    select(Appointment)
+    .where(
+        or_(
+            Appointment.person_id == bindparam("person_id"),
+            Appointment.companion_id == bindparam("person_id"),
+        ),
+        or_(*(Appointment.status == status for status in ACTIVE)),  # no IN list to expand
+        Appointment.starts_at > bindparam("now"),
+    )
+    .order_by(Appointment.starts_at, Appointment.id)
+    .limit(LIST_LIMIT)
+)
+
+
 async def appointment_listing(conv: Conversation) -> paging.Listing:
     assert conv.person is not None
     now = conv.clock.now()
     person_id = conv.person.id
-    rows = list(
-        await conv.session.scalars(
-            select(Appointment)
-            .where(
-                or_(Appointment.person_id == person_id, Appointment.companion_id == person_id),
-                Appointment.status.in_(ACTIVE),
-                Appointment.starts_at > now,
-            )
-            .order_by(Appointment.starts_at, Appointment.id)
-            .limit(LIST_LIMIT)
-        )
-    )
+    rows = list(await conv.session.scalars(_COMING, {"person_id": person_id, "now": now}))
     lines = []
     for appointment in rows:
         when = when_for(appointment, conv.tz, conv.language, now)

@@ -1,12 +1,12 @@
 """Writes that a batch of routed texts makes together, just before it commits.
 
 Routing a text writes things nothing else in its batch reads back: the text's own fields (who
-wrote, which site, when it was routed), its plain answers (those with no dedupe key), the
-sender's reply budget and, on SQLite, when the sender last wrote. Gathered here, each is one
-statement per batch (an executemany) instead of one per text: under load, what limits routing
-is a text's round trips to the database (issue 17). Before a second text from a sender already
-in the batch is routed, what is gathered is written, so that text reads its sender's budget as
-if each text had had its own transaction.
+wrote, which site, when it was routed), its answers, the sender's reply budget and, on SQLite,
+when the sender last wrote. Gathered here, each is one statement per batch (an executemany)
+instead of one per text: under load, what limits routing is a text's round trips to the
+database (issue 17). Before a second text from a sender already in the batch is routed, what
+is gathered is written, so that text reads its sender's answers and budget as if each text had
+had its own transaction.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ async def mark_seen(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
 @dataclass
 class BatchWrites:
     routed: list[dict[str, Any]] = field(default_factory=list)  # for :func:`mark_routed`
-    answers: list[dict[str, Any]] = field(default_factory=list)  # outbox.answer_values rows
+    answers: list[dict[str, Any]] = field(default_factory=list)  # from outbox.answer_values
     budgets: list[reply_budget.State] = field(default_factory=list)
     seen_at: list[dict[str, Any]] = field(default_factory=list)  # for :func:`mark_seen`
     senders: set[tuple[str, str]] = field(default_factory=set)

@@ -122,7 +122,7 @@ class Conversation:
             question_id=question_id,
             language=language or self.language,
         )
-        if self.later is not None and dedupe is None:
+        if self.later is not None:
             self.later.answers.append(values)  # written with the batch's, before it commits
         else:
             await outbox.insert_answers(self.session, [values])

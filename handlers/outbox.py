@@ -7,6 +7,7 @@ replayed webhook) a no-op.
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Any, cast
 
@@ -190,12 +191,11 @@ def answer_values(clock: Clock, *, language: str | None, **options: Any) -> dict
 
 async def insert_answers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """:func:`queue` for answers (rows from :func:`answer_values`) without ORM objects: one
-    INSERT per set of columns, and for a row with a ``key`` an ``INSERT … ON CONFLICT DO
-    NOTHING`` instead of a look-up and a savepoint."""
-    groups: dict[tuple[bool, frozenset[str]], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(("idempotency_key" in row, frozenset(row)), []).append(row)
-    for (keyed, _columns), group in groups.items():
+    INSERT for each run of rows with the same columns, in their order, and for rows with a
+    ``key`` an ``INSERT … ON CONFLICT DO NOTHING`` instead of a look-up and a savepoint."""
+    for columns, run in itertools.groupby(rows, key=lambda row: frozenset(row)):
+        group = list(run)
+        keyed = "idempotency_key" in columns
         statement = _INSERT_ONCE[session.get_bind().dialect.name] if keyed else _INSERT
         await session.execute(statement, group if len(group) > 1 else group[0])
 
