@@ -76,6 +76,13 @@ def chat(n: int) -> int:
     return 700_000_000 + n
 
 
+def senders_of(people: int | None) -> Iterator[tuple[int, int]]:
+    """(sender, turn): each of ``people`` senders once a turn, in order, turn after turn (all
+    different, without ``people``)."""
+    for n in itertools.count():
+        yield (n % people, n // people) if people else (n, 0)
+
+
 # --- the bare ceiling ------------------------------------------------------------------------
 
 
@@ -149,7 +156,9 @@ Request = tuple[str, bytes, dict[str, str]]
 class Requests:
     """Posts for one path, each from its own sender and with its own provider id."""
 
-    def __init__(self, path: str, base_url: str, tag: str, senders: Iterator[int]) -> None:
+    def __init__(
+        self, path: str, base_url: str, tag: str, senders: Iterator[tuple[int, int]]
+    ) -> None:
         self.path, self.base_url, self.tag, self.senders = path, base_url, tag, senders
         self.validator = RequestValidator(TOKEN)
         self.counter = itertools.count()
@@ -157,8 +166,11 @@ class Requests:
 
     def next(self) -> Request:
         n = next(self.counter)
-        sender = next(self.senders)
-        word = WORDS[n % len(WORDS)]
+        sender, turn = next(self.senders)
+        # The mix goes round the senders, and a sender's word changes each time the senders
+        # come round again: the same word within 10 minutes would get no answer (the reply
+        # budget's same-answer rule), and routing would be measured without its answers.
+        word = WORDS[(sender + turn) % len(WORDS)]
         if self.path == "telegram":
             update_id = int(self.tag) * 10_000_000 + n
             self.provider_ids.append(f"u{update_id}")
@@ -434,7 +446,7 @@ async def bench_database(kind: str, opts: argparse.Namespace, folder: Path) -> d
     runs = opts.rounds * 2 * 3  # rounds x paths x (full, half, routing)
     people = min(per_run * runs, 60_000)
     url = await prepare_database(kind, opts.postgres, folder, people)
-    senders = itertools.cycle(range(people))  # each sender once in a run, as far as they go
+    senders = senders_of(people)
     ready_file = folder / "fakes.json"
     py = [sys.executable, "-m", "bench.inbound"]
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_"))}
@@ -482,7 +494,7 @@ async def bench_database(kind: str, opts: argparse.Namespace, folder: Path) -> d
                 for path in PATHS:
                     got = figures.setdefault(path, Figures())
 
-                    ceiling = Requests(path, bare_url, str(next(tags)), itertools.count()).next
+                    ceiling = Requests(path, bare_url, str(next(tags)), senders_of(None)).next
                     got.bare.append(await full_load(bare_url, ceiling, opts.duration))
                     requests = Requests(path, los_url, str(next(tags)), senders)
                     since = datetime.now(UTC)
