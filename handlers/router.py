@@ -171,10 +171,12 @@ _CONTACTS = cast(Table, ContactPoint.__table__)
 # Built once: only the values change from text to text. One read gives the sender's contact
 # point, its person, the person's roles and the reply budget, and two flags that let routing skip
 # a read whose answer is "nothing": anyone sharing the number, any open question of the person.
-# On PostgreSQL the same statement first marks the contact point (``last_inbound_at``), which
-# takes its row lock, so that two texts from one sender wait for each other (the reply budget
-# counts on it). On SQLite the transaction holds the one write lock already, and the mark is
-# one of the batch's writes (handlers/batch_writes.py).
+# On PostgreSQL the contact point is marked first (``last_inbound_at``), in a statement of its
+# own: it takes the row's lock, so that two texts from one sender (in two processes) wait for
+# each other, and the read that follows, with a snapshot of its own, sees what the first one
+# wrote (the reply budget counts on it; one statement would read from before the wait). On
+# SQLite the transaction holds the one writer already, and the mark is one of the batch's writes
+# (handlers/batch_writes.py).
 _SENDER_COLUMNS = (
     ContactPoint,
     Person,
@@ -205,7 +207,6 @@ _SEEN = (
     .where(*_BY_ADDRESS)
     .values(last_inbound_at=bindparam("now", type_=_CONTACTS.c.last_inbound_at.type))
     .returning(_CONTACTS.c.id)
-    .cte("seen")
 )
 _SENDER_ALONE = (
     select(*_SENDER_COLUMNS)
@@ -213,7 +214,7 @@ _SENDER_ALONE = (
     .outerjoin(reply_budget.TABLE, reply_budget.TABLE.c.contact_point_id == ContactPoint.id)
 )
 _SENDER = {
-    "postgresql": _SENDER_ALONE.join(_SEEN, _SEEN.c.id == ContactPoint.id),
+    "postgresql": _SENDER_ALONE.where(ContactPoint.id == bindparam("contact_id")),
     "sqlite": _SENDER_ALONE.where(*_BY_ADDRESS),
 }
 
@@ -227,10 +228,16 @@ async def _contact_for(
     later: BatchWrites | None,
 ) -> Sender:
     """The sender's contact point (made on the first text), marked as written from ``now``, and
-    what goes with it (``_SENDER``): one statement."""
+    what goes with it (``_SENDER``): two statements on PostgreSQL, one on SQLite."""
     dialect = session.get_bind().dialect.name
-    params = {"by": channel, "from_": address, "now": now}
-    row = (await session.execute(_SENDER[dialect], params)).first()
+    params: dict[str, Any] = {"by": channel, "from_": address, "now": now}
+    row = None
+    if dialect == "postgresql":
+        params["contact_id"] = await session.scalar(_SEEN, params)
+        if params["contact_id"] is not None:
+            row = (await session.execute(_SENDER[dialect], params)).first()
+    else:
+        row = (await session.execute(_SENDER[dialect], params)).first()
     if row is None:
         contact = ContactPoint(
             channel=channel, address=address, created_at=clock.now(), last_inbound_at=now
