@@ -54,19 +54,25 @@ def counted(engine: AsyncEngine) -> Iterator[list[str]]:
         event.remove(engine.sync_engine, "before_cursor_execute", note)
 
 
+async def stored(h: Harness, phone: str, text: str, sid: str) -> int:
+    """Store a text as the webhook does: its id."""
+    incoming = Incoming(
+        channel="sms",
+        address=phone,
+        text=text,
+        provider_id=sid,
+        received_at=h.los.clock.now(),
+        via="+4759440000",
+    )
+    message_id = await store_text(h.los.sessions, incoming)
+    assert message_id is not None
+    return message_id
+
+
 async def route_counted(h: Harness, text: str, sid: str) -> list[str]:
     """Store a text as the webhook does, then count what routing it costs."""
     los = h.los
-    incoming = Incoming(
-        channel="sms",
-        address=OLA,
-        text=text,
-        provider_id=sid,
-        received_at=los.clock.now(),
-        via="+4759440000",
-    )
-    message_id = await store_text(los.sessions, incoming)
-    assert message_id is not None
+    message_id = await stored(h, OLA, text, sid)
     with counted(los.engine) as statements:
         batch = await route_batch(los.sessions, los.clock, los.rules, [message_id])
     assert batch.routed == 1
@@ -126,19 +132,7 @@ async def test_statements_per_text_in_a_batch(h: Harness) -> None:
     for phone in phones:
         await h.person(name=f"Per {phone[-4:]}", phone=phone)
     await warm_up(h)
-    ids = []
-    for n, phone in enumerate(phones):
-        incoming = Incoming(
-            channel="sms",
-            address=phone,
-            text="TIMER",
-            provider_id=f"SMbatch{n}",
-            received_at=h.los.clock.now(),
-            via="+4759440000",
-        )
-        message_id = await store_text(h.los.sessions, incoming)
-        assert message_id is not None
-        ids.append(message_id)
+    ids = [await stored(h, phone, "TIMER", f"SMbatch{n}") for n, phone in enumerate(phones)]
     with counted(h.los.engine) as statements:
         batch = await route_batch(h.los.sessions, h.los.clock, h.los.rules, ids)
     assert batch.routed == BATCH
@@ -164,26 +158,13 @@ async def test_a_senders_texts_in_one_batch_are_answered_as_one_by_one(h: Harnes
         await h.person(name=f"Per {phone[-1]}", phone=phone)
     await warm_up(h)
 
-    async def store(phone: str, n: int, text: str) -> int:
-        incoming = Incoming(
-            channel="sms",
-            address=phone,
-            text=text,
-            provider_id=f"SM{phone[-1]}x{n}",
-            received_at=h.los.clock.now(),
-            via="+4759440000",
-        )
-        message_id = await store_text(h.los.sessions, incoming)
-        assert message_id is not None
-        return message_id
-
     los = h.los
-    ids = [await store(together, n, text) for n, text in enumerate(texts)]
+    ids = [await stored(h, together, text, f"SM1x{n}") for n, text in enumerate(texts)]
     with counted(los.engine) as statements:
         assert (await route_batch(los.sessions, los.clock, los.rules, ids)).routed == len(texts)
     assert not [s for s in statements if s.startswith("SAVEPOINT")]  # routed together, no retry
     for n, text in enumerate(texts):
-        one = await store(alone, n, text)
+        one = await stored(h, alone, text, f"SM2x{n}")
         assert (await route_batch(los.sessions, los.clock, los.rules, [one])).routed == 1
 
     async with h.session() as session:
@@ -224,23 +205,9 @@ async def test_a_text_waiting_for_its_senders_lock_reads_what_the_other_wrote(h:
     phone = "+4792100003"
     await h.person(name="Per Lås", phone=phone)
     los = h.los
-
-    async def store(text: str, sid: str) -> int:
-        incoming = Incoming(
-            channel="sms",
-            address=phone,
-            text=text,
-            provider_id=sid,
-            received_at=los.clock.now(),
-            via="+4759440000",
-        )
-        message_id = await store_text(los.sessions, incoming)
-        assert message_id is not None
-        return message_id
-
-    first = await store("TIMER", "SMlock1")  # answered: the sender has a reply budget now
+    first = await stored(h, phone, "TIMER", "SMlock1")  # answered: the sender has a budget now
     assert (await route_batch(los.sessions, los.clock, los.rules, [first])).routed == 1
-    second = await store("HJELP", "SMlock2")
+    second = await stored(h, phone, "HJELP", "SMlock2")
     async with los.sessions() as other, other.begin():
         contact_id = await other.scalar(
             update(ContactPoint)
