@@ -38,8 +38,8 @@ async def mark_routed(session: AsyncSession, rows: list[dict[str, Any]]) -> None
 
 
 async def mark_seen(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Note when senders last wrote (``contact_id``, ``now``); on PostgreSQL the router's read
-    of the sender does it (handlers/router.py)."""
+    """Note when senders last wrote (``contact_id``, ``now``): SQLite's; on PostgreSQL the router
+    marks the sender at once, as its row lock (handlers/router.py)."""
     if rows:
         await session.execute(_CONTACT_SEEN, rows if len(rows) > 1 else rows[0])
 
@@ -52,13 +52,13 @@ class BatchWrites:
     seen_at: list[dict[str, Any]] = field(default_factory=list)  # for :func:`mark_seen`
     senders: set[tuple[str, str]] = field(default_factory=set)
 
-    def seen_before(self, channel: str, address: str | None) -> bool:
-        """Whether a text from this sender was routed in the batch already (and note this one)."""
+    async def before(self, session: AsyncSession, channel: str, address: str | None) -> None:
+        """Before a text is routed: if its sender has a text in the batch already, write what is
+        gathered, so that this one reads what that one wrote."""
         sender = (channel, address or "")
         if sender in self.senders:
-            return True
+            await self.write(session)
         self.senders.add(sender)
-        return False
 
     async def write(self, session: AsyncSession) -> None:
         """Write what is gathered, and start again from nothing."""

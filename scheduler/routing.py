@@ -121,9 +121,7 @@ async def _route_together(
                         done = await handle_loaded(session, clock, rules, message, alone)
                         await alone.write(session)
                 else:
-                    if later.seen_before(message.channel, message.address):
-                        await later.write(session)  # it reads what its sender's last text wrote
-                        later.seen_before(message.channel, message.address)
+                    await later.before(session, message.channel, message.address)
                     done = await handle_loaded(session, clock, rules, message, later)
                     await session.flush()  # its own writes fail here, as the text's, not later
             except Exception as exc:
