@@ -12,14 +12,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import voice
 from handlers.clock import Clock
 from handlers.followup import phones
+from storage.db import insert_for
 from storage.loading import load
 from storage.models import ContactPoint, Message, Person
 from storage.models.messages import (
@@ -205,10 +204,10 @@ async def insert_answers(session: AsyncSession, rows: list[dict[str, Any]]) -> N
 _MESSAGES = cast(Table, Message.__table__)
 _INSERT = insert(_MESSAGES)
 _INSERT_ONCE = {
-    "postgresql": postgresql_insert(_MESSAGES).on_conflict_do_nothing(
+    dialect: insert_for(dialect)(_MESSAGES).on_conflict_do_nothing(
         index_elements=["idempotency_key"]
-    ),
-    "sqlite": sqlite_insert(_MESSAGES).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+    )
+    for dialect in ("postgresql", "sqlite")
 }
 
 
