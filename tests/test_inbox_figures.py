@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.staff_users import add_staff
@@ -215,3 +215,19 @@ async def test_items_inserted_in_bulk_get_their_rows_from_fill(database_url: str
         assert first.id > 0
     finally:
         await engine.dispose()
+
+
+async def test_a_thread_whose_items_all_went_starts_again_from_its_next_text(h: Harness) -> None:
+    """``thread_figures.added`` is one upsert: a row kept with no items (they were deleted, as
+    retention does) takes the next item's figures, and they agree with a count of the items."""
+    person = await h.person("Ola", phone=PHONE)
+    await h.sms(PHONE, "Jeg vil ta livet mitt")  # urgent, open
+    key = ThreadKey("p", person["id"])
+    async with h.session() as session:
+        await session.execute(delete(InboxItem).where(InboxItem.person_id == person["id"]))
+        row = await thread_figures.recount(session, key)
+        await session.commit()
+    assert row is not None and row.items == 0  # kept, with no items
+    h.clock.advance(60)
+    await h.sms(PHONE, "Kan noen ringe meg?")
+    assert (await agree(h))[str(key)][1:4] == (1, 1, False)  # not urgent: the crisis went
