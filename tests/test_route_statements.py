@@ -18,7 +18,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scheduler.inbound import Incoming, store_text
-from scheduler.routing import route_batch
+from scheduler.routing import FIRST_TAKE, route_batch
 from storage.models import ContactPoint, Message, ReplyBudget
 from tests.harness import Harness, oslo
 
@@ -119,11 +119,11 @@ async def test_statements_per_routed_text(h: Harness) -> None:
 
 # A batch of texts from different senders (as under load): per text, the sender's read (on
 # PostgreSQL after the contact point's UPDATE, its row lock) and the command's read; per batch,
-# BEGIN, the locking read and one executemany each of the answers, the reply budgets, the texts'
-# own fields and (SQLite) the senders' last-written time (handlers/batch_writes.py). No
-# SAVEPOINT while nothing fails.
+# BEGIN, the locking reads (two here: FIRST_TAKE texts, then the other six) and one executemany
+# each of the answers, the reply budgets, the texts' own fields and (SQLite) the senders'
+# last-written time (handlers/batch_writes.py). No SAVEPOINT while nothing fails.
 BATCH = 10
-MOST_IN_BATCH = {"sqlite": 2 * BATCH + 6, "postgresql": 3 * BATCH + 4}
+MOST_IN_BATCH = {"sqlite": 2 * BATCH + 7, "postgresql": 3 * BATCH + 5}
 
 
 async def test_statements_per_text_in_a_batch(h: Harness) -> None:
@@ -147,6 +147,56 @@ async def test_statements_per_text_in_a_batch(h: Harness) -> None:
         )
     assert all(at is not None for at in routed)
     assert sorted(a for a in answers if a in phones) == phones  # one answer each
+
+
+def locking_reads(statements: list[tuple[str, Any]]) -> list[int]:
+    """How many texts each of a batch's reads of its texts took (and on PostgreSQL locked)."""
+    return [
+        len(params)
+        for sql, params in statements
+        if sql.lstrip().startswith("SELECT messages.id, messages.direction")
+    ]
+
+
+@contextmanager
+def counted_with_parameters(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
+    statements: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+
+
+async def test_a_batch_cut_after_its_first_text_has_locked_only_a_few(h: Harness) -> None:
+    """Under a flood a batch is cut after a text (``stop``); it used to read and lock all its
+    texts first, and on PostgreSQL that cost more than routing the one text. It takes a few,
+    then twice as many each time; what it leaves is routed by the next batch."""
+    phones = [f"+479300{n:04d}" for n in range(BATCH)]
+    for phone in phones:
+        await h.person(name=f"Per {phone[-4:]}", phone=phone)
+    await warm_up(h)
+    los = h.los
+    ids = [await stored(h, phone, "TIMER", f"SMcut{n}") for n, phone in enumerate(phones)]
+
+    with counted_with_parameters(los.engine) as statements:
+        cut = await route_batch(los.sessions, los.clock, los.rules, ids, stop=lambda: True)
+    assert (cut.routed, cut.left) == (1, ids[1:])
+    assert locking_reads(statements) == [FIRST_TAKE]
+
+    with counted_with_parameters(los.engine) as statements:
+        rest = await route_batch(los.sessions, los.clock, los.rules, cut.left)
+    assert (rest.routed, rest.left) == (BATCH - 1, [])
+    assert locking_reads(statements) == [FIRST_TAKE, BATCH - 1 - FIRST_TAKE]
+    async with h.session() as session:
+        routed = await session.scalar(
+            select(func.count()).where(Message.id.in_(ids), Message.processed_at.is_not(None))
+        )
+    assert routed == BATCH
 
 
 async def test_a_senders_texts_in_one_batch_are_answered_as_one_by_one(h: Harness) -> None:
