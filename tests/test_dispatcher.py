@@ -10,7 +10,14 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
-from scheduler.dispatcher import LEASE, Dispatcher, backoff, jittered
+from scheduler.dispatcher import (
+    ANSWER_GATHER_SECONDS,
+    ANSWER_LANE,
+    LEASE,
+    Dispatcher,
+    backoff,
+    jittered,
+)
 from storage.models import InboxItem, Message, Worker
 from tests.harness import TWILIO_FROM, TWILIO_SID, Harness, oslo
 
@@ -176,6 +183,44 @@ async def test_replies_leave_within_a_second_with_the_background_dispatcher(h: H
     finally:
         stop.set()
         await asyncio.wait_for(loop, timeout=5)
+
+
+@pytest.mark.realtime  # a tenth of a second on the wall clock: run alone (see pyproject.toml)
+async def test_on_sqlite_answers_woken_together_share_one_claim(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every routing batch wakes the answer lane, and on SQLite a claim holds the one writer:
+    the lane lets answers gather for ``ANSWER_GATHER_SECONDS`` after a wake, so three wakes
+    within it make one claim, not three. PostgreSQL claims at once."""
+    dispatcher = h.los.dispatcher
+    if h.los.engine.dialect.name != "sqlite":
+        assert dispatcher.answer_gather == 0.0
+        return
+    claims: list[tuple[int, ...]] = []
+    claim = dispatcher.run_once
+
+    async def counted(priorities: tuple[int, ...]) -> int:
+        handled = await claim(priorities)
+        claims.append(priorities)
+        return handled
+
+    monkeypatch.setattr(dispatcher, "run_once", counted)
+    stop = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run_forever(stop))
+    try:
+        for _ in range(100):  # the lane's first claim is done: it waits for a wake
+            if ANSWER_LANE in claims:
+                break
+            await asyncio.sleep(0.01)
+        before = claims.count(ANSWER_LANE)
+        for _ in range(3):
+            dispatcher.wake_answers()
+            await asyncio.sleep(ANSWER_GATHER_SECONDS / 4)
+        await asyncio.sleep(ANSWER_GATHER_SECONDS * 3)
+        assert claims.count(ANSWER_LANE) - before == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=5)
 
 
 def dead_worker(h: Harness) -> Dispatcher:
