@@ -33,6 +33,7 @@ from scheduler.spool import Spool
 from scheduler.storing import GroupStore
 from scheduler.writelock import WriteLock
 from storage.db import (
+    autovacuum_off,
     checkpoint_now,
     create_engine,
     optimize,
@@ -54,6 +55,10 @@ ALIVE_SECONDS = 60.0
 # eases (it still routes a text a second per worker meanwhile).
 FLOOD_AT = 8
 FLOOD_RATE = 400.0
+AUTOVACUUM_OFF = (
+    "PostgreSQL runs with autovacuum off: statistics go stale and dead rows pile up, so "
+    "every text costs more by the hour; turn it on (README, Running it for real)"
+)
 
 
 def free_bytes(path: Path) -> int:
@@ -224,6 +229,8 @@ class Los:
         """Migrate the schema and make sure a site exists."""
         await upgrade(self.engine)
         await optimize(self.engine, first=True)
+        if await autovacuum_off(self.engine):
+            log.warning(AUTOVACUUM_OFF)
         async with self.sessions.begin() as session:
             if session.get_bind().dialect.name == "postgresql":
                 # several processes starting on a fresh database make one site, not several

@@ -7,7 +7,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -160,6 +160,16 @@ async def optimize(engine: AsyncEngine, *, first: bool = False) -> int:
             ["PRAGMA analysis_limit=1000", everything if first else "PRAGMA optimize"],
         )
     return 1
+
+
+async def autovacuum_off(engine: AsyncEngine) -> bool:
+    """Whether PostgreSQL runs without autovacuum. Los counts on it: without it the planner
+    keeps the statistics of empty tables (it read a routing batch by scanning every message)
+    and dead rows pile up, so each text costs more by the hour. SQLite: never."""
+    if engine.dialect.name != "postgresql":
+        return False
+    async with engine.connect() as conn:
+        return str(await conn.scalar(text("SHOW autovacuum"))).lower() == "off"
 
 
 async def checkpoint_now(engine: AsyncEngine) -> int:
