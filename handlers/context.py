@@ -131,7 +131,7 @@ class Conversation:
         self, kind: str = "message", summary: str | None = None, *, urgent: bool = False
     ) -> None:
         """An item for the staff inbox about this text (one INSERT; nothing reads it back)."""
-        await inbox.note_item(
+        await inbox.add_item(
             self.session,
             self.clock,
             site_id=self.site.id,

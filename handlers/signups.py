@@ -21,7 +21,7 @@ from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.errors import Conflict, InputError, NotFound
 from handlers.keywords import Answer
-from storage.models import Activity, OpenQuestion, Person, Signup
+from storage.models import Activity, InboxItem, OpenQuestion, Person, Signup
 
 ATTENDANCE = ("attended", "no_show")
 
@@ -471,9 +471,10 @@ async def suggestion_command(conv: Conversation, args: list[str]) -> None:
         await conv.reply("suggestion_thanks")
         return
     # Nothing of the sender: no person, text, contact point or key worker on the item.
-    item = await inbox.add_item(
+    item_id = await inbox.add_item(
         conv.session, conv.clock, site_id=conv.site.id, kind="suggestion", summary=rest
     )
+    item = await conv.session.get_one(InboxItem, item_id)
     # The exact time would link the item to the sender's own incoming row: keep the day only
     # (local midnight). And the incoming row keeps no text at all.
     tz = ZoneInfo(conv.site.timezone)

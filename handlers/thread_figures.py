@@ -45,8 +45,7 @@ class ThreadKey:
 
 @dataclass(frozen=True)
 class NewItem:
-    """An item written with a Core INSERT (handlers/inbox.py ``note_item``): what its thread's
-    figures need of it."""
+    """A new item (handlers/inbox.py ``add_item``): what its thread's figures need of it."""
 
     id: int
     person_id: int | None
@@ -178,7 +177,7 @@ async def recount_all(session: AsyncSession, keys: Iterable[ThreadKey]) -> None:
         await recount(session, key)
 
 
-async def added(session: AsyncSession, item: InboxItem | NewItem) -> None:
+async def added(session: AsyncSession, item: NewItem) -> None:
     """A new item: its thread counts one more, in one upsert that never reads the thread's other
     items (a number that floods the inbox makes one thread of thousands). Its row is made with
     it, or taken under the row's lock; a row with no items left starts again from this one."""

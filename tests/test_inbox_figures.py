@@ -212,7 +212,7 @@ async def test_items_inserted_in_bulk_get_their_rows_from_fill(database_url: str
             figures = await kept(session)
         assert figures[str(ThreadKey("c", contact.id))][1] == 4
         assert len([key for key in figures if key.startswith("i")]) == 3
-        assert first.id > 0
+        assert first > 0
     finally:
         await engine.dispose()
 
