@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from threading import Thread
 from typing import Any
 
 import aiosqlite
@@ -139,10 +138,7 @@ class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
 
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
         connection = self.aiosqlite.connect(*arg, **kw)
-        if isinstance(connection, Thread):  # aiosqlite before 0.22 was itself the thread
-            connection.daemon = True
-        else:
-            connection._thread.daemon = True  # a hung statement must not keep the process
+        connection._thread.daemon = True  # a hung statement must not keep the process
         return self.connection_cls(self, await_(connection))
 
 
