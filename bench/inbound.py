@@ -9,8 +9,8 @@ round, alternating bare and Los, with an aiohttp load generator at 50 connection
 - Los's latency at half of the goal's rate (1,000 webhooks a second on SQLite, 2,000 on
   PostgreSQL: 500 and 1,000), or at half of its maximum if that is less (open loop, a fixed
   rate);
-- routing: how fast the texts of the full-load run were routed (from the first stored to the
-  last routed), and texts posted at a fixed rate (200 a second on SQLite, 500 on PostgreSQL, or
+- routing: how fast the texts of the full-load run were routed (from the first routed to the
+  last), and texts posted at a fixed rate (200 a second on SQLite, 500 on PostgreSQL, or
   half of Los's maximum if that is less): how many were routed a second with their answers
   queued, and the gap between storing a text and routing it (p50, p99).
 
