@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -43,30 +41,6 @@ async def test_processes_starting_together_make_one_default_site(database_url: s
     finally:
         for los in many:
             await los.engine.dispose()
-
-
-async def test_start_up_warns_when_postgresql_runs_without_autovacuum(
-    database_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    from sqlalchemy import text
-
-    from bot.config import Settings
-    from bot.service import AUTOVACUUM_OFF, Los
-
-    los = Los(Settings(database_url=database_url), channels=[])
-    try:
-        off = False
-        if los.engine.dialect.name == "postgresql":  # this server's own setting, whichever it is
-            async with los.engine.connect() as conn:
-                setting = await conn.scalar(
-                    text("SELECT setting FROM pg_settings WHERE name = 'autovacuum'")
-                )
-            off = setting == "off"
-        with caplog.at_level(logging.WARNING, logger="bot.service"):
-            await los.prepare()
-    finally:
-        await los.engine.dispose()
-    assert (AUTOVACUUM_OFF in caplog.text) == off
 
 
 def test_the_migration_helper_numbers_the_next_revision_itself(tmp_path: Path) -> None:

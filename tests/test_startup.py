@@ -5,6 +5,7 @@ within the grace period with exit 0, sending nothing twice after the restart."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -18,10 +19,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.service import AUTOVACUUM_OFF, Los
 from handlers.people import create_person
 from handlers.sites import default_site
 from storage.db import create_engine, session_factory
@@ -281,3 +283,22 @@ async def test_web_and_worker_processes_split_the_work(tmp_path: Path) -> None:
         web.kill()
         worker.kill()
         await twilio.stop()
+
+
+async def test_start_up_warns_when_postgresql_runs_without_autovacuum(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    los = Los(Settings(database_url=database_url), channels=[])
+    try:
+        off = False
+        if los.engine.dialect.name == "postgresql":  # this server's own setting, whichever it is
+            async with los.engine.connect() as conn:
+                setting = await conn.scalar(
+                    text("SELECT setting FROM pg_settings WHERE name = 'autovacuum'")
+                )
+            off = setting == "off"
+        with caplog.at_level(logging.WARNING, logger="bot.service"):
+            await los.prepare()
+    finally:
+        await los.engine.dispose()
+    assert (AUTOVACUUM_OFF in caplog.text) == off
