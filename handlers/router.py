@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,7 +31,7 @@ from handlers import (
     voice_calls,
 )
 from handlers.attachments import IncomingAttachment, store_attachments
-from handlers.batch_writes import BatchWrites, mark_routed, mark_seen
+from handlers.batch_writes import BatchWrites, mark_routed
 from handlers.clock import Clock
 from handlers.context import Conversation, Rules
 from handlers.features import ANSWER_HANDLERS, COMMANDS, INTERCEPTORS
@@ -49,16 +49,10 @@ from handlers.keywords import (
     words,
 )
 from handlers.localtime import local_day
+from handlers.senders import ReadAhead, sender_of
 from handlers.sites import site_by_id, site_for_number
 from storage.db import insert_for, upsert_for
-from storage.models import (
-    ContactPoint,
-    Message,
-    OpenQuestion,
-    Person,
-    PersonRole,
-    PhoneSharer,
-)
+from storage.models import Message, OpenQuestion
 from storage.models.messages import PRIORITY_ROUTINE
 
 
@@ -155,116 +149,6 @@ def _store_many(dialect: str) -> Any:
     )
 
 
-@dataclass(frozen=True)
-class Sender:
-    """Who wrote, and what the first read already tells about them (see ``_SENDER``)."""
-
-    contact: ContactPoint
-    person: Person | None
-    budget: reply_budget.State
-    shared: bool  # someone shares this contact point (a shared phone)
-    asked: bool  # its person may have an open question (asked or not yet, not expired)
-    roles: list[str]  # its person's role names, sorted
-
-
-_CONTACTS = cast(Table, ContactPoint.__table__)
-# Built once: only the values change from text to text. One read gives the sender's contact
-# point, its person, the person's roles and the reply budget, and two flags that let routing skip
-# a read whose answer is "nothing": anyone sharing the number, any open question of the person.
-# On PostgreSQL the contact point is marked first (``last_inbound_at``), in a statement of its
-# own: it takes the row's lock, so that two texts from one sender (in two processes) wait for
-# each other, and the read that follows, with a snapshot of its own, sees what the first one
-# wrote (the reply budget counts on it; one statement would read from before the wait). On
-# SQLite the transaction holds the one writer already, and the mark is one of the batch's writes
-# (handlers/batch_writes.py).
-_SENDER_COLUMNS = (
-    ContactPoint,
-    Person,
-    select(PhoneSharer.id)
-    .where(PhoneSharer.contact_point_id == ContactPoint.id)
-    .exists()
-    .label("shared"),
-    select(OpenQuestion.id)
-    .where(
-        OpenQuestion.person_id == ContactPoint.person_id,
-        OpenQuestion.status == "open",
-        or_(OpenQuestion.expires_at.is_(None), OpenQuestion.expires_at > bindparam("now")),
-    )
-    .exists()
-    .label("asked"),
-    select(func.aggregate_strings(PersonRole.role, ","))
-    .where(PersonRole.person_id == ContactPoint.person_id)
-    .scalar_subquery()
-    .label("roles"),
-    *reply_budget.TABLE.columns,
-)
-_BY_ADDRESS = (
-    _CONTACTS.c.channel == bindparam("by"),
-    _CONTACTS.c.address == bindparam("from_"),
-)
-_SEEN = (
-    update(_CONTACTS)
-    .where(*_BY_ADDRESS)
-    .values(last_inbound_at=bindparam("now", type_=_CONTACTS.c.last_inbound_at.type))
-    .returning(_CONTACTS.c.id)
-)
-_SENDER_ALONE = (
-    select(*_SENDER_COLUMNS)
-    .outerjoin(Person, Person.id == ContactPoint.person_id)
-    .outerjoin(reply_budget.TABLE, reply_budget.TABLE.c.contact_point_id == ContactPoint.id)
-)
-_SENDER = {
-    "postgresql": _SENDER_ALONE.where(ContactPoint.id == bindparam("contact_id")),
-    "sqlite": _SENDER_ALONE.where(*_BY_ADDRESS),
-}
-
-
-async def _contact_for(
-    session: AsyncSession,
-    clock: Clock,
-    channel: str,
-    address: str,
-    now: datetime,
-    later: BatchWrites | None,
-) -> Sender:
-    """The sender's contact point (made on the first text), marked as written from ``now``, and
-    what goes with it (``_SENDER``): two statements on PostgreSQL, one on SQLite."""
-    dialect = session.get_bind().dialect.name
-    params: dict[str, Any] = {"by": channel, "from_": address, "now": now}
-    row = None
-    if dialect == "postgresql":
-        params["contact_id"] = await session.scalar(_SEEN, params)
-        if params["contact_id"] is not None:
-            row = (await session.execute(_SENDER[dialect], params)).first()
-    else:
-        row = (await session.execute(_SENDER[dialect], params)).first()
-    if row is None:
-        contact = ContactPoint(
-            channel=channel, address=address, created_at=clock.now(), last_inbound_at=now
-        )
-        session.add(contact)
-        await session.flush()
-        return Sender(
-            contact, None, reply_budget.State(contact.id), shared=False, asked=False, roles=[]
-        )
-    if dialect != "postgresql":
-        seen = {"contact_id": row[0].id, "now": now}
-        if later is None:
-            await mark_seen(session, [seen])
-        else:
-            later.seen_at.append(seen)
-    contact = row[0]
-    set_committed_value(contact, "last_inbound_at", now)  # if it was in the session already
-    return Sender(
-        contact,
-        row[1],
-        reply_budget.from_row(contact.id, row[5:]),
-        shared=bool(row[2]),
-        asked=bool(row[3]),
-        roles=sorted(row[4].split(",")) if row[4] else [],
-    )
-
-
 async def handle_inbound(
     session: AsyncSession, clock: Clock, rules: Rules, message_id: int
 ) -> None:
@@ -281,12 +165,14 @@ async def handle_loaded(
     rules: Rules,
     message: Message,
     later: BatchWrites | None = None,
+    ahead: ReadAhead | None = None,
 ) -> bool:
     """``handle_inbound`` for a text already loaded and locked; False if nothing was to do.
 
     The text's own fields (who, which site, ``processed_at``), its plain answers and its
     sender's reply budget are written at once, or, given ``later``, gathered there for the batch
-    to write together before it commits (handlers/batch_writes.py).
+    to write together before it commits (handlers/batch_writes.py). Given ``ahead``, the sender
+    may have been read with the batch's others (handlers/senders.py).
     """
     if message.processed_at is not None or message.address is None:
         return False
@@ -294,7 +180,11 @@ async def handle_loaded(
     if message.kind in STAFF_ONLY_KINDS:
         await for_staff_only(session, clock, message)
         return True
-    sender = await _contact_for(session, clock, message.channel, message.address, now, later)
+    sender = None
+    if ahead is not None:
+        sender = await ahead.take(session, message.channel, message.address, later)
+    if sender is None:
+        sender = await sender_of(session, clock, message.channel, message.address, now, later)
     contact, person = sender.contact, sender.person
     site = (
         await site_by_id(session, person.site_id)
@@ -330,6 +220,8 @@ async def handle_loaded(
     await reply_budget.save(conv)
     # with the person a shared phone's text (or a link) chose
     fields["person_id"] = conv.person.id if conv.person else None
+    if ahead is not None:
+        ahead.routed(message.channel, message.address, (person, conv.person))
     routed = {"message_id": message.id, **fields}
     if later is None:
         await mark_routed(session, [routed])

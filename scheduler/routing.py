@@ -26,6 +26,7 @@ from handlers.batch_writes import BatchWrites
 from handlers.clock import Clock
 from handlers.context import Rules
 from handlers.router import handle_loaded
+from handlers.senders import ReadAhead
 from scheduler.inbound import count_failure, process
 from scheduler.metrics import ROUTE_GAP_SECONDS, ROUTE_SECONDS
 from scheduler.outage import Outage, is_unavailable
@@ -111,18 +112,19 @@ async def _route_together(
     failed: list[tuple[int, Exception]] = []
     gaps: list[float] = []
     later = BatchWrites()  # what the texts write together at the end (without savepoints)
+    ahead = ReadAhead()  # their senders, read a few texts at a time
     batch = Batch()
     async with sessions.begin() as session:
-        async for message in _reached(session, ids, stop, batch):
+        async for message in _reached(session, clock, ids, stop, batch, ahead):
             try:
                 if savepoints:
                     async with session.begin_nested():
                         alone = BatchWrites()
-                        done = await handle_loaded(session, clock, rules, message, alone)
+                        done = await handle_loaded(session, clock, rules, message, alone, ahead)
                         await alone.write(session)
                 else:
                     await later.before(session, message.channel, message.address)
-                    done = await handle_loaded(session, clock, rules, message, later)
+                    done = await handle_loaded(session, clock, rules, message, later, ahead)
                     await session.flush()  # its own writes fail here, as the text's, not later
             except Exception as exc:
                 if is_unavailable(exc):
@@ -149,13 +151,15 @@ async def _route_together(
 
 async def _reached(
     session: AsyncSession,
+    clock: Clock,
     ids: Sequence[int],
     stop: Callable[[], bool],
     batch: Batch,
+    ahead: ReadAhead,
 ) -> AsyncIterator[Message]:
     """The batch's texts in order, read and locked ``FIRST_TAKE`` first and twice as many each
-    time after, until ``stop()`` cuts the batch after a text (``batch.left`` then holds the
-    rest, read or not)."""
+    time after, with their senders (``ahead``), until ``stop()`` cuts the batch after a text
+    (``batch.left`` then holds the rest, read or not)."""
     order = sorted(ids)
     start, size, reached = 0, FIRST_TAKE, False
     while start < len(order):
@@ -168,6 +172,7 @@ async def _reached(
                 select(Message).where(Message.id.in_(chunk)).order_by(Message.id).with_for_update()
             )
         )
+        await ahead.read(session, clock, messages)
         for n, message in enumerate(messages):
             if reached and stop():
                 batch.left = [m.id for m in messages[n:]] + order[start:]
